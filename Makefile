@@ -1,0 +1,38 @@
+# A thin layer over Meson. `make run` and `make check` are the two set-up commands of the README.
+BUILD      ?= build/release
+CHECKBUILD ?= build/check
+MESON      ?= meson
+
+.PHONY: all deps build run check bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+
+build: deps $(BUILD)/build.ninja
+	$(MESON) compile -C $(BUILD)
+
+# The main job on the embedded default: SQLite + the built-in PMS sandbox.
+run: build
+	@scripts/demo.sh $(BUILD)
+
+$(CHECKBUILD)/build.ninja:
+	$(MESON) setup $(CHECKBUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+# Every test, under AddressSanitizer + UndefinedBehaviorSanitizer.
+check: deps $(CHECKBUILD)/build.ninja
+	$(MESON) compile -C $(CHECKBUILD)
+	$(MESON) test -C $(CHECKBUILD) --print-errorlogs --num-processes 2
+
+bench: build
+	@scripts/bench.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
