@@ -1,13 +1,30 @@
 /* Secrets at rest: AES-256-GCM with a key ring, random ids.
  *
- * A sealed value is a text envelope "pmsenc:v1:<key id>:<base64(nonce[12] | ciphertext | tag[16])>".
- * The key id (first 8 bytes of SHA-256 over the key, hex) lets several keys coexist during a
- * rotation. Associated data binds a value to where it is stored (for example
+ * A sealed value is a text envelope
+ *     "pmsenc:v1:<key id>:<base64(nonce[12] | ciphertext | tag[16])>".
+ * The key id (first 8 bytes of SHA-256 over the key, 16 lower-case hex digits) lets several keys
+ * coexist during a rotation. Associated data binds a value to where it is stored (for example
  * "pms_connections/<id>/secrets"), so a value copied to another row does not decrypt.
  *
  * Key sources, in order: PMSYNC_SECRET_KEY (64 hex digits or base64 of 32 bytes), then a key file
  * (the same text on one line; further lines hold older keys still accepted for decryption).
  * A created key file gets mode 0600.
+ *
+ * Key files: the first key line is the primary, further key lines are older keys; blank lines
+ * and '#' comments (whole lines or after a key) are skipped; at most 64 KiB. Like ssh with a
+ * private key, a key file that group or others may read, write or execute (any of mode 077) is
+ * refused with PMS_ERR_CONFIG; so is anything but a regular file. New key files are created with
+ * O_CREAT|O_EXCL and mode 0600, written, fsync'ed (and their directory too, best effort), and
+ * never overwrite an existing file. Error messages name the file and line but never contain key
+ * text.
+ *
+ * AES-256-GCM: a random 12-byte nonce per seal (RAND_bytes), a 16-byte tag, the aad string
+ * (NULL counts as "") as associated data. The base64 is standard with padding and decoded
+ * strictly, so any changed character of an envelope makes it fail to open.
+ *
+ * Thread safety: the EVP cipher and digest are fetched once (pthread_once) on first use. A key
+ * ring is immutable once loaded: any number of threads may seal and open with it at once;
+ * pms_keyring_add_raw and pms_keyring_free need it to be unused by other threads.
  */
 #ifndef PMSYNC_CRYPTO_H
 #define PMSYNC_CRYPTO_H
@@ -17,27 +34,28 @@
 
 #include "pmsync/error.h"
 
-#define PMS_KEY_BYTES 32
+#define PMS_KEY_BYTES  32
 #define PMS_KEY_ID_LEN 17 /* 16 hex digits + NUL */
-#define PMS_UUID_LEN 37   /* 36 characters + NUL */
+#define PMS_UUID_LEN   37 /* 36 characters + NUL */
 
 typedef struct pms_keyring pms_keyring;
 
 /* Loads the key ring: from env_value when not NULL/empty, otherwise from key_file. When
  * create_if_missing and the file does not exist, a new random key is written to it (0600).
- * The first key is the primary (used to seal); the others only open. */
+ * The first key is the primary (used to seal); the others only open. *out is freed with
+ * pms_keyring_free. PMS_ERR_CONFIG for key text that is not a key, a missing file (when not
+ * created), a file open to group/others or without a key; PMS_ERR_IO for system call failures. */
 int pms_keyring_load(const char *env_value, const char *key_file, bool create_if_missing,
                      pms_keyring **out, pms_error *err);
 /* A key ring of one raw key (tests, tools). */
-int pms_keyring_from_raw(const unsigned char key[PMS_KEY_BYTES], pms_keyring **out,
-                         pms_error *err);
-/* Adds an older key accepted for opening. */
-int pms_keyring_add_raw(pms_keyring *ring, const unsigned char key[PMS_KEY_BYTES],
-                        pms_error *err);
+int pms_keyring_from_raw(const unsigned char key[PMS_KEY_BYTES], pms_keyring **out, pms_error *err);
+/* Adds an older key accepted for opening (a key already in the ring is not added twice). */
+int pms_keyring_add_raw(pms_keyring *ring, const unsigned char key[PMS_KEY_BYTES], pms_error *err);
+/* Id of the primary key, borrowed from the ring; NULL for NULL. */
 const char *pms_keyring_primary_id(const pms_keyring *ring);
 void pms_keyring_free(pms_keyring *ring);
 
-/* Writes a new random key file (0600, refuses to overwrite). */
+/* Writes a new random key file (0600, refuses to overwrite: PMS_ERR_CONFLICT when path exists). */
 int pms_key_file_generate(const char *path, pms_error *err);
 
 /* Seals plaintext under the primary key with the given associated data. *out is a new
@@ -51,6 +69,8 @@ int pms_open(const pms_keyring *ring, const char *aad, const char *envelope, cha
              size_t *out_len, pms_error *err);
 /* The key id inside an envelope (for rotation), or PMS_ERR_PARSE. */
 int pms_envelope_key_id(const char *envelope, char out[PMS_KEY_ID_LEN], pms_error *err);
+/* Whether text has the shape of an envelope (prefix, key id, base64 of at least nonce and tag);
+ * says nothing about whether it opens. */
 bool pms_is_envelope(const char *text);
 
 /* Zeroes and frees a secret buffer of len bytes (len may be strlen). */
@@ -61,5 +81,10 @@ int pms_random_bytes(void *buf, size_t len, pms_error *err);
 int pms_uuid_v4(char out[PMS_UUID_LEN], pms_error *err);
 /* Hex SHA-256 of data (65 bytes with NUL). */
 void pms_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Frees the cipher and digest fetched on first use. Optional: call it at most once, at the end of
+ * main after every other thread has stopped; sealing and opening fail with PMS_ERR_CRYPTO
+ * afterwards (nothing is fetched again). Without it the objects stay reachable until exit. */
+void pms_crypto_cleanup(void);
 
 #endif

@@ -1,0 +1,804 @@
+#include "pmsync/crypto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#define ENVELOPE_PREFIX     "pmsenc:v1:"
+#define ENVELOPE_PREFIX_LEN (sizeof ENVELOPE_PREFIX - 1)
+#define NONCE_BYTES         12
+#define TAG_BYTES           16
+#define KEY_ID_BYTES        8
+#define KEY_FILE_MAX_BYTES  65536
+/* Largest plaintext or associated data handed to EVP in one call. */
+#define EVP_CHUNK_MAX (INT_MAX - 64)
+
+typedef struct ring_key {
+    unsigned char key[PMS_KEY_BYTES];
+    char id[PMS_KEY_ID_LEN];
+} ring_key;
+
+struct pms_keyring {
+    ring_key *keys; /* keys[0] is the primary */
+    size_t count;
+    size_t cap;
+};
+
+/* ---- algorithms, fetched once -------------------------------------------------------------- */
+
+static pthread_once_t algorithms_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *aes_256_gcm;
+static EVP_MD *sha256_md;
+
+static void fetch_algorithms(void)
+{
+    aes_256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+static const EVP_CIPHER *gcm_cipher(void)
+{
+    pthread_once(&algorithms_once, fetch_algorithms);
+    return aes_256_gcm;
+}
+
+static const EVP_MD *sha256_digest(void)
+{
+    pthread_once(&algorithms_once, fetch_algorithms);
+    return sha256_md != NULL ? sha256_md : EVP_sha256();
+}
+
+void pms_crypto_cleanup(void)
+{
+    pthread_once(&algorithms_once, fetch_algorithms);
+    EVP_CIPHER_free(aes_256_gcm);
+    aes_256_gcm = NULL;
+    EVP_MD_free(sha256_md);
+    sha256_md = NULL;
+}
+
+/* ---- encodings ----------------------------------------------------------------------------- */
+
+static const char hex_digits[] = "0123456789abcdef";
+
+static void hex_encode(const unsigned char *in, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = hex_digits[in[i] >> 4];
+        out[2 * i + 1] = hex_digits[in[i] & 0x0F];
+    }
+    out[2 * len] = '\0';
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static size_t b64_encoded_len(size_t len)
+{
+    return (len + 2) / 3 * 4;
+}
+
+/* Standard base64 with padding; out has room for b64_encoded_len(len) + 1. */
+static void b64_encode(const unsigned char *in, size_t len, char *out)
+{
+    size_t o = 0;
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = b64_alphabet[v >> 18];
+        out[o++] = b64_alphabet[(v >> 12) & 63];
+        out[o++] = b64_alphabet[(v >> 6) & 63];
+        out[o++] = b64_alphabet[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = b64_alphabet[v >> 18];
+        out[o++] = b64_alphabet[(v >> 12) & 63];
+        out[o++] = '=';
+        out[o++] = '=';
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = b64_alphabet[v >> 18];
+        out[o++] = b64_alphabet[(v >> 12) & 63];
+        out[o++] = b64_alphabet[(v >> 6) & 63];
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+}
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Number of '=' closing base64 text (0 to 2; only a length that is a multiple of 4 has any). */
+static size_t b64_padding(const char *in, size_t len)
+{
+    if (len < 4 || len % 4 != 0 || in[len - 1] != '=')
+        return 0;
+    return in[len - 2] == '=' ? 2 : 1;
+}
+
+/* Decoded size of base64 text, or SIZE_MAX when its length cannot be base64. */
+static size_t b64_decoded_len(const char *in, size_t len, bool padding_required)
+{
+    if (padding_required && len % 4 != 0)
+        return SIZE_MAX;
+    size_t data = len - b64_padding(in, len);
+    if (data % 4 == 1)
+        return SIZE_MAX;
+    return data / 4 * 3 + (data % 4 == 0 ? 0 : data % 4 - 1);
+}
+
+/* Strict decoding: the standard alphabet only, no blanks, and unused bits of the last character
+ * zero, so every byte string has exactly one accepted text (a changed character never decodes
+ * to the same bytes). out has room for b64_decoded_len(). */
+static bool b64_decode(const char *in, size_t len, bool padding_required, unsigned char *out,
+                       size_t *out_len)
+{
+    size_t want = b64_decoded_len(in, len, padding_required);
+    if (want == SIZE_MAX)
+        return false;
+    size_t data = len - b64_padding(in, len);
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < data; i++) {
+        int v = b64_value((unsigned char)in[i]);
+        if (v < 0)
+            return false;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0 || o != want)
+        return false;
+    *out_len = o;
+    return true;
+}
+
+/* Reads a key written as 64 hex digits or as base64 of exactly 32 bytes (padding optional),
+ * blanks around it ignored. */
+static bool parse_key_text(const char *text, size_t len, unsigned char key[PMS_KEY_BYTES])
+{
+    while (len > 0 && (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n')) {
+        text++;
+        len--;
+    }
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\r' ||
+                       text[len - 1] == '\n'))
+        len--;
+    if (len == 2 * PMS_KEY_BYTES) {
+        bool ok = true;
+        for (size_t i = 0; i < PMS_KEY_BYTES && ok; i++) {
+            int hi = hex_value((unsigned char)text[2 * i]);
+            int lo = hex_value((unsigned char)text[2 * i + 1]);
+            ok = hi >= 0 && lo >= 0;
+            key[i] = ok ? (unsigned char)(hi << 4 | lo) : 0;
+        }
+        if (ok)
+            return true;
+        OPENSSL_cleanse(key, PMS_KEY_BYTES);
+        return false;
+    }
+    if (b64_decoded_len(text, len, false) != PMS_KEY_BYTES)
+        return false;
+    unsigned char decoded[PMS_KEY_BYTES];
+    size_t decoded_len = 0;
+    bool ok = b64_decode(text, len, false, decoded, &decoded_len) && decoded_len == PMS_KEY_BYTES;
+    if (ok)
+        memcpy(key, decoded, PMS_KEY_BYTES);
+    OPENSSL_cleanse(decoded, sizeof decoded);
+    return ok;
+}
+
+/* ---- random, hashes, ids ------------------------------------------------------------------- */
+
+int pms_random_bytes(void *buf, size_t len, pms_error *err)
+{
+    unsigned char *p = buf;
+    while (len > 0) {
+        int chunk = len > INT_MAX ? INT_MAX : (int)len;
+        if (RAND_bytes(p, chunk) != 1)
+            return pms_error_set(err, PMS_ERR_CRYPTO, "the random number generator failed");
+        p += chunk;
+        len -= (size_t)chunk;
+    }
+    return PMS_OK;
+}
+
+int pms_uuid_v4(char out[PMS_UUID_LEN], pms_error *err)
+{
+    unsigned char b[16];
+    int rc = pms_random_bytes(b, sizeof b, err);
+    if (rc != PMS_OK) {
+        out[0] = '\0';
+        return rc;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof b; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex_digits[b[i] >> 4];
+        out[o++] = hex_digits[b[i] & 0x0F];
+    }
+    out[o] = '\0';
+    return PMS_OK;
+}
+
+void pms_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    if (EVP_Digest(data, len, md, &md_len, sha256_digest(), NULL) != 1 || md_len != sizeof md) {
+        out[0] = '\0';
+        return;
+    }
+    hex_encode(md, sizeof md, out);
+}
+
+static void key_id_of(const unsigned char key[PMS_KEY_BYTES], char id[PMS_KEY_ID_LEN])
+{
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    if (EVP_Digest(key, PMS_KEY_BYTES, md, &md_len, sha256_digest(), NULL) != 1) {
+        memset(id, '0', PMS_KEY_ID_LEN - 1);
+        id[PMS_KEY_ID_LEN - 1] = '\0';
+        return;
+    }
+    hex_encode(md, KEY_ID_BYTES, id);
+}
+
+void pms_secure_free(void *p, size_t len)
+{
+    if (p == NULL)
+        return;
+    OPENSSL_cleanse(p, len);
+    free(p);
+}
+
+/* ---- key ring ------------------------------------------------------------------------------ */
+
+void pms_keyring_free(pms_keyring *ring)
+{
+    if (ring == NULL)
+        return;
+    pms_secure_free(ring->keys, ring->cap * sizeof *ring->keys);
+    free(ring);
+}
+
+int pms_keyring_add_raw(pms_keyring *ring, const unsigned char key[PMS_KEY_BYTES], pms_error *err)
+{
+    if (ring == NULL || key == NULL)
+        return pms_error_set(err, PMS_ERR_INVALID, "no key ring or key");
+    for (size_t i = 0; i < ring->count; i++)
+        if (CRYPTO_memcmp(ring->keys[i].key, key, PMS_KEY_BYTES) == 0)
+            return PMS_OK; /* already there */
+    if (ring->count == ring->cap) {
+        /* Grow by copying, so no stale copy of a key is left in freed memory. */
+        size_t cap = ring->cap ? ring->cap * 2 : 2;
+        ring_key *keys = calloc(cap, sizeof *keys);
+        if (keys == NULL)
+            return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        if (ring->count > 0)
+            memcpy(keys, ring->keys, ring->count * sizeof *keys);
+        pms_secure_free(ring->keys, ring->cap * sizeof *ring->keys);
+        ring->keys = keys;
+        ring->cap = cap;
+    }
+    ring_key *slot = &ring->keys[ring->count++];
+    memcpy(slot->key, key, PMS_KEY_BYTES);
+    key_id_of(key, slot->id);
+    return PMS_OK;
+}
+
+int pms_keyring_from_raw(const unsigned char key[PMS_KEY_BYTES], pms_keyring **out, pms_error *err)
+{
+    if (out == NULL)
+        return pms_error_set(err, PMS_ERR_INVALID, "no output for the key ring");
+    *out = NULL;
+    pms_keyring *ring = calloc(1, sizeof *ring);
+    if (ring == NULL)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    int rc = pms_keyring_add_raw(ring, key, err);
+    if (rc != PMS_OK) {
+        pms_keyring_free(ring);
+        return rc;
+    }
+    *out = ring;
+    return PMS_OK;
+}
+
+const char *pms_keyring_primary_id(const pms_keyring *ring)
+{
+    if (ring == NULL || ring->count == 0)
+        return NULL;
+    return ring->keys[0].id;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* fsync of the directory holding path, so a new file's name is durable too. Best effort:
+ * file systems that cannot sync a directory are not an error. */
+static void sync_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    if (slash == NULL) {
+        strcpy(dir, ".");
+    } else if (slash == path) {
+        strcpy(dir, "/");
+    } else {
+        size_t len = (size_t)(slash - path);
+        if (len >= sizeof dir)
+            return;
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    (void)fsync(fd);
+    close(fd);
+}
+
+static const char key_file_header[] =
+    "# pmsync secret key (AES-256-GCM). Keep this file private (mode 0600).\n"
+    "# The first key seals; keys on further lines are older ones that still open.\n";
+
+/* Creates path (O_EXCL, 0600) holding a new random key; key_out (may be NULL) gets the key.
+ * PMS_ERR_CONFLICT when the file exists. */
+static int create_key_file(const char *path, unsigned char key_out[PMS_KEY_BYTES], pms_error *err)
+{
+    unsigned char key[PMS_KEY_BYTES];
+    char text[sizeof key_file_header + 2 * PMS_KEY_BYTES + 2];
+    int rc = pms_random_bytes(key, sizeof key, err);
+    if (rc != PMS_OK)
+        return rc;
+    size_t header_len = sizeof key_file_header - 1;
+    memcpy(text, key_file_header, header_len);
+    hex_encode(key, sizeof key, text + header_len);
+    size_t text_len = header_len + 2 * PMS_KEY_BYTES;
+    text[text_len++] = '\n';
+
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            rc = pms_error_set(err, PMS_ERR_CONFLICT, "key file %s already exists; not overwriting",
+                               path);
+        else
+            rc = pms_error_set(err, PMS_ERR_IO, "cannot create key file %s: %s", path,
+                               strerror(errno));
+        goto out;
+    }
+    /* The umask may only take bits away; make the mode exactly 0600. */
+    if (fchmod(fd, 0600) != 0 || write_all(fd, text, text_len) != 0 || fsync(fd) != 0) {
+        rc = pms_error_set(err, PMS_ERR_IO, "cannot write key file %s: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        goto out;
+    }
+    if (close(fd) != 0) {
+        rc = pms_error_set(err, PMS_ERR_IO, "cannot write key file %s: %s", path, strerror(errno));
+        unlink(path);
+        goto out;
+    }
+    sync_parent_dir(path);
+    if (key_out != NULL)
+        memcpy(key_out, key, sizeof key);
+out:
+    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(text, sizeof text);
+    return rc;
+}
+
+int pms_key_file_generate(const char *path, pms_error *err)
+{
+    if (path == NULL || path[0] == '\0')
+        return pms_error_set(err, PMS_ERR_INVALID, "no key file path");
+    return create_key_file(path, NULL, err);
+}
+
+/* Parses key file text: '#' starts a comment, blank lines are skipped, every other line is one
+ * key, the first the primary. */
+static int parse_key_file(const char *path, const char *text, size_t len, pms_keyring **out,
+                          pms_error *err)
+{
+    pms_keyring *ring = calloc(1, sizeof *ring);
+    if (ring == NULL)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    int rc = PMS_OK;
+    size_t line_no = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t line_len = nl ? (size_t)(nl - line) : len - pos;
+        pos += line_len + (nl ? 1 : 0);
+        line_no++;
+        const char *hash = memchr(line, '#', line_len);
+        if (hash != NULL)
+            line_len = (size_t)(hash - line);
+        bool blank = true;
+        for (size_t i = 0; i < line_len && blank; i++)
+            blank = line[i] == ' ' || line[i] == '\t' || line[i] == '\r';
+        if (blank)
+            continue;
+        unsigned char key[PMS_KEY_BYTES];
+        if (!parse_key_text(line, line_len, key)) {
+            rc = pms_error_set(err, PMS_ERR_CONFIG,
+                               "key file %s line %zu is not a key (expected 64 hex digits or "
+                               "base64 of 32 bytes)",
+                               path, line_no);
+            goto out;
+        }
+        rc = pms_keyring_add_raw(ring, key, err);
+        OPENSSL_cleanse(key, sizeof key);
+        if (rc != PMS_OK)
+            goto out;
+    }
+    if (ring->count == 0)
+        rc = pms_error_set(err, PMS_ERR_CONFIG, "key file %s holds no key", path);
+out:
+    if (rc != PMS_OK) {
+        pms_keyring_free(ring);
+        ring = NULL;
+    }
+    *out = ring;
+    return rc;
+}
+
+static int load_key_file(const char *path, bool create_if_missing, pms_keyring **out,
+                         pms_error *err)
+{
+    /* O_NONBLOCK: a FIFO planted at the path must not hang start-up (fstat rejects it). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT && create_if_missing) {
+        unsigned char key[PMS_KEY_BYTES];
+        int rc = create_key_file(path, key, err);
+        if (rc == PMS_OK) {
+            rc = pms_keyring_from_raw(key, out, err);
+            OPENSSL_cleanse(key, sizeof key);
+            return rc;
+        }
+        if (rc != PMS_ERR_CONFLICT)
+            return rc;
+        /* Another process created it first: read theirs. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    }
+    if (fd < 0) {
+        int open_errno = errno;
+        return pms_error_set(err, open_errno == ENOENT ? PMS_ERR_CONFIG : PMS_ERR_IO,
+                             "cannot open key file %s: %s", path, strerror(open_errno));
+    }
+
+    int rc = PMS_OK;
+    char *buf = NULL;
+    size_t len = 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = pms_error_set(err, PMS_ERR_IO, "cannot stat key file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = pms_error_set(err, PMS_ERR_CONFIG, "key file %s is not a regular file", path);
+        goto out;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        rc = pms_error_set(err, PMS_ERR_CONFIG,
+                           "key file %s is accessible by group or others (mode %04o); "
+                           "run chmod 600 on it",
+                           path, (unsigned)(st.st_mode & 07777));
+        goto out;
+    }
+    buf = malloc(KEY_FILE_MAX_BYTES + 1);
+    if (buf == NULL) {
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = read(fd, buf + len, KEY_FILE_MAX_BYTES + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = pms_error_set(err, PMS_ERR_IO, "cannot read key file %s: %s", path,
+                               strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len > KEY_FILE_MAX_BYTES) {
+            rc = pms_error_set(err, PMS_ERR_CONFIG, "key file %s is larger than %d bytes", path,
+                               KEY_FILE_MAX_BYTES);
+            goto out;
+        }
+    }
+    rc = parse_key_file(path, buf, len, out, err);
+out:
+    pms_secure_free(buf, buf ? KEY_FILE_MAX_BYTES + 1 : 0);
+    close(fd);
+    return rc;
+}
+
+int pms_keyring_load(const char *env_value, const char *key_file, bool create_if_missing,
+                     pms_keyring **out, pms_error *err)
+{
+    if (out == NULL)
+        return pms_error_set(err, PMS_ERR_INVALID, "no output for the key ring");
+    *out = NULL;
+    if (env_value != NULL && env_value[0] != '\0') {
+        unsigned char key[PMS_KEY_BYTES];
+        /* Never echo the value: it is the key, or most of it. */
+        if (!parse_key_text(env_value, strlen(env_value), key))
+            return pms_error_set(err, PMS_ERR_CONFIG,
+                                 "PMSYNC_SECRET_KEY is not a key: expected 64 hex digits or "
+                                 "base64 of 32 bytes");
+        int rc = pms_keyring_from_raw(key, out, err);
+        OPENSSL_cleanse(key, sizeof key);
+        return rc;
+    }
+    if (key_file == NULL || key_file[0] == '\0')
+        return pms_error_set(err, PMS_ERR_CONFIG,
+                             "no secret key: set PMSYNC_SECRET_KEY or configure a key file");
+    return load_key_file(key_file, create_if_missing, out, err);
+}
+
+/* ---- envelopes ----------------------------------------------------------------------------- */
+
+/* Checks the envelope's shape and returns its key id and, when raw is not NULL, the decoded
+ * nonce | ciphertext | tag (a new buffer the caller frees). */
+static bool parse_envelope(const char *envelope, char id[PMS_KEY_ID_LEN], unsigned char **raw,
+                           size_t *raw_len)
+{
+    if (envelope == NULL || strncmp(envelope, ENVELOPE_PREFIX, ENVELOPE_PREFIX_LEN) != 0)
+        return false;
+    const char *p = envelope + ENVELOPE_PREFIX_LEN;
+    for (size_t i = 0; i < PMS_KEY_ID_LEN - 1; i++) {
+        char c = p[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    if (p[PMS_KEY_ID_LEN - 1] != ':')
+        return false;
+    const char *b64 = p + PMS_KEY_ID_LEN;
+    size_t b64_len = strlen(b64);
+    size_t want = b64_decoded_len(b64, b64_len, true);
+    if (want == SIZE_MAX || want < NONCE_BYTES + TAG_BYTES)
+        return false;
+    unsigned char *decoded = malloc(want);
+    if (decoded == NULL)
+        return false;
+    size_t decoded_len = 0;
+    if (!b64_decode(b64, b64_len, true, decoded, &decoded_len)) {
+        free(decoded);
+        return false;
+    }
+    memcpy(id, p, PMS_KEY_ID_LEN - 1);
+    id[PMS_KEY_ID_LEN - 1] = '\0';
+    if (raw != NULL) {
+        *raw = decoded;
+        *raw_len = decoded_len;
+    } else {
+        free(decoded);
+    }
+    return true;
+}
+
+bool pms_is_envelope(const char *text)
+{
+    char id[PMS_KEY_ID_LEN];
+    return parse_envelope(text, id, NULL, NULL);
+}
+
+int pms_envelope_key_id(const char *envelope, char out[PMS_KEY_ID_LEN], pms_error *err)
+{
+    char id[PMS_KEY_ID_LEN];
+    if (!parse_envelope(envelope, id, NULL, NULL)) {
+        if (out != NULL)
+            out[0] = '\0';
+        return pms_error_set(err, PMS_ERR_PARSE, "not a pmsync envelope");
+    }
+    if (out != NULL)
+        memcpy(out, id, sizeof id);
+    return PMS_OK;
+}
+
+int pms_seal(const pms_keyring *ring, const char *aad, const void *plaintext, size_t len,
+             char **out, pms_error *err)
+{
+    if (out == NULL)
+        return pms_error_set(err, PMS_ERR_INVALID, "no output for the envelope");
+    *out = NULL;
+    if (ring == NULL || ring->count == 0)
+        return pms_error_set(err, PMS_ERR_INVALID, "no key ring");
+    if (plaintext == NULL && len > 0)
+        return pms_error_set(err, PMS_ERR_INVALID, "no plaintext");
+    if (aad == NULL)
+        aad = "";
+    size_t aad_len = strlen(aad);
+    if (len > EVP_CHUNK_MAX || aad_len > EVP_CHUNK_MAX)
+        return pms_error_set(err, PMS_ERR_INVALID, "value too large to seal");
+    const EVP_CIPHER *cipher = gcm_cipher();
+    if (cipher == NULL)
+        return pms_error_set(err, PMS_ERR_CRYPTO, "AES-256-GCM is not available");
+
+    const ring_key *key = &ring->keys[0];
+    size_t raw_len = NONCE_BYTES + len + TAG_BYTES;
+    unsigned char *raw = malloc(raw_len);
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    char *envelope = NULL;
+    int rc = PMS_OK;
+    if (raw == NULL || ctx == NULL) {
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = pms_random_bytes(raw, NONCE_BYTES, err);
+    if (rc != PMS_OK)
+        goto out;
+    unsigned char *ciphertext = raw + NONCE_BYTES;
+    unsigned char *tag = ciphertext + len;
+    int aad_n = 0, text_n = 0, final_n = 0;
+    bool ok = EVP_EncryptInit_ex2(ctx, cipher, key->key, raw, NULL) == 1;
+    if (ok && aad_len > 0)
+        ok = EVP_EncryptUpdate(ctx, NULL, &aad_n, (const unsigned char *)aad, (int)aad_len) == 1;
+    if (ok && len > 0)
+        ok = EVP_EncryptUpdate(ctx, ciphertext, &text_n, plaintext, (int)len) == 1;
+    if (ok)
+        ok = EVP_EncryptFinal_ex(ctx, ciphertext + text_n, &final_n) == 1 &&
+             (size_t)text_n + (size_t)final_n == len;
+    if (ok)
+        ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, tag) == 1;
+    if (!ok) {
+        rc = pms_error_set(err, PMS_ERR_CRYPTO, "encryption failed");
+        goto out;
+    }
+    size_t b64_len = b64_encoded_len(raw_len);
+    size_t env_len = ENVELOPE_PREFIX_LEN + (PMS_KEY_ID_LEN - 1) + 1 + b64_len;
+    envelope = malloc(env_len + 1);
+    if (envelope == NULL) {
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(envelope, ENVELOPE_PREFIX, ENVELOPE_PREFIX_LEN);
+    memcpy(envelope + ENVELOPE_PREFIX_LEN, key->id, PMS_KEY_ID_LEN - 1);
+    envelope[ENVELOPE_PREFIX_LEN + PMS_KEY_ID_LEN - 1] = ':';
+    b64_encode(raw, raw_len, envelope + ENVELOPE_PREFIX_LEN + PMS_KEY_ID_LEN);
+    *out = envelope;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    free(raw);
+    return rc;
+}
+
+int pms_open(const pms_keyring *ring, const char *aad, const char *envelope, char **out,
+             size_t *out_len, pms_error *err)
+{
+    if (out == NULL)
+        return pms_error_set(err, PMS_ERR_INVALID, "no output for the plaintext");
+    *out = NULL;
+    if (out_len != NULL)
+        *out_len = 0;
+    if (ring == NULL || ring->count == 0)
+        return pms_error_set(err, PMS_ERR_INVALID, "no key ring");
+    if (aad == NULL)
+        aad = "";
+    size_t aad_len = strlen(aad);
+    if (aad_len > EVP_CHUNK_MAX)
+        return pms_error_set(err, PMS_ERR_CRYPTO, "associated data too large");
+    const EVP_CIPHER *cipher = gcm_cipher();
+    if (cipher == NULL)
+        return pms_error_set(err, PMS_ERR_CRYPTO, "AES-256-GCM is not available");
+
+    char id[PMS_KEY_ID_LEN];
+    unsigned char *raw = NULL;
+    size_t raw_len = 0;
+    if (!parse_envelope(envelope, id, &raw, &raw_len))
+        return pms_error_set(err, PMS_ERR_CRYPTO, "not a valid pmsync envelope");
+
+    int rc = PMS_OK;
+    EVP_CIPHER_CTX *ctx = NULL;
+    char *plain = NULL;
+    size_t ct_len = raw_len - NONCE_BYTES - TAG_BYTES;
+    const ring_key *key = NULL;
+    for (size_t i = 0; i < ring->count && key == NULL; i++)
+        if (strcmp(ring->keys[i].id, id) == 0)
+            key = &ring->keys[i];
+    if (key == NULL) {
+        rc = pms_error_set(err, PMS_ERR_CRYPTO, "no key with id %s in the key ring", id);
+        goto out;
+    }
+    if (ct_len > EVP_CHUNK_MAX) {
+        rc = pms_error_set(err, PMS_ERR_CRYPTO, "envelope too large");
+        goto out;
+    }
+    ctx = EVP_CIPHER_CTX_new();
+    plain = malloc(ct_len + 1);
+    if (ctx == NULL || plain == NULL) {
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    const unsigned char *ciphertext = raw + NONCE_BYTES;
+    unsigned char *tag = raw + NONCE_BYTES + ct_len;
+    unsigned char *plain_bytes = (unsigned char *)plain;
+    int aad_n = 0, text_n = 0, final_n = 0;
+    bool ok = EVP_DecryptInit_ex2(ctx, cipher, key->key, raw, NULL) == 1;
+    if (ok && aad_len > 0)
+        ok = EVP_DecryptUpdate(ctx, NULL, &aad_n, (const unsigned char *)aad, (int)aad_len) == 1;
+    if (ok && ct_len > 0)
+        ok = EVP_DecryptUpdate(ctx, plain_bytes, &text_n, ciphertext, (int)ct_len) == 1;
+    if (ok)
+        ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, tag) == 1;
+    /* The tag check: fails for a wrong key, any changed byte or different associated data. */
+    if (ok)
+        ok = EVP_DecryptFinal_ex(ctx, plain_bytes + text_n, &final_n) == 1 &&
+             (size_t)text_n + (size_t)final_n == ct_len;
+    if (!ok) {
+        rc = pms_error_set(err, PMS_ERR_CRYPTO,
+                           "envelope does not open: wrong key, changed data or wrong "
+                           "associated data");
+        goto out;
+    }
+    plain[ct_len] = '\0';
+    *out = plain;
+    plain = NULL;
+    if (out_len != NULL)
+        *out_len = ct_len;
+out:
+    if (plain != NULL)
+        pms_secure_free(plain, ct_len + 1);
+    EVP_CIPHER_CTX_free(ctx);
+    free(raw);
+    return rc;
+}
