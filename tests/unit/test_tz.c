@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -835,14 +836,20 @@ static int synthetic_setup(void **state)
     return 0;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
 static int synthetic_teardown(void **state)
 {
     (void)state;
     pms_tz_cleanup();
     pms_tz_set_dir(NULL);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", synthetic_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return nftw(synthetic_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
 typedef struct rule_case {
