@@ -1,0 +1,312 @@
+/* The store: connections, clinician mappings, appointment types, run sheets and their
+ * appointments, and the sync log, behind one ops struct per backend (SQLite now; PostgreSQL
+ * plugs in with the same tests).
+ *
+ * A pms_store handle is used by one thread at a time (pmsd opens one per worker thread).
+ * Write transactions: begin/commit/rollback; every write outside one is its own transaction.
+ * Instants are UTC milliseconds; dates are the practice's local calendar dates.
+ *
+ * Ownership: records returned through out-parameters are owned by the caller and released with
+ * their *_clear / *_list_clear functions.
+ */
+#ifndef PMSYNC_STORE_H
+#define PMSYNC_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pmsync/error.h"
+#include "pmsync/model.h"
+#include "pmsync/time.h"
+
+#define PMS_DEFAULT_ACCOUNT_ID "00000000-0000-4000-8000-000000000001"
+
+typedef struct pms_store pms_store;
+
+/* ---- records ------------------------------------------------------------------------- */
+
+typedef struct pms_connection {
+    char *id;
+    char *account_id;
+    char *pms_type;
+    char *display_name;
+    char *practice_name; /* as the PMS names the practice, once connected */
+    char *tenant_id;       /* Gentu */
+    char *practice_id;     /* Medirecords, Sikka */
+    char *organization_id; /* Halaxy */
+    char *base_url;        /* NULL: the adapter's default */
+    char *timezone;        /* IANA */
+    json_t *settings;      /* non-secret settings: object of strings */
+    char *secrets_sealed;  /* envelope of a JSON object of the secret settings, or NULL */
+    char *access_token_sealed;
+    char *refresh_token_sealed;
+    pms_instant token_expires_at;
+    bool sync_enabled;
+    int sync_frequency_minutes;
+    bool sync_telehealth_only;
+    bool skip_unmapped; /* unmapped practitioners: false = create a clinician, true = skip */
+    pms_instant last_sync_at;
+    char *last_sync_status; /* success | partial | failed, or NULL */
+    char *last_sync_error;
+    pms_instant paired_at;
+    pms_instant created_at;
+    pms_instant updated_at;
+} pms_connection;
+
+typedef struct pms_connection_list {
+    pms_connection *items;
+    size_t count;
+} pms_connection_list;
+
+void pms_connection_clear(pms_connection *c);
+void pms_connection_list_clear(pms_connection_list *l);
+
+typedef struct pms_clinician {
+    char *id;
+    char *account_id;
+    char *name;
+    char *pms_practitioner_id; /* when created from a PMS practitioner */
+    char *pms_connection_id;
+    pms_instant created_at;
+} pms_clinician;
+
+typedef struct pms_clinician_list {
+    pms_clinician *items;
+    size_t count;
+} pms_clinician_list;
+
+void pms_clinician_clear(pms_clinician *c);
+void pms_clinician_list_clear(pms_clinician_list *l);
+
+typedef struct pms_mapping {
+    char *id;
+    char *pms_connection_id;
+    char *pms_practitioner_id;
+    char *pms_practitioner_name;
+    char *run_sheet_clinician_id; /* NULL: not mapped */
+    char *clinician_name;         /* read only: the mapped clinician's name */
+    bool sync_enabled;
+    bool auto_created;
+    bool pms_active;   /* as last seen in the PMS */
+    bool pms_bookable; /* shown in the appointment book */
+    pms_instant created_at;
+    pms_instant updated_at;
+} pms_mapping;
+
+typedef struct pms_mapping_list {
+    pms_mapping *items;
+    size_t count;
+} pms_mapping_list;
+
+void pms_mapping_clear(pms_mapping *m);
+void pms_mapping_list_clear(pms_mapping_list *l);
+
+typedef struct pms_stored_type {
+    char *id;
+    char *pms_connection_id;
+    char *pms_type_id;
+    char *pms_type_name;
+    int default_duration_minutes;
+    char *colour;
+    bool is_telehealth;
+    bool telehealth_auto_detected;
+    bool sync_enabled;
+} pms_stored_type;
+
+typedef struct pms_stored_type_list {
+    pms_stored_type *items;
+    size_t count;
+} pms_stored_type_list;
+
+void pms_stored_type_list_clear(pms_stored_type_list *l);
+
+typedef enum pms_source {
+    PMS_SOURCE_PMS = 0,
+    PMS_SOURCE_OCR,
+    PMS_SOURCE_MANUAL,
+} pms_source;
+const char *pms_source_name(pms_source s);
+int pms_source_parse(const char *name, pms_source *out);
+
+/* One appointment on a run sheet. `appt` holds the values from its source (the PMS, OCR or the
+ * person who entered it); manual edits are kept apart and win where the conflict rules say. */
+typedef struct pms_sheet_entry {
+    char *id;
+    char *run_sheet_id;
+    char *account_id;
+    pms_date sheet_date;
+    char *clinician_id;
+    char *clinician_name; /* read only */
+    pms_source source;
+    pms_instant pms_last_synced_at;
+    pms_appointment appt;
+    char content_hash[65];
+    /* manual edits; NULL / PMS_INSTANT_NONE when not edited */
+    char *edited_phone;
+    pms_instant edited_start;
+    pms_instant edited_end;
+    char *manual_notes;
+    pms_instant edited_at;
+    pms_instant removed_at; /* gone from the PMS after a complete sweep */
+    pms_instant created_at;
+    pms_instant updated_at;
+} pms_sheet_entry;
+
+typedef struct pms_sheet_entry_list {
+    pms_sheet_entry *items;
+    size_t count;
+} pms_sheet_entry_list;
+
+void pms_sheet_entry_init(pms_sheet_entry *e);
+void pms_sheet_entry_clear(pms_sheet_entry *e);
+void pms_sheet_entry_list_clear(pms_sheet_entry_list *l);
+
+/* Filter for listing run-sheet appointments. */
+typedef struct pms_sheet_query {
+    const char *account_id;    /* required */
+    const char *connection_id; /* NULL: every source */
+    pms_date date;
+    bool include_removed;
+    const char *pms_appointment_id; /* NULL: any */
+} pms_sheet_query;
+
+typedef struct pms_sync_counts {
+    long fetched;
+    long created;
+    long updated;
+    long unchanged;
+    long skipped; /* filtered out or malformed (invalid is the malformed part) */
+    long invalid;
+    long removed;
+    long requests;
+} pms_sync_counts;
+
+typedef struct pms_sync_log_entry {
+    char *id;
+    char *pms_connection_id;
+    char *sync_type; /* full | incremental | manual */
+    pms_date window_from, window_to;
+    pms_instant started_at;
+    pms_instant completed_at;
+    char *status; /* running | success | partial | failed */
+    pms_sync_counts counts;
+    char *error_message;
+    json_t *error_details;
+    char *worker;
+} pms_sync_log_entry;
+
+typedef struct pms_sync_log_list {
+    pms_sync_log_entry *items;
+    size_t count;
+} pms_sync_log_list;
+
+void pms_sync_log_entry_clear(pms_sync_log_entry *e);
+void pms_sync_log_list_clear(pms_sync_log_list *l);
+
+/* A held lock on a connection's sync (one sync per connection, across processes). */
+typedef struct pms_store_lock pms_store_lock;
+
+/* ---- the ops struct ------------------------------------------------------------------ */
+
+typedef struct pms_store_ops {
+    const char *name;
+    void (*close)(pms_store *st);
+    int (*migrate)(pms_store *st, pms_error *err);
+    int (*schema_version)(pms_store *st, int *version, pms_error *err);
+
+    int (*begin)(pms_store *st, pms_error *err);
+    int (*commit)(pms_store *st, pms_error *err);
+    void (*rollback)(pms_store *st);
+
+    /* connection sync lock: PMS_ERR_CONFLICT when another sync holds it */
+    int (*lock_connection)(pms_store *st, const char *connection_id, pms_store_lock **out,
+                           pms_error *err);
+    void (*unlock_connection)(pms_store *st, pms_store_lock *lock);
+
+    int (*account_timezone)(pms_store *st, const char *account_id, char **tz, pms_error *err);
+    int (*account_set_timezone)(pms_store *st, const char *account_id, const char *tz,
+                                pms_error *err);
+
+    int (*connection_insert)(pms_store *st, const pms_connection *c, pms_error *err);
+    int (*connection_get)(pms_store *st, const char *id, pms_connection *out, pms_error *err);
+    int (*connection_list)(pms_store *st, const char *account_id, pms_connection_list *out,
+                           pms_error *err);
+    /* Writes every column of c (by id) except created_at; sets updated_at. */
+    int (*connection_update)(pms_store *st, const pms_connection *c, pms_error *err);
+    int (*connection_delete)(pms_store *st, const char *id, pms_error *err);
+    int (*connection_set_sync_result)(pms_store *st, const char *id, pms_instant at,
+                                      const char *status, const char *error, pms_error *err);
+    int (*connection_set_token)(pms_store *st, const char *id, const char *access_sealed,
+                                const char *refresh_sealed, pms_instant expires_at,
+                                pms_error *err);
+
+    int (*clinician_insert)(pms_store *st, pms_clinician *c, pms_error *err); /* fills id */
+    int (*clinician_get)(pms_store *st, const char *id, pms_clinician *out, pms_error *err);
+    int (*clinician_list)(pms_store *st, const char *account_id, pms_clinician_list *out,
+                          pms_error *err);
+
+    int (*mapping_list)(pms_store *st, const char *connection_id, pms_mapping_list *out,
+                        pms_error *err);
+    /* Insert or update by (connection, practitioner): every field of m. Fills m->id. */
+    int (*mapping_upsert)(pms_store *st, pms_mapping *m, pms_error *err);
+
+    int (*type_list)(pms_store *st, const char *connection_id, pms_stored_type_list *out,
+                     pms_error *err);
+    /* Insert or refresh the PMS-owned fields (name, duration, colour, auto detection) of a
+     * type; the practice's choices (is_telehealth unless auto detected, sync_enabled) stay. */
+    int (*type_upsert_from_pms)(pms_store *st, const char *connection_id, const pms_appt_type *t,
+                                pms_error *err);
+    int (*type_set_flags)(pms_store *st, const char *connection_id, const char *pms_type_id,
+                          int is_telehealth /* -1 keep */, int sync_enabled /* -1 keep */,
+                          pms_error *err);
+
+    /* The run sheet of an account and day, created when missing. *id: new string. */
+    int (*run_sheet_ensure)(pms_store *st, const char *account_id, pms_date day,
+                            const char *timezone, char **id, pms_error *err);
+
+    int (*entry_find_pms)(pms_store *st, const char *connection_id, const char *pms_appointment_id,
+                          pms_sheet_entry *out, pms_error *err); /* PMS_ERR_NOT_FOUND */
+    int (*entry_get)(pms_store *st, const char *id, pms_sheet_entry *out, pms_error *err);
+    /* An OCR entry of the run sheet with the clinician, start and patient name key, not yet
+     * linked to a PMS appointment. *id: new string; PMS_ERR_NOT_FOUND when none. */
+    int (*entry_find_ocr_match)(pms_store *st, const char *run_sheet_id, const char *clinician_id,
+                                pms_instant start, const char *patient_key, char **id,
+                                pms_error *err);
+    int (*entry_insert)(pms_store *st, pms_sheet_entry *e, pms_error *err); /* fills id */
+    /* Writes the source-owned columns (run sheet, clinician, source, the appointment, hash,
+     * pms_last_synced_at) and clears removed_at; manual edits are left alone. */
+    int (*entry_update_source)(pms_store *st, const pms_sheet_entry *e, pms_error *err);
+    /* Writes the manual edit columns of e. */
+    int (*entry_update_edits)(pms_store *st, const pms_sheet_entry *e, pms_error *err);
+    int (*entry_mark_removed)(pms_store *st, const char *id, pms_instant at, pms_error *err);
+    /* PMS entries of a connection starting in [from, to) not marked removed: calls fn with the
+     * entry id and PMS appointment id. */
+    int (*entry_each_active_pms)(pms_store *st, const char *connection_id, pms_instant from,
+                                 pms_instant to,
+                                 int (*fn)(void *ctx, const char *id, const char *pms_id),
+                                 void *ctx, pms_error *err);
+    int (*entry_list)(pms_store *st, const pms_sheet_query *q, pms_sheet_entry_list *out,
+                      pms_error *err);
+
+    int (*sync_log_start)(pms_store *st, pms_sync_log_entry *e, pms_error *err); /* fills id */
+    int (*sync_log_finish)(pms_store *st, const pms_sync_log_entry *e, pms_error *err);
+    int (*sync_log_list)(pms_store *st, const char *connection_id, int limit,
+                         pms_sync_log_list *out, pms_error *err);
+    /* Marks every 'running' row of a connection failed (a sync that died); returns how many. */
+    int (*sync_log_fail_running)(pms_store *st, const char *connection_id, const char *reason,
+                                 int *count, pms_error *err);
+} pms_store_ops;
+
+struct pms_store {
+    const pms_store_ops *ops;
+};
+
+/* Opens a store from a location: "postgres://..." / "postgresql://..." (later), "sqlite:PATH"
+ * or a plain file path (SQLite). Runs pending migrations when `migrate` is true. */
+int pms_store_open(const char *location, bool migrate, pms_store **out, pms_error *err);
+void pms_store_close(pms_store *st);
+
+int pms_store_sqlite_open(const char *path, pms_store **out, pms_error *err);
+
+#endif

@@ -1,0 +1,184 @@
+#include "cmd/cli.h"
+
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+pms_store *cli_store(cli *c)
+{
+    if (c->store)
+        return c->store;
+    pms_error err = {0};
+    if (pms_store_open(c->db_location, true, &c->store, &err) != PMS_OK) {
+        cli_report("cannot open the database", &err);
+        c->store = NULL;
+    }
+    return c->store;
+}
+
+char *cli_key_file_path(const cli *c)
+{
+    const char *explicit_file = getenv("PMSYNC_SECRET_KEY_FILE");
+    if (explicit_file && explicit_file[0])
+        return strdup(explicit_file);
+    const char *location = c->db_location;
+    if (strncmp(location, "sqlite:", 7) == 0)
+        location += 7;
+    if (strstr(location, "://") != NULL || strcmp(location, ":memory:") == 0)
+        return strdup("pmsync.key");
+    char *copy = strdup(location);
+    if (copy == NULL)
+        return NULL;
+    char *path = NULL;
+    if (asprintf(&path, "%s/pmsync.key", dirname(copy)) < 0)
+        path = NULL;
+    free(copy);
+    return path;
+}
+
+const pms_keyring *cli_keyring(cli *c, bool create, bool *failed)
+{
+    *failed = false;
+    if (c->ring)
+        return c->ring;
+    const char *env = getenv("PMSYNC_SECRET_KEY");
+    char *file = cli_key_file_path(c);
+    if (file == NULL) {
+        cli_error("out of memory");
+        *failed = true;
+        return NULL;
+    }
+    struct stat sb;
+    bool have_env = env && env[0];
+    bool have_file = stat(file, &sb) == 0;
+    if (!have_env && !have_file && !create) {
+        free(file);
+        return NULL;
+    }
+    pms_error err = {0};
+    if (pms_keyring_load(have_env ? env : NULL, file, create, &c->ring, &err) != PMS_OK) {
+        cli_report("cannot load the encryption key", &err);
+        free(file);
+        *failed = true;
+        return NULL;
+    }
+    if (!have_env && !have_file)
+        fprintf(stderr,
+                "pmsctl: created encryption key file %s (mode 0600). Keep it safe and back it "
+                "up: the stored PMS credentials cannot be read without it.\n",
+                file);
+    free(file);
+    return c->ring;
+}
+
+void cli_close(cli *c)
+{
+    pms_store_close(c->store);
+    c->store = NULL;
+    pms_keyring_free(c->ring);
+    c->ring = NULL;
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("pmsctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_report(const char *doing, const pms_error *err)
+{
+    if (err->message[0])
+        cli_error("%s: %s", doing, err->message);
+    else
+        cli_error("%s (%s)", doing, pms_status_name(err->code));
+    if (err->detail[0])
+        fprintf(stderr, "  (%s)\n", err->detail);
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("pmsctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'pmsctl %s --help'.\n", command);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+void cli_print_json(json_t *value)
+{
+    char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    json_decref(value);
+    if (text) {
+        fputs(text, stdout);
+        fputc('\n', stdout);
+        free(text);
+    }
+}
+
+bool cli_parse_date(const char *text, pms_date *out)
+{
+    return text && pms_date_parse(text, out, NULL) == PMS_OK;
+}
+
+bool cli_connection(cli *c, const char *id, pms_connection *out)
+{
+    pms_store *st = cli_store(c);
+    if (st == NULL)
+        return false;
+    pms_error err = {0};
+    if (st->ops->connection_get(st, id, out, &err) != PMS_OK) {
+        cli_report("cannot read the connection", &err);
+        return false;
+    }
+    return true;
+}
+
+pms_session_options cli_session_options(void)
+{
+    pms_session_options o = {0};
+    return o;
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+bool cli_refresh_catalog(cli *c, const pms_connection *conn, bool practitioners, bool types)
+{
+    pms_store *st = cli_store(c);
+    if (st == NULL)
+        return false;
+    bool failed = false;
+    const pms_keyring *ring = cli_keyring(c, false, &failed);
+    if (failed)
+        return false;
+    pms_session *s = NULL;
+    pms_token_box *box = NULL;
+    pms_error err = {0};
+    pms_session_options opts = cli_session_options();
+    int rc = pms_connection_open_session(st, ring, conn, &opts, &box, &s, &err);
+    if (rc == PMS_OK && practitioners)
+        rc = pms_catalog_refresh_practitioners(st, s, conn, NULL, &err);
+    if (rc == PMS_OK && types)
+        rc = pms_catalog_refresh_types(st, s, conn, &err);
+    if (s)
+        pms_token_box_save(box, st, ring, conn->id, NULL);
+    pms_session_close(s);
+    pms_token_box_free(box);
+    if (rc != PMS_OK)
+        cli_report("cannot read from the PMS", &err);
+    return rc == PMS_OK;
+}

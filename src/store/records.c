@@ -1,0 +1,194 @@
+/* Store records: clearing, names, and opening a store by location. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmsync/store.h"
+
+void pms_connection_clear(pms_connection *c)
+{
+    free(c->id);
+    free(c->account_id);
+    free(c->pms_type);
+    free(c->display_name);
+    free(c->practice_name);
+    free(c->tenant_id);
+    free(c->practice_id);
+    free(c->organization_id);
+    free(c->base_url);
+    free(c->timezone);
+    json_decref(c->settings);
+    free(c->secrets_sealed);
+    free(c->access_token_sealed);
+    free(c->refresh_token_sealed);
+    free(c->last_sync_status);
+    free(c->last_sync_error);
+    memset(c, 0, sizeof *c);
+}
+
+void pms_connection_list_clear(pms_connection_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        pms_connection_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void pms_clinician_clear(pms_clinician *c)
+{
+    free(c->id);
+    free(c->account_id);
+    free(c->name);
+    free(c->pms_practitioner_id);
+    free(c->pms_connection_id);
+    memset(c, 0, sizeof *c);
+}
+
+void pms_clinician_list_clear(pms_clinician_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        pms_clinician_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void pms_mapping_clear(pms_mapping *m)
+{
+    free(m->id);
+    free(m->pms_connection_id);
+    free(m->pms_practitioner_id);
+    free(m->pms_practitioner_name);
+    free(m->run_sheet_clinician_id);
+    free(m->clinician_name);
+    memset(m, 0, sizeof *m);
+}
+
+void pms_mapping_list_clear(pms_mapping_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        pms_mapping_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void pms_stored_type_list_clear(pms_stored_type_list *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        pms_stored_type *t = &l->items[i];
+        free(t->id);
+        free(t->pms_connection_id);
+        free(t->pms_type_id);
+        free(t->pms_type_name);
+        free(t->colour);
+    }
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+const char *pms_source_name(pms_source s)
+{
+    switch (s) {
+    case PMS_SOURCE_OCR:
+        return "ocr";
+    case PMS_SOURCE_MANUAL:
+        return "manual";
+    case PMS_SOURCE_PMS:
+        break;
+    }
+    return "pms";
+}
+
+int pms_source_parse(const char *name, pms_source *out)
+{
+    if (name == NULL)
+        return PMS_ERR_PARSE;
+    if (strcmp(name, "pms") == 0)
+        *out = PMS_SOURCE_PMS;
+    else if (strcmp(name, "ocr") == 0)
+        *out = PMS_SOURCE_OCR;
+    else if (strcmp(name, "manual") == 0)
+        *out = PMS_SOURCE_MANUAL;
+    else
+        return PMS_ERR_PARSE;
+    return PMS_OK;
+}
+
+void pms_sheet_entry_init(pms_sheet_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    pms_appointment_init(&e->appt);
+    e->pms_last_synced_at = PMS_INSTANT_NONE;
+    e->edited_start = PMS_INSTANT_NONE;
+    e->edited_end = PMS_INSTANT_NONE;
+    e->edited_at = PMS_INSTANT_NONE;
+    e->removed_at = PMS_INSTANT_NONE;
+    e->created_at = PMS_INSTANT_NONE;
+    e->updated_at = PMS_INSTANT_NONE;
+}
+
+void pms_sheet_entry_clear(pms_sheet_entry *e)
+{
+    free(e->id);
+    free(e->run_sheet_id);
+    free(e->account_id);
+    free(e->clinician_id);
+    free(e->clinician_name);
+    pms_appointment_clear(&e->appt);
+    free(e->edited_phone);
+    free(e->manual_notes);
+    pms_sheet_entry_init(e);
+}
+
+void pms_sheet_entry_list_clear(pms_sheet_entry_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        pms_sheet_entry_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void pms_sync_log_entry_clear(pms_sync_log_entry *e)
+{
+    free(e->id);
+    free(e->pms_connection_id);
+    free(e->sync_type);
+    free(e->status);
+    free(e->error_message);
+    json_decref(e->error_details);
+    free(e->worker);
+    memset(e, 0, sizeof *e);
+}
+
+void pms_sync_log_list_clear(pms_sync_log_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        pms_sync_log_entry_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+int pms_store_open(const char *location, bool migrate, pms_store **out, pms_error *err)
+{
+    *out = NULL;
+    if (location == NULL || location[0] == '\0')
+        return pms_error_set(err, PMS_ERR_CONFIG, "no database given");
+    if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
+        return pms_error_set(err, PMS_ERR_NOT_SUPPORTED,
+                             "PostgreSQL databases are not supported by this build yet");
+    const char *path = strncmp(location, "sqlite:", 7) == 0 ? location + 7 : location;
+    pms_store *st = NULL;
+    int rc = pms_store_sqlite_open(path, &st, err);
+    if (rc != PMS_OK)
+        return rc;
+    if (migrate && (rc = st->ops->migrate(st, err)) != PMS_OK) {
+        st->ops->close(st);
+        return rc;
+    }
+    *out = st;
+    return PMS_OK;
+}
+
+void pms_store_close(pms_store *st)
+{
+    if (st)
+        st->ops->close(st);
+}

@@ -1,0 +1,561 @@
+/* The sync orchestrator: lock, log, refresh catalogues, sweep, upsert in batches, remove after a
+ * complete sweep, record the outcome. PMS-agnostic: it sees unified appointments only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pmsync/log.h"
+#include "pmsync/names.h"
+#include "pmsync/sync.h"
+
+typedef struct sync_run {
+    const pms_sync_context *ctx;
+    pms_store *st;
+    pms_connection conn;
+    pms_session *session;
+    pms_sync_counts counts;
+    json_t *clinician_for;  /* practitioner id -> clinician id (enabled mappings only) */
+    json_t *type_excluded;  /* type id -> true when the practice excluded the type */
+    json_t *sheet_for_date; /* "YYYY-MM-DD" -> run sheet id */
+    json_t *seen;           /* PMS appointment ids present in the window */
+    bool unidentified_invalid; /* a malformed record without an id: no removals */
+    long batches;
+    long practitioners_total;
+    pms_instant started;
+} sync_run;
+
+int pms_practice_today(const char *timezone, pms_date *out, pms_error *err)
+{
+    const pms_tz *tz;
+    int rc = pms_tz_get(timezone ? timezone : "Australia/Sydney", &tz, err);
+    if (rc != PMS_OK)
+        return rc;
+    *out = pms_tz_date_of(tz, pms_now());
+    return PMS_OK;
+}
+
+static void emit_event(const sync_run *run, pms_sync_event_kind kind, const char *entry_id,
+                       pms_date day, const char *status)
+{
+    if (run->ctx->on_event == NULL)
+        return;
+    pms_sync_event e = {
+        .kind = kind,
+        .connection_id = run->conn.id,
+        .account_id = run->conn.account_id,
+        .entry_id = entry_id,
+        .sheet_date = day,
+        .status = status,
+    };
+    run->ctx->on_event(run->ctx->callback_ctx, &e);
+}
+
+static void report_progress(const sync_run *run)
+{
+    if (run->ctx->on_progress == NULL)
+        return;
+    pms_sync_progress p = {
+        .practitioners_total = run->practitioners_total,
+        .counts = run->counts,
+        .batches = run->batches,
+    };
+    run->ctx->on_progress(run->ctx->callback_ctx, &p);
+}
+
+/* The run sheet for a day, cached for the run. Borrowed from the cache. */
+static const char *sheet_for(sync_run *run, pms_date day, pms_error *err)
+{
+    char key[PMS_TIME_BUFLEN];
+    pms_date_format(day, key);
+    const json_t *cached = json_object_get(run->sheet_for_date, key);
+    if (cached)
+        return json_string_value(cached);
+    char *id = NULL;
+    if (run->st->ops->run_sheet_ensure(run->st, run->conn.account_id, day, run->conn.timezone,
+                                       &id, err) != PMS_OK)
+        return NULL;
+    json_object_set_new(run->sheet_for_date, key, json_string(id));
+    free(id);
+    return json_string_value(json_object_get(run->sheet_for_date, key));
+}
+
+typedef enum upsert_outcome { UPSERT_CREATED, UPSERT_UPDATED, UPSERT_UNCHANGED } upsert_outcome;
+
+/* Writes one appointment. */
+static int upsert(sync_run *run, const pms_appointment *a, const char *clinician_id,
+                  upsert_outcome *outcome, char entry_id[PMS_UUID_LEN], pms_date *day,
+                  pms_error *err)
+{
+    pms_store *st = run->st;
+    *day = pms_tz_date_of(pms_session_tz(run->session), a->start_time);
+    const char *sheet_id = sheet_for(run, *day, err);
+    if (sheet_id == NULL)
+        return err ? (int)err->code : PMS_ERR_STORE;
+
+    pms_sheet_entry incoming;
+    pms_sheet_entry_init(&incoming);
+    int rc = pms_appointment_copy(&incoming.appt, a, err);
+    if (rc != PMS_OK)
+        return rc;
+    pms_appointment_content_hash(a, incoming.content_hash);
+    incoming.source = PMS_SOURCE_PMS;
+    incoming.pms_last_synced_at = pms_now();
+    if (pms_str_set(&incoming.run_sheet_id, sheet_id) ||
+        pms_str_set(&incoming.clinician_id, clinician_id)) {
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+
+    pms_sheet_entry existing;
+    rc = st->ops->entry_find_pms(st, run->conn.id, a->pms_appointment_id, &existing, err);
+    if (rc == PMS_OK) {
+        bool same = strcmp(existing.content_hash, incoming.content_hash) == 0 &&
+                    existing.run_sheet_id && strcmp(existing.run_sheet_id, sheet_id) == 0 &&
+                    existing.clinician_id && strcmp(existing.clinician_id, clinician_id) == 0 &&
+                    existing.removed_at == PMS_INSTANT_NONE;
+        snprintf(entry_id, PMS_UUID_LEN, "%s", existing.id);
+        if (same) {
+            *outcome = UPSERT_UNCHANGED;
+        } else {
+            incoming.id = existing.id;
+            existing.id = NULL;
+            rc = st->ops->entry_update_source(st, &incoming, err);
+            *outcome = UPSERT_UPDATED;
+        }
+        pms_sheet_entry_clear(&existing);
+        goto out;
+    }
+    if (rc != PMS_ERR_NOT_FOUND)
+        goto out;
+
+    /* New to us: an OCR entry for the same clinician, time and patient becomes this one. */
+    char *ocr_id = NULL;
+    char *key = a->patient.full_name ? pms_name_match_key(a->patient.full_name) : NULL;
+    rc = key ? st->ops->entry_find_ocr_match(st, sheet_id, clinician_id, a->start_time, key,
+                                             &ocr_id, NULL)
+             : PMS_ERR_NOT_FOUND;
+    free(key);
+    if (rc == PMS_OK) {
+        incoming.id = ocr_id;
+        rc = st->ops->entry_update_source(st, &incoming, err);
+        *outcome = UPSERT_UPDATED;
+    } else {
+        rc = st->ops->entry_insert(st, &incoming, err);
+        *outcome = UPSERT_CREATED;
+    }
+    if (rc == PMS_OK)
+        snprintf(entry_id, PMS_UUID_LEN, "%s", incoming.id);
+out:
+    pms_sheet_entry_clear(&incoming);
+    return rc;
+}
+
+typedef struct pending_event {
+    pms_sync_event_kind kind;
+    char entry_id[PMS_UUID_LEN];
+    pms_date day;
+} pending_event;
+
+/* The sink: one transaction per batch. */
+static int on_batch(void *arg, pms_appointment *items, size_t count, pms_error *err)
+{
+    sync_run *run = arg;
+    pms_store *st = run->st;
+    pending_event *events = calloc(count, sizeof *events);
+    size_t event_count = 0;
+    pms_sync_counts before = run->counts;
+    if (events == NULL)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    int rc = st->ops->begin(st, err);
+    if (rc != PMS_OK) {
+        free(events);
+        return rc;
+    }
+    for (size_t i = 0; i < count && rc == PMS_OK; i++) {
+        pms_appointment *a = &items[i];
+        run->counts.fetched++;
+        pms_error invalid;
+        if (pms_appointment_validate(a, &invalid) != PMS_OK) {
+            run->counts.skipped++;
+            run->counts.invalid++;
+            if (a->pms_appointment_id)
+                json_object_set_new(run->seen, a->pms_appointment_id, json_true());
+            else
+                run->unidentified_invalid = true;
+            pms_log(PMS_LOG_WARN, "sync.record_invalid", "connection", run->conn.id, "reason",
+                    invalid.message, NULL);
+            continue;
+        }
+        const json_t *clinician =
+            json_object_get(run->clinician_for, a->practitioner.pms_practitioner_id);
+        bool excluded_type =
+            a->appointment_type_id && json_object_get(run->type_excluded, a->appointment_type_id);
+        if (clinician == NULL || excluded_type ||
+            (run->conn.sync_telehealth_only && !a->is_telehealth)) {
+            run->counts.skipped++;
+            continue;
+        }
+        json_object_set_new(run->seen, a->pms_appointment_id, json_true());
+        upsert_outcome outcome;
+        pending_event *ev = &events[event_count];
+        rc = upsert(run, a, json_string_value(clinician), &outcome, ev->entry_id, &ev->day, err);
+        if (rc != PMS_OK)
+            break;
+        if (outcome == UPSERT_CREATED) {
+            run->counts.created++;
+            ev->kind = PMS_EVENT_APPOINTMENT_CREATED;
+            event_count++;
+        } else if (outcome == UPSERT_UPDATED) {
+            run->counts.updated++;
+            ev->kind = PMS_EVENT_APPOINTMENT_UPDATED;
+            event_count++;
+        } else {
+            run->counts.unchanged++;
+        }
+    }
+    if (rc == PMS_OK)
+        rc = st->ops->commit(st, err);
+    if (rc != PMS_OK) {
+        st->ops->rollback(st);
+        /* Nothing of this batch was stored: its records count as fetched and skipped. */
+        long fetched = run->counts.fetched;
+        run->counts = before;
+        run->counts.fetched = fetched;
+        run->counts.skipped += fetched - before.fetched;
+        free(events);
+        return rc;
+    }
+    run->batches++;
+    for (size_t i = 0; i < event_count; i++)
+        emit_event(run, events[i].kind, events[i].entry_id, events[i].day, NULL);
+    free(events);
+    report_progress(run);
+    return PMS_OK;
+}
+
+static void on_invalid(void *arg, const char *id, const char *reason)
+{
+    sync_run *run = arg;
+    run->counts.fetched++;
+    run->counts.skipped++;
+    run->counts.invalid++;
+    if (id)
+        json_object_set_new(run->seen, id, json_true());
+    else
+        run->unidentified_invalid = true;
+    /* The id is the PMS's opaque record id, not patient data. */
+    pms_log(PMS_LOG_WARN, "sync.record_invalid", "connection", run->conn.id, "pms_appointment_id",
+            id, "reason", reason, NULL);
+}
+
+static void on_skipped(void *arg, const char *id, const char *reason)
+{
+    sync_run *run = arg;
+    (void)id;
+    run->counts.fetched++;
+    run->counts.skipped++;
+    pms_log(PMS_LOG_DEBUG, "sync.record_skipped", "connection", run->conn.id, "reason", reason,
+            NULL);
+}
+
+typedef struct removal_scan {
+    sync_run *run;
+    char **ids;
+    size_t count, cap;
+} removal_scan;
+
+static int collect_missing(void *arg, const char *id, const char *pms_id)
+{
+    removal_scan *scan = arg;
+    if (pms_id && json_object_get(scan->run->seen, pms_id))
+        return PMS_OK;
+    if (scan->count == scan->cap) {
+        size_t cap = scan->cap ? scan->cap * 2 : 16;
+        char **grown = realloc(scan->ids, cap * sizeof *grown);
+        if (grown == NULL)
+            return PMS_ERR_NOMEM;
+        scan->ids = grown;
+        scan->cap = cap;
+    }
+    if ((scan->ids[scan->count] = strdup(id)) == NULL)
+        return PMS_ERR_NOMEM;
+    scan->count++;
+    return PMS_OK;
+}
+
+/* After a complete sweep: what the window no longer holds is marked removed. */
+static int remove_missing(sync_run *run, pms_instant from, pms_instant to, pms_error *err)
+{
+    pms_store *st = run->st;
+    removal_scan scan = {.run = run};
+    int rc = st->ops->entry_each_active_pms(st, run->conn.id, from, to, collect_missing, &scan,
+                                            err);
+    if (rc == PMS_OK && scan.count > 0 && (rc = st->ops->begin(st, err)) == PMS_OK) {
+        pms_instant now = pms_now();
+        for (size_t i = 0; i < scan.count && rc == PMS_OK; i++)
+            rc = st->ops->entry_mark_removed(st, scan.ids[i], now, err);
+        if (rc == PMS_OK)
+            rc = st->ops->commit(st, err);
+        if (rc != PMS_OK)
+            st->ops->rollback(st);
+        if (rc == PMS_OK) {
+            run->counts.removed += (long)scan.count;
+            for (size_t i = 0; i < scan.count; i++) {
+                pms_sheet_entry e;
+                if (st->ops->entry_get(st, scan.ids[i], &e, NULL) == PMS_OK) {
+                    emit_event(run, PMS_EVENT_APPOINTMENT_REMOVED, e.id, e.sheet_date, NULL);
+                    pms_sheet_entry_clear(&e);
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < scan.count; i++)
+        free(scan.ids[i]);
+    free(scan.ids);
+    return rc;
+}
+
+/* Mappings -> which practitioners to sweep and where their appointments go. */
+static int load_mappings(sync_run *run, const char ***ids, size_t *count, pms_error *err)
+{
+    pms_mapping_list mappings = {0};
+    int rc = run->st->ops->mapping_list(run->st, run->conn.id, &mappings, err);
+    if (rc != PMS_OK)
+        return rc;
+    *ids = calloc(mappings.count + 1, sizeof **ids);
+    *count = 0;
+    if (*ids == NULL) {
+        pms_mapping_list_clear(&mappings);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < mappings.count; i++) {
+        const pms_mapping *m = &mappings.items[i];
+        if (!m->sync_enabled || m->run_sheet_clinician_id == NULL || !m->pms_active ||
+            !m->pms_bookable)
+            continue;
+        json_object_set_new(run->clinician_for, m->pms_practitioner_id,
+                            json_string(m->run_sheet_clinician_id));
+    }
+    /* The ids handed to the adapter are the keys of clinician_for (unchanged while the sweep
+     * runs). */
+    const char *key;
+    json_t *value;
+    json_object_foreach(run->clinician_for, key, value)
+    {
+        (*ids)[(*count)++] = key;
+    }
+    pms_mapping_list_clear(&mappings);
+    return PMS_OK;
+}
+
+static int load_type_exclusions(sync_run *run, pms_error *err)
+{
+    pms_stored_type_list types = {0};
+    int rc = run->st->ops->type_list(run->st, run->conn.id, &types, err);
+    if (rc != PMS_OK)
+        return rc;
+    for (size_t i = 0; i < types.count; i++)
+        if (!types.items[i].sync_enabled)
+            json_object_set_new(run->type_excluded, types.items[i].pms_type_id, json_true());
+    pms_stored_type_list_clear(&types);
+    return PMS_OK;
+}
+
+static void worker_name(char *buf, size_t len)
+{
+    char host[64] = "localhost";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(buf, len, "%ld@%s", (long)getpid(), host);
+}
+
+static const char *final_status(const sync_run *run, int fetch_rc)
+{
+    if (fetch_rc != PMS_OK)
+        return run->counts.fetched > 0 ? "partial" : "failed";
+    return run->counts.invalid > 0 ? "partial" : "success";
+}
+
+int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_sync_result *out,
+                 pms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    pms_store *st = ctx->store;
+    sync_run run = {.ctx = ctx, .st = st, .started = pms_now()};
+    pms_store_lock *lock = NULL;
+    pms_token_box *box = NULL;
+    pms_sync_log_entry log = {0};
+    const char **practitioner_ids = NULL;
+    size_t practitioner_count = 0;
+    pms_error sync_err = {0};
+    int rc, fetch_rc = PMS_OK;
+
+    rc = st->ops->connection_get(st, req->connection_id, &run.conn, err);
+    if (rc != PMS_OK)
+        return rc;
+    run.clinician_for = json_object();
+    run.type_excluded = json_object();
+    run.sheet_for_date = json_object();
+    run.seen = json_object();
+    if (!run.clinician_for || !run.type_excluded || !run.sheet_for_date || !run.seen) {
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = st->ops->lock_connection(st, run.conn.id, &lock, err)) != PMS_OK)
+        goto done;
+    /* We hold the lock: any 'running' row is a sync that died. */
+    int interrupted = 0;
+    st->ops->sync_log_fail_running(st, run.conn.id, "interrupted: the process stopped mid-sync",
+                                   &interrupted, NULL);
+
+    /* The window, in the practice's days. */
+    pms_date from = req->from, to = req->to;
+    if (req->today || from.year == 0) {
+        if ((rc = pms_practice_today(run.conn.timezone, &from, err)) != PMS_OK)
+            goto done;
+        to = from;
+    }
+    if (to.year == 0)
+        to = from;
+    if (!pms_date_valid(from) || !pms_date_valid(to) || pms_date_compare(from, to) > 0) {
+        rc = pms_error_set(err, PMS_ERR_INVALID, "the sync window must run from one date to the "
+                                                 "same or a later date");
+        goto done;
+    }
+    if (pms_days_from_date(to) - pms_days_from_date(from) > 366) {
+        rc = pms_error_set(err, PMS_ERR_INVALID, "a sync window covers at most 366 days");
+        goto done;
+    }
+    out->from = from;
+    out->to = to;
+
+    char worker[96];
+    if (ctx->worker)
+        snprintf(worker, sizeof worker, "%s", ctx->worker);
+    else
+        worker_name(worker, sizeof worker);
+    log.pms_connection_id = run.conn.id;
+    log.sync_type = (char *)(req->sync_type ? req->sync_type : "manual");
+    log.window_from = from;
+    log.window_to = to;
+    log.started_at = run.started;
+    log.worker = worker;
+    rc = st->ops->sync_log_start(st, &log, err);
+    log.pms_connection_id = NULL;
+    log.sync_type = NULL;
+    log.worker = NULL;
+    if (rc != PMS_OK)
+        goto done;
+    snprintf(out->sync_log_id, sizeof out->sync_log_id, "%s", log.id);
+    emit_event(&run, PMS_EVENT_SYNC_STARTED, NULL, from, NULL);
+    pms_log(PMS_LOG_INFO, "sync.started", "connection", run.conn.id, "sync_log", log.id, NULL);
+
+    /* Everything from here on ends in the sync log, success or not. */
+    if ((fetch_rc = pms_connection_open_session(st, ctx->ring, &run.conn, &ctx->session, &box,
+                                                &run.session, &sync_err)) != PMS_OK)
+        goto finish;
+    if ((fetch_rc = pms_catalog_refresh_practitioners(st, run.session, &run.conn, NULL,
+                                                      &sync_err)) != PMS_OK)
+        goto finish;
+    if ((fetch_rc = pms_catalog_refresh_types(st, run.session, &run.conn, &sync_err)) != PMS_OK ||
+        (fetch_rc = pms_connection_reload_types(st, run.session, run.conn.id, &sync_err)) !=
+            PMS_OK ||
+        (fetch_rc = load_type_exclusions(&run, &sync_err)) != PMS_OK ||
+        (fetch_rc = load_mappings(&run, &practitioner_ids, &practitioner_count, &sync_err)) !=
+            PMS_OK)
+        goto finish;
+    run.practitioners_total = (long)practitioner_count;
+
+    const pms_tz *tz = pms_session_tz(run.session);
+    pms_fetch_options opts = {
+        .from = pms_tz_day_start(tz, from),
+        .to = pms_tz_day_start(tz, pms_date_add_days(to, 1)),
+        .first_day = from,
+        .last_day = to,
+        .practitioner_ids = practitioner_ids,
+        .practitioner_count = practitioner_count,
+        .telehealth_only = run.conn.sync_telehealth_only,
+    };
+    pms_batch_sink sink = {
+        .batch = on_batch,
+        .invalid = on_invalid,
+        .skipped = on_skipped,
+        .ctx = &run,
+    };
+    if (practitioner_count > 0)
+        fetch_rc = pms_adapter_fetch_appointments(run.session, &opts, &sink, &sync_err);
+    bool complete = fetch_rc == PMS_OK && !run.unidentified_invalid &&
+                    !pms_session_cancelled(run.session);
+    out->complete_sweep = complete;
+    if (complete) {
+        pms_error removal_err = {0};
+        if (remove_missing(&run, opts.from, opts.to, &removal_err) != PMS_OK) {
+            fetch_rc = removal_err.code;
+            sync_err = removal_err;
+        }
+    }
+
+finish:
+    if (run.session) {
+        out->http = pms_session_get_stats(run.session);
+        run.counts.requests = out->http.requests;
+        pms_token_box_save(box, st, ctx->ring, run.conn.id, NULL);
+    }
+    {
+        const char *status = final_status(&run, fetch_rc);
+        snprintf(out->status, sizeof out->status, "%s", status);
+        out->counts = run.counts;
+        if (fetch_rc != PMS_OK)
+            snprintf(out->error, sizeof out->error, "%s", sync_err.message);
+        else if (run.counts.invalid > 0)
+            snprintf(out->error, sizeof out->error,
+                     "%ld record(s) from the PMS were malformed and skipped", run.counts.invalid);
+        log.completed_at = pms_now();
+        log.counts = run.counts;
+        free(log.status); /* "running" */
+        log.status = (char *)status;
+        log.error_message = out->error[0] ? out->error : NULL;
+        json_t *details = NULL;
+        if (fetch_rc != PMS_OK) {
+            details = json_pack("{s:s, s:i, s:s}", "code", pms_status_name(sync_err.code),
+                                "httpStatus", sync_err.http_status, "detail", sync_err.detail);
+        }
+        log.error_details = details;
+        pms_error log_err = {0};
+        int log_rc = st->ops->sync_log_finish(st, &log, &log_err);
+        if (log_rc == PMS_OK)
+            log_rc = st->ops->connection_set_sync_result(st, run.conn.id, log.completed_at,
+                                                         status, log.error_message, &log_err);
+        log.status = NULL;
+        log.error_message = NULL;
+        json_decref(details);
+        log.error_details = NULL;
+        out->duration_ms = (long)(log.completed_at - run.started);
+        pms_log(fetch_rc == PMS_OK ? PMS_LOG_INFO : PMS_LOG_WARN, "sync.finished", "connection",
+                run.conn.id, "status", status, "error", out->error[0] ? out->error : NULL, NULL);
+        emit_event(&run, PMS_EVENT_SYNC_FINISHED, NULL, from, status);
+        if (log_rc != PMS_OK) {
+            rc = log_rc;
+            if (err)
+                *err = log_err;
+        } else if (fetch_rc != PMS_OK) {
+            rc = fetch_rc;
+            if (err)
+                *err = sync_err;
+        }
+    }
+done:
+    pms_session_close(run.session);
+    pms_token_box_free(box);
+    if (lock)
+        st->ops->unlock_connection(st, lock);
+    free(practitioner_ids);
+    pms_sync_log_entry_clear(&log);
+    json_decref(run.clinician_for);
+    json_decref(run.type_excluded);
+    json_decref(run.sheet_for_date);
+    json_decref(run.seen);
+    pms_connection_clear(&run.conn);
+    return rc;
+}
