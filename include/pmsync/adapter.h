@@ -39,9 +39,9 @@ typedef enum pms_capability {
 
 /* A setting an adapter needs on its connections (one generic form sets any PMS). */
 typedef struct pms_setting_def {
-    const char *key;           /* "client_id" */
-    const char *label;         /* "Client ID" */
-    const char *help;          /* where the clinic finds it */
+    const char *key;   /* "client_id" */
+    const char *label; /* "Client ID" */
+    const char *help;  /* where the clinic finds it */
     bool required;
     bool secret;               /* stored encrypted, never returned or printed */
     const char *default_value; /* NULL when none */
@@ -71,9 +71,9 @@ typedef struct pms_health {
 
 /* Which appointments to fetch. */
 typedef struct pms_fetch_options {
-    pms_instant from; /* inclusive */
-    pms_instant to;   /* exclusive */
-    pms_date first_day, last_day; /* the window's local dates, inclusive */
+    pms_instant from;                    /* inclusive */
+    pms_instant to;                      /* exclusive */
+    pms_date first_day, last_day;        /* the window's local dates, inclusive */
     const char *const *practitioner_ids; /* NULL: every practitioner the adapter can see */
     size_t practitioner_count;
     bool telehealth_only; /* a hint: the adapter may filter early; the engine filters anyway */
@@ -173,10 +173,8 @@ typedef struct pms_adapter_ops {
 
     /* authentication */
     int (*authenticate)(pms_session *s, pms_auth_result *out, pms_error *err);
-    int (*refresh)(pms_session *s, const char *refresh_token, pms_auth_result *out,
-                   pms_error *err);
-    int (*pair)(pms_session *s, const char *pairing_code, pms_practice_info *out,
-                pms_error *err);
+    int (*refresh)(pms_session *s, const char *refresh_token, pms_auth_result *out, pms_error *err);
+    int (*pair)(pms_session *s, const char *pairing_code, pms_practice_info *out, pms_error *err);
     int (*practice_info)(pms_session *s, pms_practice_info *out, pms_error *err);
     int (*validate)(pms_session *s, pms_error *err);
     int (*health_check)(pms_session *s, pms_health *out, pms_error *err);
@@ -186,12 +184,10 @@ typedef struct pms_adapter_ops {
     int (*list_appointment_types)(pms_session *s, pms_appt_type_list *out, pms_error *err);
     int (*fetch_appointments)(pms_session *s, const pms_fetch_options *opts,
                               const pms_batch_sink *sink, pms_error *err);
-    int (*fetch_patient)(pms_session *s, const char *patient_id, pms_patient *out,
-                         pms_error *err);
+    int (*fetch_patient)(pms_session *s, const char *patient_id, pms_patient *out, pms_error *err);
 
     /* writes (declared now, filled in by the write-back work) */
-    int (*find_slots)(pms_session *s, const pms_slot_query *q, pms_slot_list *out,
-                      pms_error *err);
+    int (*find_slots)(pms_session *s, const pms_slot_query *q, pms_slot_list *out, pms_error *err);
     int (*book)(pms_session *s, const pms_booking_request *req, pms_write_result *out,
                 pms_error *err);
     int (*reschedule)(pms_session *s, const char *appointment_id, pms_instant new_start,
@@ -207,6 +203,9 @@ typedef struct pms_adapter_ops {
 
 /* The registry of built-in adapters. */
 const pms_adapter_ops *pms_adapter_find(const char *name);
+/* Adds an adapter to the registry (for PMSs built outside this library, and tests). Not
+ * thread-safe: call at start-up. */
+int pms_adapter_register(const pms_adapter_ops *ops, pms_error *err);
 /* NULL-terminated list of every adapter. */
 const pms_adapter_ops *const *pms_adapter_all(void);
 /* Capability bits of an adapter: its traits plus one bit per non-NULL operation. */
@@ -223,8 +222,7 @@ int pms_adapter_practice_info(pms_session *s, pms_practice_info *out, pms_error 
 int pms_adapter_validate(pms_session *s, pms_error *err);
 int pms_adapter_health_check(pms_session *s, pms_health *out, pms_error *err);
 int pms_adapter_list_practitioners(pms_session *s, pms_practitioner_list *out, pms_error *err);
-int pms_adapter_list_appointment_types(pms_session *s, pms_appt_type_list *out,
-                                       pms_error *err);
+int pms_adapter_list_appointment_types(pms_session *s, pms_appt_type_list *out, pms_error *err);
 int pms_adapter_fetch_appointments(pms_session *s, const pms_fetch_options *opts,
                                    const pms_batch_sink *sink, pms_error *err);
 int pms_adapter_fetch_patient(pms_session *s, const char *id, pms_patient *out, pms_error *err);
@@ -234,11 +232,10 @@ int pms_adapter_book(pms_session *s, const pms_booking_request *req, pms_write_r
                      pms_error *err);
 int pms_adapter_reschedule(pms_session *s, const char *id, pms_instant start, int minutes,
                            pms_write_result *out, pms_error *err);
-int pms_adapter_cancel(pms_session *s, const char *id, const char *reason,
-                       pms_write_result *out, pms_error *err);
-int pms_adapter_search_patients(pms_session *s, const pms_patient_query *q,
-                                pms_patient_list *out, pms_error *err);
-int pms_adapter_create_patient(pms_session *s, const pms_patient *p, char **new_id,
-                               pms_error *err);
+int pms_adapter_cancel(pms_session *s, const char *id, const char *reason, pms_write_result *out,
+                       pms_error *err);
+int pms_adapter_search_patients(pms_session *s, const pms_patient_query *q, pms_patient_list *out,
+                                pms_error *err);
+int pms_adapter_create_patient(pms_session *s, const pms_patient *p, char **new_id, pms_error *err);
 
 #endif

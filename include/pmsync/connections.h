@@ -75,8 +75,7 @@ void pms_token_box_free(pms_token_box *box);
 
 /* Pairs a connection with a pairing code, then records the practice's id, name and zone. */
 int pms_connection_pair(pms_store *st, const pms_keyring *ring, const char *id, const char *code,
-                        const pms_session_options *opts, pms_practice_info *info,
-                        pms_error *err);
+                        const pms_session_options *opts, pms_practice_info *info, pms_error *err);
 
 /* Checks the connection against the PMS (auth + a cheap read). */
 int pms_connection_test(pms_store *st, const pms_keyring *ring, const char *id,

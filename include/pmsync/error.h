@@ -36,7 +36,8 @@ typedef struct pms_error {
     char detail[512];  /* optional extra context (PMS error code, field path) */
 } pms_error;
 
-/* Fills *err (when err is not NULL) and returns code, so callers can `return pms_error_set(...)`. */
+/* Fills *err (when err is not NULL) and returns code, so callers can `return pms_error_set(...)`.
+ */
 int pms_error_set(pms_error *err, pms_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets the detail line of an already-set error. */

@@ -1,6 +1,7 @@
 /* Structured logging: one JSON object per line on stderr.
  *
- *   pms_log(PMS_LOG_WARN, "sync.record_skipped", "connection", id, "reason", "unknown status", NULL);
+ *   pms_log(PMS_LOG_WARN, "sync.record_skipped", "connection", id, "reason", "unknown status",
+ * NULL);
  *
  * Fields are string key/value pairs ending with NULL. Never pass patient data (names, phones,
  * emails, birth dates, notes, raw PMS records): log ids and reasons only.

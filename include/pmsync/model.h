@@ -107,7 +107,7 @@ typedef struct pms_practitioner {
     char *family;
     char *full_name; /* "Dr John Smith" */
     bool active;
-    bool bookable; /* shown in the appointment book (Gentu's shownInAppointmentBook) */
+    bool bookable;   /* shown in the appointment book (Gentu's shownInAppointmentBook) */
     json_t *contact; /* array of {system, value, use}; may be NULL */
 } pms_practitioner;
 
@@ -126,8 +126,8 @@ json_t *pms_practitioner_to_json(const pms_practitioner *p);
 typedef struct pms_appt_type {
     char *id;
     char *name;
-    int duration_minutes; /* 0 when unknown */
-    char *colour;         /* "#RRGGBB" or NULL */
+    int duration_minutes;          /* 0 when unknown */
+    char *colour;                  /* "#RRGGBB" or NULL */
     bool telehealth_auto_detected; /* the PMS itself says it is telehealth */
     bool is_telehealth;            /* valid when telehealth_auto_detected */
 } pms_appt_type;

@@ -15,9 +15,9 @@
 #include "pmsync/time.h"
 
 typedef struct pms_retry_policy {
-    int max_attempts;       /* default 3 */
-    long base_ms;           /* default 1000 */
-    long cap_ms;            /* default 30000 */
+    int max_attempts;        /* default 3 */
+    long base_ms;            /* default 1000 */
+    long cap_ms;             /* default 30000 */
     long max_retry_after_ms; /* default 120000 */
 } pms_retry_policy;
 

@@ -27,10 +27,10 @@
  * pms_session_open; the caller keeps ownership of what it passes. */
 typedef struct pms_session_config {
     const char *connection_id;
-    const char *base_url; /* NULL: the adapter's default */
-    const char *timezone; /* IANA; NULL: Australia/Sydney */
-    const char *external_id; /* tenant / practice id once known */
-    const json_t *settings;  /* object of string values, secrets included (decrypted) */
+    const char *base_url;              /* NULL: the adapter's default */
+    const char *timezone;              /* IANA; NULL: Australia/Sydney */
+    const char *external_id;           /* tenant / practice id once known */
+    const json_t *settings;            /* object of string values, secrets included (decrypted) */
     pms_rate_limits connection_limits; /* zeros: the adapter's defaults */
     pms_rate_limits pms_limits;        /* shared by every connection of this PMS; zeros: none */
     pms_retry_policy retry;            /* zeros: defaults */
@@ -45,15 +45,15 @@ typedef struct pms_session_config {
 } pms_session_config;
 
 typedef struct pms_session_stats {
-    long requests;      /* HTTP exchanges attempted, including token calls and retries */
-    long retries;       /* attempts after the first */
-    long throttled;     /* 429 answers */
-    long token_mints;   /* tokens minted */
-    long failures;      /* calls that failed after every attempt */
+    long requests;    /* HTTP exchanges attempted, including token calls and retries */
+    long retries;     /* attempts after the first */
+    long throttled;   /* 429 answers */
+    long token_mints; /* tokens minted */
+    long failures;    /* calls that failed after every attempt */
 } pms_session_stats;
 
-int pms_session_open(const pms_adapter_ops *ops, const pms_session_config *cfg,
-                     pms_session **out, pms_error *err);
+int pms_session_open(const pms_adapter_ops *ops, const pms_session_config *cfg, pms_session **out,
+                     pms_error *err);
 void pms_session_close(pms_session *s);
 
 const pms_adapter_ops *pms_session_ops(const pms_session *s);
@@ -99,8 +99,8 @@ char *pms_session_url(const pms_session *s, const char *path);
 /* Runs task(i) for i in [0, count) on up to `concurrency` threads, each with its own client.
  * Every task runs even when others fail (unless cancelled). Returns the number of tasks that
  * failed; the first failure's error is copied to *first_err. */
-typedef int (*pms_session_task_fn)(pms_session *s, pms_http_client *client, size_t index,
-                                   void *ctx, pms_error *err);
+typedef int (*pms_session_task_fn)(pms_session *s, pms_http_client *client, size_t index, void *ctx,
+                                   pms_error *err);
 size_t pms_session_parallel(pms_session *s, size_t count, int concurrency, pms_session_task_fn task,
                             void *ctx, pms_error *first_err);
 

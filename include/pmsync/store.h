@@ -31,7 +31,7 @@ typedef struct pms_connection {
     char *account_id;
     char *pms_type;
     char *display_name;
-    char *practice_name; /* as the PMS names the practice, once connected */
+    char *practice_name;   /* as the PMS names the practice, once connected */
     char *tenant_id;       /* Gentu */
     char *practice_id;     /* Medirecords, Sikka */
     char *organization_id; /* Halaxy */
@@ -238,8 +238,7 @@ typedef struct pms_store_ops {
     int (*connection_set_sync_result)(pms_store *st, const char *id, pms_instant at,
                                       const char *status, const char *error, pms_error *err);
     int (*connection_set_token)(pms_store *st, const char *id, const char *access_sealed,
-                                const char *refresh_sealed, pms_instant expires_at,
-                                pms_error *err);
+                                const char *refresh_sealed, pms_instant expires_at, pms_error *err);
 
     int (*clinician_insert)(pms_store *st, pms_clinician *c, pms_error *err); /* fills id */
     int (*clinician_get)(pms_store *st, const char *id, pms_clinician *out, pms_error *err);

@@ -57,9 +57,9 @@ typedef struct pms_sync_context {
 
 typedef struct pms_sync_request {
     const char *connection_id;
-    bool today;              /* the practice's today; else from..to */
-    pms_date from, to;       /* local dates, inclusive */
-    const char *sync_type;   /* "manual" (default), "full", "incremental" */
+    bool today;            /* the practice's today; else from..to */
+    pms_date from, to;     /* local dates, inclusive */
+    const char *sync_type; /* "manual" (default), "full", "incremental" */
 } pms_sync_request;
 
 typedef struct pms_sync_result {

@@ -6,7 +6,10 @@
 #include "pmsync/adapter.h"
 #include "pmsync/session.h"
 
-static const pms_adapter_ops *const adapters[] = {
+#define MAX_ADAPTERS 16
+
+/* Built-in adapters first; pms_adapter_register appends (before threads start). */
+static const pms_adapter_ops *adapters[MAX_ADAPTERS + 1] = {
     &pms_gentu_adapter,
     NULL,
 };
@@ -23,7 +26,23 @@ const pms_adapter_ops *pms_adapter_find(const char *name)
 
 const pms_adapter_ops *const *pms_adapter_all(void)
 {
-    return adapters;
+    return (const pms_adapter_ops *const *)adapters;
+}
+
+int pms_adapter_register(const pms_adapter_ops *ops, pms_error *err)
+{
+    if (ops == NULL || ops->name == NULL || ops->version != PMS_ADAPTER_OPS_VERSION)
+        return pms_error_set(err, PMS_ERR_INVALID, "adapter has no name or a wrong version");
+    if (pms_adapter_find(ops->name))
+        return pms_error_set(err, PMS_ERR_CONFLICT, "an adapter named %s exists", ops->name);
+    size_t n = 0;
+    while (adapters[n])
+        n++;
+    if (n >= MAX_ADAPTERS)
+        return pms_error_set(err, PMS_ERR_INVALID, "too many adapters");
+    adapters[n] = ops;
+    adapters[n + 1] = NULL;
+    return PMS_OK;
 }
 
 const pms_setting_def *pms_adapter_setting(const pms_adapter_ops *ops, const char *key)
@@ -173,15 +192,14 @@ int pms_adapter_cancel(pms_session *s, const char *id, const char *reason, pms_w
                           : unsupported(s, "cancelling appointments", err);
 }
 
-int pms_adapter_search_patients(pms_session *s, const pms_patient_query *q,
-                                pms_patient_list *out, pms_error *err)
+int pms_adapter_search_patients(pms_session *s, const pms_patient_query *q, pms_patient_list *out,
+                                pms_error *err)
 {
     return OPS(s)->search_patients ? OPS(s)->search_patients(s, q, out, err)
                                    : unsupported(s, "patient search", err);
 }
 
-int pms_adapter_create_patient(pms_session *s, const pms_patient *p, char **new_id,
-                               pms_error *err)
+int pms_adapter_create_patient(pms_session *s, const pms_patient *p, char **new_id, pms_error *err)
 {
     return OPS(s)->create_patient ? OPS(s)->create_patient(s, p, new_id, err)
                                   : unsupported(s, "creating patients", err);

@@ -8,7 +8,7 @@
 #include "pmsync/log.h"
 
 #define TOKEN_REFRESH_MARGIN_MS 60000
-#define DEFAULT_TIMEZONE "Australia/Sydney"
+#define DEFAULT_TIMEZONE        "Australia/Sydney"
 
 struct pms_session {
     const pms_adapter_ops *ops;
@@ -238,8 +238,8 @@ static void describe_failure(pms_session *s, const pms_http_response *resp, pms_
     if (s->ops->describe_error)
         s->ops->describe_error(resp, err);
     if (err->message[0] == '\0')
-        snprintf(err->message, sizeof err->message, "%s answered HTTP %ld",
-                 s->ops->display_name, resp->status);
+        snprintf(err->message, sizeof err->message, "%s answered HTTP %ld", s->ops->display_name,
+                 resp->status);
     err->code = status_code_for(resp->status);
     err->http_status = (int)resp->status;
 }
@@ -569,8 +569,8 @@ nomem:
     return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
 }
 
-int pms_session_open(const pms_adapter_ops *ops, const pms_session_config *cfg,
-                     pms_session **out, pms_error *err)
+int pms_session_open(const pms_adapter_ops *ops, const pms_session_config *cfg, pms_session **out,
+                     pms_error *err)
 {
     int rc = pms_http_global_init(err);
     if (rc)
@@ -627,8 +627,7 @@ int pms_session_open(const pms_adapter_ops *ops, const pms_session_config *cfg,
         s->pms_bucket = pms_ratelimit_bucket(ops->name, cfg->pms_limits);
 
     for (size_t i = 0; i < cfg->telehealth_type_count; i++) {
-        char **grown =
-            realloc(s->telehealth_types, (s->telehealth_type_count + 1) * sizeof *grown);
+        char **grown = realloc(s->telehealth_types, (s->telehealth_type_count + 1) * sizeof *grown);
         if (grown == NULL) {
             rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
             goto fail;

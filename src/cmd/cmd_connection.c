@@ -139,8 +139,7 @@ static int parse(const char *command, int argc, char **argv, parsed *p)
             p->json = true;
             break;
         default:
-            return cli_usage_error(command, "unknown or incomplete option '%s'",
-                                   argv[optind - 1]);
+            return cli_usage_error(command, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     p->positional = argv + optind;
@@ -179,8 +178,8 @@ static int add(cli *c, parsed *p)
     }
     char id[PMS_UUID_LEN];
     pms_error err = {0};
-    if (pms_connection_create(st, ring, NULL, p->pms, &p->fields, p->settings, p->setting_count,
-                              id, &err) != PMS_OK) {
+    if (pms_connection_create(st, ring, NULL, p->pms, &p->fields, p->settings, p->setting_count, id,
+                              &err) != PMS_OK) {
         cli_report("cannot add the connection", &err);
         return err.code == PMS_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
     }

@@ -26,14 +26,14 @@ static json_t *entry_json(const pms_sync_log_entry *e)
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, "
         "s:s?, s:s?}",
-        "id", e->id, "connectionId", e->pms_connection_id, "syncType", e->sync_type,
-        "windowFrom", from, "windowTo", to, "startedAt", instant_json(e->started_at),
-        "completedAt", instant_json(e->completed_at), "status", e->status, "counts", "fetched",
+        "id", e->id, "connectionId", e->pms_connection_id, "syncType", e->sync_type, "windowFrom",
+        from, "windowTo", to, "startedAt", instant_json(e->started_at), "completedAt",
+        instant_json(e->completed_at), "status", e->status, "counts", "fetched",
         (json_int_t)e->counts.fetched, "created", (json_int_t)e->counts.created, "updated",
         (json_int_t)e->counts.updated, "unchanged", (json_int_t)e->counts.unchanged, "skipped",
         (json_int_t)e->counts.skipped, "invalid", (json_int_t)e->counts.invalid, "removed",
-        (json_int_t)e->counts.removed, "requests", (json_int_t)e->counts.requests,
-        "errorMessage", e->error_message, "worker", e->worker);
+        (json_int_t)e->counts.removed, "requests", (json_int_t)e->counts.requests, "errorMessage",
+        e->error_message, "worker", e->worker);
     if (o && e->error_details)
         json_object_set(o, "errorDetails", e->error_details);
     return o;

@@ -40,14 +40,13 @@ int cmd_pair(cli *c, int argc, char **argv)
     pms_practice_info info;
     pms_error err = {0};
     pms_session_options opts = cli_session_options();
-    if (pms_connection_pair(st, ring, positional[0], positional[1], &opts, &info, &err) !=
-        PMS_OK) {
+    if (pms_connection_pair(st, ring, positional[0], positional[1], &opts, &info, &err) != PMS_OK) {
         cli_report("pairing failed", &err);
         return err.code == PMS_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
     }
     if (json) {
-        cli_print_json(json_pack("{s:s?, s:s?, s:s?}", "tenantId", info.external_id,
-                                 "practiceName", info.name, "timezone", info.timezone));
+        cli_print_json(json_pack("{s:s?, s:s?, s:s?}", "tenantId", info.external_id, "practiceName",
+                                 info.name, "timezone", info.timezone));
     } else {
         printf("Paired with %s", info.name ? info.name : "the practice");
         if (info.timezone)

@@ -11,10 +11,10 @@ static json_t *settings_json(const pms_setting_def *defs)
 {
     json_t *arr = json_array();
     for (const pms_setting_def *d = defs; d && d->key; d++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:b, s:s?}", "key", d->key,
-                                             "label", d->label, "help", d->help, "required",
-                                             d->required, "secret", d->secret, "default",
-                                             d->default_value));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:b, s:b, s:s?}", "key", d->key, "label",
+                                        d->label, "help", d->help, "required", d->required,
+                                        "secret", d->secret, "default", d->default_value));
     return arr;
 }
 
@@ -36,12 +36,11 @@ int cmd_pms(cli *c, int argc, char **argv)
     }
     json_t *all = json_array();
     for (const pms_adapter_ops *const *a = pms_adapter_all(); *a; a++) {
-        json_array_append_new(
-            all, json_pack("{s:s, s:s, s:s?, s:o, s:o}", "name", (*a)->name, "displayName",
-                           (*a)->display_name, "defaultBaseUrl", (*a)->default_base_url,
-                           "capabilities",
-                           pms_capabilities_to_json(pms_adapter_capabilities(*a)), "settings",
-                           settings_json((*a)->settings)));
+        json_array_append_new(all, json_pack("{s:s, s:s, s:s?, s:o, s:o}", "name", (*a)->name,
+                                             "displayName", (*a)->display_name, "defaultBaseUrl",
+                                             (*a)->default_base_url, "capabilities",
+                                             pms_capabilities_to_json(pms_adapter_capabilities(*a)),
+                                             "settings", settings_json((*a)->settings)));
     }
     if (json) {
         json_t *doc = json_pack("{s:o, s:o}", "pms", all, "genericSettings",

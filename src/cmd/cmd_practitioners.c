@@ -71,16 +71,16 @@ static int list(cli *c, const char *id, bool json, bool cached)
     json_t *arr = json_array();
     for (size_t i = 0; i < mappings.count; i++) {
         const pms_mapping *m = &mappings.items[i];
-        bool synced = m->sync_enabled && m->run_sheet_clinician_id && m->pms_active &&
-                      m->pms_bookable;
+        bool synced =
+            m->sync_enabled && m->run_sheet_clinician_id && m->pms_active && m->pms_bookable;
         json_array_append_new(
-            arr, json_pack("{s:s, s:s?, s:b, s:b, s:s?, s:s?, s:b, s:b, s:b, s:o}",
-                           "pmsPractitionerId", m->pms_practitioner_id, "name",
-                           m->pms_practitioner_name, "active", m->pms_active,
-                           "shownInAppointmentBook", m->pms_bookable, "clinicianId",
-                           m->run_sheet_clinician_id, "clinicianName", m->clinician_name,
-                           "syncEnabled", m->sync_enabled, "autoCreated", m->auto_created,
-                           "synced", synced, "suggestions", suggestions(m, &clinicians)));
+            arr,
+            json_pack("{s:s, s:s?, s:b, s:b, s:s?, s:s?, s:b, s:b, s:b, s:o}", "pmsPractitionerId",
+                      m->pms_practitioner_id, "name", m->pms_practitioner_name, "active",
+                      m->pms_active, "shownInAppointmentBook", m->pms_bookable, "clinicianId",
+                      m->run_sheet_clinician_id, "clinicianName", m->clinician_name, "syncEnabled",
+                      m->sync_enabled, "autoCreated", m->auto_created, "synced", synced,
+                      "suggestions", suggestions(m, &clinicians)));
     }
     if (json) {
         cli_print_json(arr);
@@ -91,7 +91,7 @@ static int list(cli *c, const char *id, bool json, bool cached)
     json_t *row;
     json_array_foreach(arr, i, row)
     {
-        const char *state = json_is_true(json_object_get(row, "synced"))   ? "yes"
+        const char *state = json_is_true(json_object_get(row, "synced"))    ? "yes"
                             : !json_is_true(json_object_get(row, "active")) ? "no (inactive)"
                             : !json_is_true(json_object_get(row, "shownInAppointmentBook"))
                                 ? "no (not in appointment book)"
@@ -190,7 +190,7 @@ static int create_clinician(cli *c, const char *id, const char *pid, const char 
     if (m == NULL)
         goto out;
     if (pms_str_set(&clinician.account_id, conn.account_id) ||
-        pms_str_set(&clinician.name, name ? name
+        pms_str_set(&clinician.name, name                       ? name
                                      : m->pms_practitioner_name ? m->pms_practitioner_name
                                                                 : pid) ||
         pms_str_set(&clinician.pms_practitioner_id, pid) ||
@@ -326,12 +326,11 @@ int cmd_clinicians(cli *c, int argc, char **argv)
     if (argc == 3) {
         json_t *arr = json_array();
         for (size_t i = 0; i < list.count; i++)
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:s?, s:s?}", "id",
-                                                 list.items[i].id, "name", list.items[i].name,
-                                                 "pmsPractitionerId",
-                                                 list.items[i].pms_practitioner_id,
-                                                 "pmsConnectionId",
-                                                 list.items[i].pms_connection_id));
+            json_array_append_new(arr,
+                                  json_pack("{s:s, s:s, s:s?, s:s?}", "id", list.items[i].id,
+                                            "name", list.items[i].name, "pmsPractitionerId",
+                                            list.items[i].pms_practitioner_id, "pmsConnectionId",
+                                            list.items[i].pms_connection_id));
         cli_print_json(arr);
     } else {
         for (size_t i = 0; i < list.count; i++)

@@ -29,8 +29,7 @@ static void on_signal(int sig)
 static void show_progress(void *ctx, const pms_sync_progress *p)
 {
     (void)ctx;
-    fprintf(stderr,
-            "\r  %ld fetched, %ld new, %ld updated, %ld unchanged, %ld skipped   ",
+    fprintf(stderr, "\r  %ld fetched, %ld new, %ld updated, %ld unchanged, %ld skipped   ",
             p->counts.fetched, p->counts.created, p->counts.updated, p->counts.unchanged,
             p->counts.skipped);
     fflush(stderr);
@@ -41,18 +40,17 @@ static json_t *result_json(const char *connection_id, const pms_sync_result *r)
     char from[PMS_TIME_BUFLEN], to[PMS_TIME_BUFLEN];
     pms_date_format(r->from, from);
     pms_date_format(r->to, to);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
-                     "s:I, s:I, s:I, s:s?}",
-                     "connectionId", connection_id, "syncLogId", r->sync_log_id, "from", from,
-                     "to", to, "status", r->status, "completeSweep", r->complete_sweep, "counts",
-                     "fetched", (json_int_t)r->counts.fetched, "created",
-                     (json_int_t)r->counts.created, "updated", (json_int_t)r->counts.updated,
-                     "unchanged", (json_int_t)r->counts.unchanged, "skipped",
-                     (json_int_t)r->counts.skipped, "invalid", (json_int_t)r->counts.invalid,
-                     "removed", (json_int_t)r->counts.removed, "requests",
-                     (json_int_t)r->http.requests, "retries", (json_int_t)r->http.retries,
-                     "durationMs", (json_int_t)r->duration_ms, "error",
-                     r->error[0] ? r->error : NULL);
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+        "s:I, s:I, s:I, s:s?}",
+        "connectionId", connection_id, "syncLogId", r->sync_log_id, "from", from, "to", to,
+        "status", r->status, "completeSweep", r->complete_sweep, "counts", "fetched",
+        (json_int_t)r->counts.fetched, "created", (json_int_t)r->counts.created, "updated",
+        (json_int_t)r->counts.updated, "unchanged", (json_int_t)r->counts.unchanged, "skipped",
+        (json_int_t)r->counts.skipped, "invalid", (json_int_t)r->counts.invalid, "removed",
+        (json_int_t)r->counts.removed, "requests", (json_int_t)r->http.requests, "retries",
+        (json_int_t)r->http.retries, "durationMs", (json_int_t)r->duration_ms, "error",
+        r->error[0] ? r->error : NULL);
 }
 
 int cmd_sync(cli *c, int argc, char **argv)

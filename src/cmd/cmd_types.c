@@ -21,23 +21,21 @@ static json_t *types_json(const pms_stored_type_list *types)
     json_t *arr = json_array();
     for (size_t i = 0; i < types->count; i++) {
         const pms_stored_type *t = &types->items[i];
-        json_t *o = json_pack("{s:s, s:s, s:o, s:s?, s:b, s:b, s:b, s:b}", "id", t->pms_type_id,
-                              "name", t->pms_type_name, "durationMinutes",
-                              t->default_duration_minutes > 0
-                                  ? json_integer(t->default_duration_minutes)
-                                  : json_null(),
-                              "colour", t->colour, "isTelehealth", t->is_telehealth,
-                              "telehealthAutoDetected", t->telehealth_auto_detected,
-                              "suggestedTelehealth",
-                              pms_appt_type_name_suggests_telehealth(t->pms_type_name),
-                              "syncEnabled", t->sync_enabled);
+        json_t *o =
+            json_pack("{s:s, s:s, s:o, s:s?, s:b, s:b, s:b, s:b}", "id", t->pms_type_id, "name",
+                      t->pms_type_name, "durationMinutes",
+                      t->default_duration_minutes > 0 ? json_integer(t->default_duration_minutes)
+                                                      : json_null(),
+                      "colour", t->colour, "isTelehealth", t->is_telehealth,
+                      "telehealthAutoDetected", t->telehealth_auto_detected, "suggestedTelehealth",
+                      pms_appt_type_name_suggests_telehealth(t->pms_type_name), "syncEnabled",
+                      t->sync_enabled);
         json_array_append_new(arr, o);
     }
     return arr;
 }
 
-static bool load_types(cli *c, const pms_connection *conn, bool refresh,
-                       pms_stored_type_list *out)
+static bool load_types(cli *c, const pms_connection *conn, bool refresh, pms_stored_type_list *out)
 {
     memset(out, 0, sizeof *out);
     if (refresh && !cli_refresh_catalog(c, conn, false, true))

@@ -35,19 +35,20 @@ static void usage(FILE *out)
           out);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
-    fputs("\n"
-          "Options:\n"
-          "  --db LOCATION  the database (a SQLite file path); default $PMSYNC_DB or ./pmsync.db\n"
-          "  --help         this text; 'pmsctl COMMAND --help' for a command\n"
-          "\n"
-          "Environment:\n"
-          "  PMSYNC_DB                the database, when --db is not given\n"
-          "  PMSYNC_SECRET_KEY        the encryption key for stored credentials (64 hex digits)\n"
-          "  PMSYNC_SECRET_KEY_FILE   a key file instead (default: pmsync.key beside the database)\n"
-          "  PMSYNC_LOG_LEVEL         debug, info, warn (default), error or off\n"
-          "\n"
-          "Exit status: 0 on success, 1 on failure, 2 on a usage error.\n",
-          out);
+    fputs(
+        "\n"
+        "Options:\n"
+        "  --db LOCATION  the database (a SQLite file path); default $PMSYNC_DB or ./pmsync.db\n"
+        "  --help         this text; 'pmsctl COMMAND --help' for a command\n"
+        "\n"
+        "Environment:\n"
+        "  PMSYNC_DB                the database, when --db is not given\n"
+        "  PMSYNC_SECRET_KEY        the encryption key for stored credentials (64 hex digits)\n"
+        "  PMSYNC_SECRET_KEY_FILE   a key file instead (default: pmsync.key beside the database)\n"
+        "  PMSYNC_LOG_LEVEL         debug, info, warn (default), error or off\n"
+        "\n"
+        "Exit status: 0 on success, 1 on failure, 2 on a usage error.\n",
+        out);
 }
 
 int main(int argc, char **argv)

@@ -140,7 +140,8 @@ int pms_appointment_validate(const pms_appointment *a, pms_error *err)
     if (a->start_time == PMS_INSTANT_NONE)
         return pms_error_set(err, PMS_ERR_INVALID, "appointment has no start time");
     if (a->end_time == PMS_INSTANT_NONE || a->end_time < a->start_time)
-        return pms_error_set(err, PMS_ERR_INVALID, "appointment end time is missing or before start");
+        return pms_error_set(err, PMS_ERR_INVALID,
+                             "appointment end time is missing or before start");
     if (a->duration_minutes < 0 || a->duration_minutes > 24 * 60)
         return pms_error_set(err, PMS_ERR_INVALID, "appointment duration out of range");
     if (a->timezone == NULL)

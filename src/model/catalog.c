@@ -91,8 +91,8 @@ pms_appt_type *pms_appt_type_list_push(pms_appt_type_list *list)
 bool pms_appt_type_name_suggests_telehealth(const char *name)
 {
     static const char *const keywords[] = {"telehealth", "telemedicine", "video",  "phone",
-                                           "telephone",  "virtual",    "online", "remote",
-                                           "tele",       "zoom",       "coviu"};
+                                           "telephone",  "virtual",      "online", "remote",
+                                           "tele",       "zoom",         "coviu"};
     if (name == NULL)
         return false;
     const char *p = name;

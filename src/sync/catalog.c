@@ -8,8 +8,7 @@
 #include "pmsync/names.h"
 
 /* An existing clinician of the account with exactly this name (by match key), or NULL. */
-static const pms_clinician *clinician_named(const pms_clinician_list *clinicians,
-                                            const char *name)
+static const pms_clinician *clinician_named(const pms_clinician_list *clinicians, const char *name)
 {
     char *key = pms_name_match_key(name);
     const pms_clinician *found = NULL;
@@ -57,8 +56,7 @@ static int add_clinician(pms_store *st, pms_clinician_list *clinicians, const pm
 
 /* Brings one practitioner's mapping up to date; returns whether it was written. */
 static int refresh_one(pms_store *st, const pms_connection *c, const pms_practitioner *p,
-                       const pms_mapping *existing, pms_clinician_list *clinicians,
-                       pms_error *err)
+                       const pms_mapping *existing, pms_clinician_list *clinicians, pms_error *err)
 {
     const char *name = p->full_name ? p->full_name : p->id;
     if (existing) {

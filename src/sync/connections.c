@@ -17,8 +17,8 @@ static const pms_setting_def generic_settings[] = {
      NULL},
     {"retry_base_ms", "Retry base delay (ms)", "Backoff base (default 1000)", false, false, NULL},
     {"retry_cap_ms", "Retry delay cap (ms)", "Backoff cap (default 30000)", false, false, NULL},
-    {"timeout_seconds", "Request timeout (s)", "Total time per request (default 60)", false,
-     false, NULL},
+    {"timeout_seconds", "Request timeout (s)", "Total time per request (default 60)", false, false,
+     NULL},
     {"connect_timeout_seconds", "Connect timeout (s)", "Default 10", false, false, NULL},
     {NULL, NULL, NULL, false, false, NULL},
 };
@@ -28,10 +28,14 @@ static const struct {
     const char *key;
     long min, max;
 } numeric_settings[] = {
-    {"rate_per_minute", 1, 100000},     {"rate_per_hour", 1, 10000000},
-    {"retry_attempts", 1, 10},          {"retry_base_ms", 1, 600000},
-    {"retry_cap_ms", 1, 3600000},       {"timeout_seconds", 1, 3600},
-    {"connect_timeout_seconds", 1, 600}, {"page_size", 1, 1000},
+    {"rate_per_minute", 1, 100000},
+    {"rate_per_hour", 1, 10000000},
+    {"retry_attempts", 1, 10},
+    {"retry_base_ms", 1, 600000},
+    {"retry_cap_ms", 1, 3600000},
+    {"timeout_seconds", 1, 3600},
+    {"connect_timeout_seconds", 1, 600},
+    {"page_size", 1, 1000},
     {"concurrency", 1, 64},
 };
 
@@ -383,9 +387,10 @@ json_t *pms_connection_to_json(const pms_connection *c)
     json_object_set_new(o, "tenantId", string_or_null(c->tenant_id));
     json_object_set_new(o, "practiceId", string_or_null(c->practice_id));
     json_object_set_new(o, "organizationId", string_or_null(c->organization_id));
-    json_object_set_new(o, "baseUrl", string_or_null(c->base_url ? c->base_url
-                                                     : ops ? ops->default_base_url
-                                                           : NULL));
+    json_object_set_new(o, "baseUrl",
+                        string_or_null(c->base_url ? c->base_url
+                                       : ops       ? ops->default_base_url
+                                                   : NULL));
     json_object_set_new(o, "timezone", string_or_null(c->timezone));
     json_object_set(o, "settings", c->settings ? c->settings : json_object());
     /* Secrets are write-only: say which are set, never their values. */
@@ -491,21 +496,19 @@ int pms_token_box_save(pms_token_box *box, pms_store *st, const pms_keyring *rin
 }
 
 /* A token kept from an earlier run, when it can still be opened. */
-static void open_saved_token(const pms_connection *c, const pms_keyring *ring,
-                             pms_auth_result *out)
+static void open_saved_token(const pms_connection *c, const pms_keyring *ring, pms_auth_result *out)
 {
     memset(out, 0, sizeof *out);
     if (ring == NULL || c->access_token_sealed == NULL)
         return;
     char *aad = aad_for(c->id, "access_token");
     size_t len;
-    if (aad && pms_open(ring, aad, c->access_token_sealed, &out->access_token, &len, NULL) !=
-                   PMS_OK)
+    if (aad &&
+        pms_open(ring, aad, c->access_token_sealed, &out->access_token, &len, NULL) != PMS_OK)
         out->access_token = NULL;
     free(aad);
     if (c->refresh_token_sealed && (aad = aad_for(c->id, "refresh_token")) != NULL) {
-        if (pms_open(ring, aad, c->refresh_token_sealed, &out->refresh_token, &len, NULL) !=
-            PMS_OK)
+        if (pms_open(ring, aad, c->refresh_token_sealed, &out->refresh_token, &len, NULL) != PMS_OK)
             out->refresh_token = NULL;
         free(aad);
     }
@@ -638,8 +641,7 @@ out:
 }
 
 int pms_connection_pair(pms_store *st, const pms_keyring *ring, const char *id, const char *code,
-                        const pms_session_options *opts, pms_practice_info *info,
-                        pms_error *err)
+                        const pms_session_options *opts, pms_practice_info *info, pms_error *err)
 {
     memset(info, 0, sizeof *info);
     pms_connection c;

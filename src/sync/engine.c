@@ -15,10 +15,10 @@ typedef struct sync_run {
     pms_connection conn;
     pms_session *session;
     pms_sync_counts counts;
-    json_t *clinician_for;  /* practitioner id -> clinician id (enabled mappings only) */
-    json_t *type_excluded;  /* type id -> true when the practice excluded the type */
-    json_t *sheet_for_date; /* "YYYY-MM-DD" -> run sheet id */
-    json_t *seen;           /* PMS appointment ids present in the window */
+    json_t *clinician_for;     /* practitioner id -> clinician id (enabled mappings only) */
+    json_t *type_excluded;     /* type id -> true when the practice excluded the type */
+    json_t *sheet_for_date;    /* "YYYY-MM-DD" -> run sheet id */
+    json_t *seen;              /* PMS appointment ids present in the window */
     bool unidentified_invalid; /* a malformed record without an id: no removals */
     long batches;
     long practitioners_total;
@@ -72,8 +72,8 @@ static const char *sheet_for(sync_run *run, pms_date day, pms_error *err)
     if (cached)
         return json_string_value(cached);
     char *id = NULL;
-    if (run->st->ops->run_sheet_ensure(run->st, run->conn.account_id, day, run->conn.timezone,
-                                       &id, err) != PMS_OK)
+    if (run->st->ops->run_sheet_ensure(run->st, run->conn.account_id, day, run->conn.timezone, &id,
+                                       err) != PMS_OK)
         return NULL;
     json_object_set_new(run->sheet_for_date, key, json_string(id));
     free(id);
@@ -98,7 +98,13 @@ static int upsert(sync_run *run, const pms_appointment *a, const char *clinician
     int rc = pms_appointment_copy(&incoming.appt, a, err);
     if (rc != PMS_OK)
         return rc;
-    pms_appointment_content_hash(a, incoming.content_hash);
+    /* Identity comes from the connection being synced, whatever the adapter filled in. */
+    if (pms_str_set(&incoming.appt.pms_connection_id, run->conn.id) ||
+        pms_str_set(&incoming.appt.pms_type, run->conn.pms_type)) {
+        pms_sheet_entry_clear(&incoming);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
+    pms_appointment_content_hash(&incoming.appt, incoming.content_hash);
     incoming.source = PMS_SOURCE_PMS;
     incoming.pms_last_synced_at = pms_now();
     if (pms_str_set(&incoming.run_sheet_id, sheet_id) ||
@@ -289,8 +295,8 @@ static int remove_missing(sync_run *run, pms_instant from, pms_instant to, pms_e
 {
     pms_store *st = run->st;
     removal_scan scan = {.run = run};
-    int rc = st->ops->entry_each_active_pms(st, run->conn.id, from, to, collect_missing, &scan,
-                                            err);
+    int rc =
+        st->ops->entry_each_active_pms(st, run->conn.id, from, to, collect_missing, &scan, err);
     if (rc == PMS_OK && scan.count > 0 && (rc = st->ops->begin(st, err)) == PMS_OK) {
         pms_instant now = pms_now();
         for (size_t i = 0; i < scan.count && rc == PMS_OK; i++)
@@ -419,8 +425,9 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     if (to.year == 0)
         to = from;
     if (!pms_date_valid(from) || !pms_date_valid(to) || pms_date_compare(from, to) > 0) {
-        rc = pms_error_set(err, PMS_ERR_INVALID, "the sync window must run from one date to the "
-                                                 "same or a later date");
+        rc = pms_error_set(err, PMS_ERR_INVALID,
+                           "the sync window must run from one date to the "
+                           "same or a later date");
         goto done;
     }
     if (pms_days_from_date(to) - pms_days_from_date(from) > 366) {
@@ -485,8 +492,8 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     };
     if (practitioner_count > 0)
         fetch_rc = pms_adapter_fetch_appointments(run.session, &opts, &sink, &sync_err);
-    bool complete = fetch_rc == PMS_OK && !run.unidentified_invalid &&
-                    !pms_session_cancelled(run.session);
+    bool complete =
+        fetch_rc == PMS_OK && !run.unidentified_invalid && !pms_session_cancelled(run.session);
     out->complete_sweep = complete;
     if (complete) {
         pms_error removal_err = {0};
@@ -525,8 +532,8 @@ finish:
         pms_error log_err = {0};
         int log_rc = st->ops->sync_log_finish(st, &log, &log_err);
         if (log_rc == PMS_OK)
-            log_rc = st->ops->connection_set_sync_result(st, run.conn.id, log.completed_at,
-                                                         status, log.error_message, &log_err);
+            log_rc = st->ops->connection_set_sync_result(st, run.conn.id, log.completed_at, status,
+                                                         log.error_message, &log_err);
         log.status = NULL;
         log.error_message = NULL;
         json_decref(details);

@@ -16,8 +16,8 @@ int pms_sheet_entry_effective(const pms_sheet_entry *e, pms_appointment *out, pm
     if (e->edited_start != PMS_INSTANT_NONE) {
         long long duration_ms = out->end_time - out->start_time;
         out->start_time = e->edited_start;
-        out->end_time = e->edited_end != PMS_INSTANT_NONE ? e->edited_end
-                                                          : e->edited_start + duration_ms;
+        out->end_time =
+            e->edited_end != PMS_INSTANT_NONE ? e->edited_end : e->edited_start + duration_ms;
     } else if (e->edited_end != PMS_INSTANT_NONE) {
         out->end_time = e->edited_end;
     }

@@ -14,8 +14,7 @@ static const pms_setting_def gentu_settings[] = {
      false, NULL},
     {"page_size", "Page size", "Appointments per page, 5 to 100", false, false, "100"},
     {"concurrency", "Parallel practitioners",
-     "How many practitioners' appointments are read at the same time, 1 to 16", false, false,
-     "4"},
+     "How many practitioners' appointments are read at the same time, 1 to 16", false, false, "4"},
     {NULL, NULL, NULL, false, false, NULL},
 };
 
@@ -121,8 +120,8 @@ static int gentu_practice_info(pms_session *s, pms_practice_info *out, pms_error
     const json_t *name = json_object_get(json, "tenantName");
     const json_t *tz = json_object_get(json, "timezone");
     memset(out, 0, sizeof *out);
-    out->external_id = strdup(json_is_string(id) ? json_string_value(id)
-                                                 : pms_session_external_id(s));
+    out->external_id =
+        strdup(json_is_string(id) ? json_string_value(id) : pms_session_external_id(s));
     out->name = json_is_string(name) ? strdup(json_string_value(name)) : NULL;
     out->timezone = json_is_string(tz) ? strdup(json_string_value(tz)) : NULL;
     json_decref(json);
@@ -139,8 +138,9 @@ static int gentu_pair(pms_session *s, const char *code, pms_practice_info *out, 
     if (app_id == NULL)
         return pms_error_set(err, PMS_ERR_CONFIG, "Gentu pairing needs the app_id setting");
     size_t len = strlen(code);
-    if (len < 4 || len > 64 || strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                            "0123456789-") != len)
+    if (len < 4 || len > 64 ||
+        strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789-") != len)
         return pms_error_set(err, PMS_ERR_INVALID,
                              "a Gentu pairing code is the 8 letters and digits shown in the "
                              "Gentu Marketplace");
@@ -324,8 +324,8 @@ static int gentu_fetch_patient(pms_session *s, const char *patient_id, pms_patie
     json_t *json = pms_gentu_patient_cached(s, NULL, patient_id, err);
     if (json == NULL)
         return err ? (int)err->code : PMS_ERR_NOT_FOUND;
-    int rc = pms_gentu_map_patient(json, pms_phone_region_for_timezone(pms_session_tz_name(s)),
-                                   out, err);
+    int rc = pms_gentu_map_patient(json, pms_phone_region_for_timezone(pms_session_tz_name(s)), out,
+                                   err);
     json_decref(json);
     return rc;
 }

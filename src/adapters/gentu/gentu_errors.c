@@ -73,9 +73,9 @@ void pms_gentu_describe_error(const pms_http_response *resp, pms_error *err)
                  json_array_size(details));
     } else if (json_is_string(oauth_error)) {
         const char *hint = hint_for(resp->status, NULL);
-        snprintf(err->message, sizeof err->message, "Gentu refused authentication (HTTP %ld): %.80s%s%s",
-                 resp->status, json_string_value(oauth_error), hint ? "; " : "",
-                 hint ? hint : "");
+        snprintf(err->message, sizeof err->message,
+                 "Gentu refused authentication (HTTP %ld): %.80s%s%s", resp->status,
+                 json_string_value(oauth_error), hint ? "; " : "", hint ? hint : "");
     } else if (json_is_string(message)) {
         const char *hint = hint_for(resp->status, NULL);
         snprintf(err->message, sizeof err->message, "Gentu answered HTTP %ld: %.150s%s%s",

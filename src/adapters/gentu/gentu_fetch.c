@@ -271,8 +271,7 @@ int pms_gentu_fetch_appointments(pms_session *s, const pms_fetch_options *opts,
     }
     int concurrency = (int)pms_session_setting_long(s, "concurrency", 1, 16, 4);
     pms_error first = {0};
-    size_t failed =
-        pms_session_parallel(s, count, concurrency, sweep_practitioner, &sw, &first);
+    size_t failed = pms_session_parallel(s, count, concurrency, sweep_practitioner, &sw, &first);
     if (failed > 0) {
         rc = first.code != PMS_OK ? (int)first.code : PMS_ERR_UPSTREAM;
         if (err) {

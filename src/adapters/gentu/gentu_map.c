@@ -369,8 +369,8 @@ gentu_map_outcome pms_gentu_map_appointment(const json_t *appt, const gentu_map_
     if (end == PMS_INSTANT_NONE)
         end = start + (pms_instant)duration * 60000;
 
-    const char *type_name = type_id && ctx->type_name ? ctx->type_name(ctx->lookup_ctx, type_id)
-                                                      : NULL;
+    const char *type_name =
+        type_id && ctx->type_name ? ctx->type_name(ctx->lookup_ctx, type_id) : NULL;
     if (type_name == NULL)
         type_name = description;
 

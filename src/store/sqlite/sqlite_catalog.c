@@ -148,8 +148,7 @@ int sq_clinician_list(pms_store *st, const char *account_id, pms_clinician_list 
     return rc;
 }
 
-int sq_mapping_list(pms_store *st, const char *connection_id, pms_mapping_list *out,
-                    pms_error *err)
+int sq_mapping_list(pms_store *st, const char *connection_id, pms_mapping_list *out, pms_error *err)
 {
     sqlite_store *s = SQ(st);
     memset(out, 0, sizeof *out);
@@ -311,7 +310,7 @@ int sq_type_set_flags(pms_store *st, const char *connection_id, const char *pms_
     sq_bind_instant(stmt, 5, pms_now());
     int rc = sq_exec_stmt(s, stmt, "updating an appointment type", err);
     if (rc == PMS_OK && sqlite3_changes(s->db) == 0)
-        return pms_error_set(err, PMS_ERR_NOT_FOUND,
-                             "no appointment type %.64s on this connection", pms_type_id);
+        return pms_error_set(err, PMS_ERR_NOT_FOUND, "no appointment type %.64s on this connection",
+                             pms_type_id);
     return rc;
 }

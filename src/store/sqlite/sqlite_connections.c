@@ -4,11 +4,11 @@
 
 #include "store/sqlite/sqlite_internal.h"
 
-#define CONNECTION_COLUMNS                                                                      \
-    "id, account_id, pms_type, display_name, practice_name, tenant_id, practice_id, "          \
-    "organization_id, base_url, timezone, settings, secrets, access_token, refresh_token, "     \
-    "token_expires_at, sync_enabled, sync_frequency_minutes, sync_telehealth_only, "            \
-    "unmapped_practitioners, last_sync_at, last_sync_status, last_sync_error, paired_at, "      \
+#define CONNECTION_COLUMNS                                                                         \
+    "id, account_id, pms_type, display_name, practice_name, tenant_id, practice_id, "              \
+    "organization_id, base_url, timezone, settings, secrets, access_token, refresh_token, "        \
+    "token_expires_at, sync_enabled, sync_frequency_minutes, sync_telehealth_only, "               \
+    "unmapped_practitioners, last_sync_at, last_sync_status, last_sync_error, paired_at, "         \
     "created_at, updated_at"
 
 static const char account_tz_sql[] = "SELECT timezone FROM accounts WHERE id = ?1";
@@ -56,8 +56,7 @@ int sq_account_timezone(pms_store *st, const char *account_id, char **tz, pms_er
     return oom ? pms_error_set(err, PMS_ERR_NOMEM, "out of memory") : PMS_OK;
 }
 
-int sq_account_set_timezone(pms_store *st, const char *account_id, const char *tz,
-                            pms_error *err)
+int sq_account_set_timezone(pms_store *st, const char *account_id, const char *tz, pms_error *err)
 {
     sqlite_store *s = SQ(st);
     sqlite3_stmt *stmt = sq_stmt(s, account_set_tz_sql, err);
@@ -96,8 +95,8 @@ static void bind_connection(sqlite3_stmt *stmt, const pms_connection *c, pms_ins
     sq_bind_text(stmt, 21, c->last_sync_status);
     sq_bind_text(stmt, 22, c->last_sync_error);
     sq_bind_instant(stmt, 23, c->paired_at);
-    sq_bind_instant(stmt, 24, c->created_at != PMS_INSTANT_NONE && c->created_at ? c->created_at
-                                                                                 : now);
+    sq_bind_instant(stmt, 24,
+                    c->created_at != PMS_INSTANT_NONE && c->created_at ? c->created_at : now);
     sq_bind_instant(stmt, 25, now);
 }
 
@@ -226,8 +225,8 @@ int sq_connection_delete(pms_store *st, const char *id, pms_error *err)
     return rc;
 }
 
-int sq_connection_set_sync_result(pms_store *st, const char *id, pms_instant at,
-                                  const char *status, const char *error, pms_error *err)
+int sq_connection_set_sync_result(pms_store *st, const char *id, pms_instant at, const char *status,
+                                  const char *error, pms_error *err)
 {
     sqlite_store *s = SQ(st);
     sqlite3_stmt *stmt = sq_stmt(s, sync_result_sql, err);

@@ -54,8 +54,8 @@ int sq_fail(sqlite_store *s, pms_error *err, const char *doing)
 {
     int code = sqlite3_errcode(s->db);
     pms_status status = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PMS_ERR_CONFLICT
-                        : code == SQLITE_CONSTRAINT                     ? PMS_ERR_CONFLICT
-                                                                        : PMS_ERR_STORE;
+                        : code == SQLITE_CONSTRAINT                    ? PMS_ERR_CONFLICT
+                                                                       : PMS_ERR_STORE;
     return pms_error_set(err, status, "database error while %s: %s", doing, sqlite3_errmsg(s->db));
 }
 
@@ -75,10 +75,9 @@ int sq_exec(sqlite_store *s, const char *sql, const char *doing, pms_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = pms_error_set(err,
-                               sqlite3_errcode(s->db) == SQLITE_BUSY ? PMS_ERR_CONFLICT
-                                                                      : PMS_ERR_STORE,
-                               "database error while %s: %s", doing, msg ? msg : "unknown");
+        int rc = pms_error_set(
+            err, sqlite3_errcode(s->db) == SQLITE_BUSY ? PMS_ERR_CONFLICT : PMS_ERR_STORE,
+            "database error while %s: %s", doing, msg ? msg : "unknown");
         sqlite3_free(msg);
         return rc;
     }
@@ -219,8 +218,8 @@ static int sq_lock_connection(pms_store *st, const char *connection_id, pms_stor
     }
     if (mkdir(s->lock_dir, 0700) != 0 && errno != EEXIST) {
         free(lock);
-        return pms_error_set(err, PMS_ERR_IO, "cannot create lock directory %s: %s",
-                             s->lock_dir, strerror(errno));
+        return pms_error_set(err, PMS_ERR_IO, "cannot create lock directory %s: %s", s->lock_dir,
+                             strerror(errno));
     }
     char name[65];
     pms_sha256_hex(connection_id, strlen(connection_id), name);

@@ -5,21 +5,21 @@
 #include "pmsync/names.h"
 #include "store/sqlite/sqlite_internal.h"
 
-#define ENTRY_COLUMNS                                                                           \
-    "e.id, e.run_sheet_id, r.account_id, r.sheet_date, e.clinician_id, c.name, e.source, "     \
-    "e.pms_last_synced_at, e.pms_type, e.pms_appointment_id, e.pms_connection_id, "            \
-    "e.start_time, e.end_time, e.appointment_duration_minutes, e.timezone, e.is_telehealth, "  \
-    "e.appointment_type_name, e.appointment_type_id, e.appointment_status, e.pms_patient_id, " \
-    "e.patient_name, e.patient_first_name, e.patient_last_name, e.patient_phone, "             \
-    "e.patient_email, e.patient_dob, e.pms_practitioner_id, e.practitioner_name, "             \
-    "e.practitioner_first_name, e.practitioner_last_name, e.notes, e.referral_id, "            \
-    "e.telehealth_url_provider, e.telehealth_url_patient, e.location_name, e.pms_created_at, " \
-    "e.pms_updated_at, e.fetched_at, e.raw_data, e.content_hash, e.edited_phone, "             \
-    "e.edited_start_time, e.edited_end_time, e.manual_notes, e.edited_at, e.removed_at, "      \
+#define ENTRY_COLUMNS                                                                              \
+    "e.id, e.run_sheet_id, r.account_id, r.sheet_date, e.clinician_id, c.name, e.source, "         \
+    "e.pms_last_synced_at, e.pms_type, e.pms_appointment_id, e.pms_connection_id, "                \
+    "e.start_time, e.end_time, e.appointment_duration_minutes, e.timezone, e.is_telehealth, "      \
+    "e.appointment_type_name, e.appointment_type_id, e.appointment_status, e.pms_patient_id, "     \
+    "e.patient_name, e.patient_first_name, e.patient_last_name, e.patient_phone, "                 \
+    "e.patient_email, e.patient_dob, e.pms_practitioner_id, e.practitioner_name, "                 \
+    "e.practitioner_first_name, e.practitioner_last_name, e.notes, e.referral_id, "                \
+    "e.telehealth_url_provider, e.telehealth_url_patient, e.location_name, e.pms_created_at, "     \
+    "e.pms_updated_at, e.fetched_at, e.raw_data, e.content_hash, e.edited_phone, "                 \
+    "e.edited_start_time, e.edited_end_time, e.manual_notes, e.edited_at, e.removed_at, "          \
     "e.created_at, e.updated_at"
 
-#define ENTRY_FROM                                                                             \
-    " FROM run_sheet_appointments e JOIN run_sheets r ON r.id = e.run_sheet_id "              \
+#define ENTRY_FROM                                                                                 \
+    " FROM run_sheet_appointments e JOIN run_sheets r ON r.id = e.run_sheet_id "                   \
     "LEFT JOIN run_sheet_clinicians c ON c.id = e.clinician_id "
 
 static const char sheet_find_sql[] =
@@ -37,8 +37,7 @@ static const char ocr_match_sql[] =
     "AND COALESCE(edited_start_time, start_time) = ?3 AND patient_key = ?4 "
     "ORDER BY created_at LIMIT 1";
 static const char list_sql[] =
-    "SELECT " ENTRY_COLUMNS ENTRY_FROM
-    "WHERE r.account_id = ?1 AND r.sheet_date = ?2 "
+    "SELECT " ENTRY_COLUMNS ENTRY_FROM "WHERE r.account_id = ?1 AND r.sheet_date = ?2 "
     "AND (?3 IS NULL OR e.pms_connection_id = ?3) AND (?4 OR e.removed_at IS NULL) "
     "AND (?5 IS NULL OR e.pms_appointment_id = ?5) "
     "ORDER BY c.name, COALESCE(e.edited_start_time, e.start_time), e.id";
@@ -222,8 +221,7 @@ int sq_entry_get(pms_store *st, const char *id, pms_sheet_entry *out, pms_error 
 }
 
 int sq_entry_find_ocr_match(pms_store *st, const char *run_sheet_id, const char *clinician_id,
-                            pms_instant start, const char *patient_key, char **id,
-                            pms_error *err)
+                            pms_instant start, const char *patient_key, char **id, pms_error *err)
 {
     sqlite_store *s = SQ(st);
     *id = NULL;
@@ -375,8 +373,9 @@ int sq_entry_mark_removed(pms_store *st, const char *id, pms_instant at, pms_err
 }
 
 int sq_entry_each_active_pms(pms_store *st, const char *connection_id, pms_instant from,
-                             pms_instant to, int (*fn)(void *ctx, const char *id, const char *pms_id),
-                             void *ctx, pms_error *err)
+                             pms_instant to,
+                             int (*fn)(void *ctx, const char *id, const char *pms_id), void *ctx,
+                             pms_error *err)
 {
     sqlite_store *s = SQ(st);
     sqlite3_stmt *stmt = sq_stmt(s, active_pms_sql, err);

@@ -5,10 +5,10 @@
 
 #include "store/sqlite/sqlite_internal.h"
 
-#define LOG_COLUMNS                                                                             \
-    "id, pms_connection_id, sync_type, window_from, window_to, started_at, completed_at, "      \
-    "status, appointments_fetched, appointments_created, appointments_updated, "                \
-    "appointments_unchanged, appointments_skipped, appointments_invalid, appointments_removed, " \
+#define LOG_COLUMNS                                                                                \
+    "id, pms_connection_id, sync_type, window_from, window_to, started_at, completed_at, "         \
+    "status, appointments_fetched, appointments_created, appointments_updated, "                   \
+    "appointments_unchanged, appointments_skipped, appointments_invalid, appointments_removed, "   \
     "requests_made, error_message, error_details, worker"
 
 static const char start_sql[] =

@@ -1,0 +1,99 @@
+#include "testutil.h"
+
+#include <ftw.h>
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+char *tu_tempdir(void)
+{
+    char tmpl[] = "/tmp/pmsync-test-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    return strdup(dir);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void tu_rmtree(const char *path)
+{
+    if (path)
+        nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+pms_store *tu_open_store(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/pmsync.db", dir);
+    pms_store *st = NULL;
+    pms_error err = {0};
+    int rc = pms_store_open(path, true, &st, &err);
+    if (rc != PMS_OK)
+        fail_msg("cannot open store: %s", err.message);
+    return st;
+}
+
+void tu_make_appt(pms_appointment *a, const char *connection_id, const char *id,
+                  const char *practitioner_id, const char *start_iso, int minutes, bool telehealth)
+{
+    pms_appointment_init(a);
+    pms_instant start;
+    assert_int_equal(pms_iso8601_parse(start_iso, &start, NULL, NULL), PMS_OK);
+    char buf[128];
+    a->pms_type = strdup("fake");
+    a->pms_appointment_id = strdup(id);
+    a->pms_connection_id = strdup(connection_id);
+    a->start_time = start;
+    a->end_time = start + (pms_instant)minutes * 60000;
+    a->duration_minutes = minutes;
+    a->timezone = strdup("Australia/Melbourne");
+    a->is_telehealth = telehealth;
+    a->appointment_type_id = strdup(telehealth ? "type-tele" : "type-f2f");
+    a->appointment_type_name = strdup(telehealth ? "Telehealth Consultation" : "Standard");
+    a->status = PMS_STATUS_BOOKED;
+    snprintf(buf, sizeof buf, "patient-%s", id);
+    a->patient.pms_patient_id = strdup(buf);
+    snprintf(buf, sizeof buf, "Pat %s Citizen", id);
+    a->patient.full_name = strdup(buf);
+    a->patient.first_name = strdup("Pat");
+    a->patient.last_name = strdup("Citizen");
+    a->patient.phone = strdup("+61412345678");
+    a->patient.email = strdup("pat@example.com");
+    a->patient.has_date_of_birth = true;
+    a->patient.date_of_birth = (pms_date){1980, 5, 17};
+    a->practitioner.pms_practitioner_id = strdup(practitioner_id);
+    snprintf(buf, sizeof buf, "Dr %s", practitioner_id);
+    a->practitioner.full_name = strdup(buf);
+    a->notes = strdup("PMS note");
+    a->fetched_at = pms_now();
+    a->raw_data = json_pack("{s:s}", "id", id);
+}
+
+long tu_sqlite_count(const char *db_path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        fail_msg("bad SQL: %s", sqlite3_errmsg(db));
+    long n = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+}

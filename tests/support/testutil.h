@@ -1,0 +1,24 @@
+/* Helpers shared by the test programs. */
+#ifndef PMSYNC_TESTS_TESTUTIL_H
+#define PMSYNC_TESTS_TESTUTIL_H
+
+#include <stdbool.h>
+
+#include "pmsync/model.h"
+#include "pmsync/store.h"
+
+/* A new private temporary directory (caller frees the path and removes it with tu_rmtree). */
+char *tu_tempdir(void);
+void tu_rmtree(const char *path);
+
+/* Opens and migrates a store in dir (SQLite file dir/pmsync.db); fails the test on error. */
+pms_store *tu_open_store(const char *dir);
+
+/* A filled-in appointment: start is ISO 8601 with offset. Patient fields derived from id. */
+void tu_make_appt(pms_appointment *a, const char *connection_id, const char *id,
+                  const char *practitioner_id, const char *start_iso, int minutes, bool telehealth);
+
+/* Counts rows of a SQL query's first column (SQLite file) — for checks such as duplicates. */
+long tu_sqlite_count(const char *db_path, const char *sql);
+
+#endif

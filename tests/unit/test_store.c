@@ -1,0 +1,487 @@
+/* The store contract, on SQLite: migrations, connections, catalogue, run-sheet entries, sync log
+ * and sync locks. Written against the ops struct so other backends run the same cases. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pmsync/crypto.h"
+#include "pmsync/tz.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    char *dir;
+    char db_path[512];
+    pms_store *st;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = tu_tempdir();
+    snprintf(f->db_path, sizeof f->db_path, "%s/pmsync.db", f->dir);
+    f->st = tu_open_store(f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    pms_store_close(f->st);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Inserts a connection with a fixed id. */
+static void add_connection(pms_store *st, const char *id)
+{
+    pms_connection c = {0};
+    c.id = (char *)id;
+    c.pms_type = (char *)"gentu";
+    c.display_name = (char *)"Yarra Valley Medical";
+    c.timezone = (char *)"Australia/Melbourne";
+    c.sync_enabled = true;
+    c.sync_frequency_minutes = 15;
+    c.sync_telehealth_only = true;
+    c.token_expires_at = PMS_INSTANT_NONE;
+    c.last_sync_at = PMS_INSTANT_NONE;
+    c.paired_at = PMS_INSTANT_NONE;
+    pms_error err = {0};
+    assert_int_equal(st->ops->connection_insert(st, &c, &err), PMS_OK);
+}
+
+static void migrations_are_idempotent(void **state)
+{
+    fixture *f = *state;
+    pms_error err = {0};
+    int v1 = 0, v2 = 0;
+    assert_int_equal(f->st->ops->schema_version(f->st, &v1, &err), PMS_OK);
+    assert_true(v1 >= 1);
+    assert_int_equal(f->st->ops->migrate(f->st, &err), PMS_OK);
+    assert_int_equal(f->st->ops->schema_version(f->st, &v2, &err), PMS_OK);
+    assert_int_equal(v1, v2);
+    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM schema_migrations"), v1);
+    /* A second handle on the same file migrates nothing and sees the same data. */
+    pms_store *other = tu_open_store(f->dir);
+    assert_int_equal(other->ops->schema_version(other, &v2, &err), PMS_OK);
+    assert_int_equal(v1, v2);
+    pms_store_close(other);
+}
+
+static void connections_round_trip_and_cascade(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    add_connection(st, "conn-1");
+    pms_connection c;
+    assert_int_equal(st->ops->connection_get(st, "conn-1", &c, &err), PMS_OK);
+    assert_string_equal(c.display_name, "Yarra Valley Medical");
+    assert_string_equal(c.account_id, PMS_DEFAULT_ACCOUNT_ID);
+    assert_true(c.sync_telehealth_only);
+    assert_false(c.skip_unmapped);
+    assert_true(c.created_at > 0);
+
+    free(c.tenant_id);
+    c.tenant_id = strdup("tenant-9");
+    c.skip_unmapped = true;
+    json_object_set_new(c.settings, "client_id", json_string("abc"));
+    assert_int_equal(st->ops->connection_update(st, &c, &err), PMS_OK);
+    pms_connection_clear(&c);
+    assert_int_equal(st->ops->connection_get(st, "conn-1", &c, &err), PMS_OK);
+    assert_string_equal(c.tenant_id, "tenant-9");
+    assert_true(c.skip_unmapped);
+    assert_string_equal(json_string_value(json_object_get(c.settings, "client_id")), "abc");
+    pms_connection_clear(&c);
+
+    assert_int_equal(st->ops->connection_set_sync_result(st, "conn-1", 1234, "partial",
+                                                         "2 records malformed", &err),
+                     PMS_OK);
+    assert_int_equal(st->ops->connection_get(st, "conn-1", &c, &err), PMS_OK);
+    assert_int_equal(c.last_sync_at, 1234);
+    assert_string_equal(c.last_sync_status, "partial");
+    pms_connection_clear(&c);
+
+    /* Appointment types and mappings go with their connection. */
+    pms_appt_type t = {.id = (char *)"t1", .name = (char *)"Video", .duration_minutes = 15};
+    assert_int_equal(st->ops->type_upsert_from_pms(st, "conn-1", &t, &err), PMS_OK);
+    pms_mapping m = {.pms_connection_id = (char *)"conn-1",
+                     .pms_practitioner_id = (char *)"p1",
+                     .sync_enabled = true,
+                     .pms_active = true,
+                     .pms_bookable = true};
+    assert_int_equal(st->ops->mapping_upsert(st, &m, &err), PMS_OK);
+    free(m.id);
+    assert_int_equal(st->ops->connection_delete(st, "conn-1", &err), PMS_OK);
+    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM pms_appointment_types"), 0);
+    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM pms_clinician_mappings"), 0);
+    assert_int_equal(st->ops->connection_get(st, "conn-1", &c, &err), PMS_ERR_NOT_FOUND);
+    assert_int_equal(st->ops->connection_delete(st, "conn-1", &err), PMS_ERR_NOT_FOUND);
+}
+
+static void mapping_upsert_is_keyed_by_practitioner(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    add_connection(st, "conn-1");
+    pms_clinician clinician = {.name = (char *)"Dr John Smith"};
+    assert_int_equal(st->ops->clinician_insert(st, &clinician, &err), PMS_OK);
+    pms_mapping m = {.pms_connection_id = (char *)"conn-1",
+                     .pms_practitioner_id = (char *)"p1",
+                     .pms_practitioner_name = (char *)"Dr. John Smith",
+                     .run_sheet_clinician_id = clinician.id,
+                     .sync_enabled = true,
+                     .pms_active = true,
+                     .pms_bookable = true};
+    assert_int_equal(st->ops->mapping_upsert(st, &m, &err), PMS_OK);
+    char *first_id = m.id;
+    m.id = NULL;
+    m.sync_enabled = false;
+    assert_int_equal(st->ops->mapping_upsert(st, &m, &err), PMS_OK);
+    assert_string_equal(m.id, first_id); /* same row */
+    free(m.id);
+    free(first_id);
+    pms_mapping_list list = {0};
+    assert_int_equal(st->ops->mapping_list(st, "conn-1", &list, &err), PMS_OK);
+    assert_int_equal(list.count, 1);
+    assert_false(list.items[0].sync_enabled);
+    assert_string_equal(list.items[0].clinician_name, "Dr John Smith");
+    pms_mapping_list_clear(&list);
+    free(clinician.id);
+}
+
+static void type_refresh_keeps_the_practices_choice(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    add_connection(st, "conn-1");
+    pms_appt_type t = {.id = (char *)"t1", .name = (char *)"Video Follow-up"};
+    assert_int_equal(st->ops->type_upsert_from_pms(st, "conn-1", &t, &err), PMS_OK);
+    assert_int_equal(st->ops->type_set_flags(st, "conn-1", "t1", 1, -1, &err), PMS_OK);
+    t.name = (char *)"Video Review";
+    t.duration_minutes = 20;
+    assert_int_equal(st->ops->type_upsert_from_pms(st, "conn-1", &t, &err), PMS_OK);
+    pms_stored_type_list list = {0};
+    assert_int_equal(st->ops->type_list(st, "conn-1", &list, &err), PMS_OK);
+    assert_int_equal(list.count, 1);
+    assert_string_equal(list.items[0].pms_type_name, "Video Review");
+    assert_int_equal(list.items[0].default_duration_minutes, 20);
+    assert_true(list.items[0].is_telehealth); /* the practice's choice survives */
+    assert_true(list.items[0].sync_enabled);
+    pms_stored_type_list_clear(&list);
+
+    /* A PMS that says so itself (auto detection) decides. */
+    pms_appt_type auto_type = {.id = (char *)"t2",
+                               .name = (char *)"Consult",
+                               .telehealth_auto_detected = true,
+                               .is_telehealth = true};
+    assert_int_equal(st->ops->type_upsert_from_pms(st, "conn-1", &auto_type, &err), PMS_OK);
+    auto_type.is_telehealth = false;
+    assert_int_equal(st->ops->type_upsert_from_pms(st, "conn-1", &auto_type, &err), PMS_OK);
+    assert_int_equal(st->ops->type_list(st, "conn-1", &list, &err), PMS_OK);
+    assert_int_equal(list.count, 2);
+    for (size_t i = 0; i < list.count; i++)
+        if (strcmp(list.items[i].pms_type_id, "t2") == 0)
+            assert_false(list.items[i].is_telehealth);
+    pms_stored_type_list_clear(&list);
+    assert_int_equal(st->ops->type_set_flags(st, "conn-1", "nope", 1, -1, &err), PMS_ERR_NOT_FOUND);
+}
+
+static char *ensure_sheet(pms_store *st, pms_date day)
+{
+    char *id = NULL;
+    pms_error err = {0};
+    assert_int_equal(st->ops->run_sheet_ensure(st, PMS_DEFAULT_ACCOUNT_ID, day,
+                                               "Australia/Melbourne", &id, &err),
+                     PMS_OK);
+    return id;
+}
+
+static void entry_with(pms_sheet_entry *e, const char *sheet, const char *id, const char *start)
+{
+    pms_sheet_entry_init(e);
+    tu_make_appt(&e->appt, "conn-1", id, "p1", start, 30, true);
+    e->run_sheet_id = strdup(sheet);
+    e->source = PMS_SOURCE_PMS;
+    pms_appointment_content_hash(&e->appt, e->content_hash);
+}
+
+static void entries_upsert_edit_and_remove(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    add_connection(st, "conn-1");
+    pms_date day = {2026, 3, 2};
+    char *sheet = ensure_sheet(st, day);
+    char *again = ensure_sheet(st, day);
+    assert_string_equal(sheet, again);
+    free(again);
+
+    pms_sheet_entry e;
+    entry_with(&e, sheet, "a1", "2026-03-02T09:30:00.000+11:00");
+    assert_int_equal(st->ops->entry_insert(st, &e, &err), PMS_OK);
+    assert_non_null(e.id);
+
+    /* The unique index refuses a second row for the same PMS appointment. */
+    pms_sheet_entry dup;
+    entry_with(&dup, sheet, "a1", "2026-03-02T09:30:00.000+11:00");
+    assert_int_equal(st->ops->entry_insert(st, &dup, &err), PMS_ERR_CONFLICT);
+    pms_sheet_entry_clear(&dup);
+
+    /* Manual edits are kept apart from the PMS's values... */
+    e.edited_phone = strdup("+61400000001");
+    e.edited_start = e.appt.start_time + 15 * 60000;
+    e.manual_notes = strdup("call first");
+    e.edited_at = pms_now();
+    assert_int_equal(st->ops->entry_update_edits(st, &e, &err), PMS_OK);
+    /* ...and a source update leaves them alone. */
+    free(e.appt.patient.phone);
+    e.appt.patient.phone = strdup("+61499999999");
+    e.appt.status = PMS_STATUS_CONFIRMED;
+    assert_int_equal(st->ops->entry_update_source(st, &e, &err), PMS_OK);
+
+    pms_sheet_entry got;
+    assert_int_equal(st->ops->entry_find_pms(st, "conn-1", "a1", &got, &err), PMS_OK);
+    assert_string_equal(got.appt.patient.phone, "+61499999999");
+    assert_string_equal(got.edited_phone, "+61400000001");
+    assert_int_equal(got.edited_start, e.appt.start_time + 15 * 60000);
+    assert_string_equal(got.manual_notes, "call first");
+    assert_int_equal(got.appt.status, PMS_STATUS_CONFIRMED);
+    assert_int_equal(got.sheet_date.day, 2);
+    assert_true(got.appt.patient.has_date_of_birth);
+    assert_int_equal(got.appt.patient.date_of_birth.year, 1980);
+    assert_non_null(got.appt.raw_data);
+    pms_sheet_entry_clear(&got);
+
+    /* Removal, and a source update bringing it back. */
+    assert_int_equal(st->ops->entry_mark_removed(st, e.id, 5000, &err), PMS_OK);
+    pms_sheet_query q = {.account_id = PMS_DEFAULT_ACCOUNT_ID, .date = day};
+    pms_sheet_entry_list list = {0};
+    assert_int_equal(st->ops->entry_list(st, &q, &list, &err), PMS_OK);
+    assert_int_equal(list.count, 0);
+    pms_sheet_entry_list_clear(&list);
+    q.include_removed = true;
+    assert_int_equal(st->ops->entry_list(st, &q, &list, &err), PMS_OK);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(list.items[0].removed_at, 5000);
+    pms_sheet_entry_list_clear(&list);
+    assert_int_equal(st->ops->entry_update_source(st, &e, &err), PMS_OK);
+    q.include_removed = false;
+    assert_int_equal(st->ops->entry_list(st, &q, &list, &err), PMS_OK);
+    assert_int_equal(list.count, 1);
+    pms_sheet_entry_list_clear(&list);
+
+    pms_sheet_entry_clear(&e);
+    free(sheet);
+}
+
+static int count_active(void *ctx, const char *id, const char *pms_id)
+{
+    (void)id;
+    (void)pms_id;
+    (*(int *)ctx)++;
+    return PMS_OK;
+}
+
+static void active_entries_by_window(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    add_connection(st, "conn-1");
+    char *sheet = ensure_sheet(st, (pms_date){2026, 3, 2});
+    const char *starts[] = {"2026-03-01T23:59:00.000+11:00", "2026-03-02T00:00:00.000+11:00",
+                            "2026-03-02T23:59:00.000+11:00", "2026-03-03T00:00:00.000+11:00"};
+    for (int i = 0; i < 4; i++) {
+        pms_sheet_entry e;
+        char id[8];
+        snprintf(id, sizeof id, "w%d", i);
+        entry_with(&e, sheet, id, starts[i]);
+        assert_int_equal(st->ops->entry_insert(st, &e, &err), PMS_OK);
+        pms_sheet_entry_clear(&e);
+    }
+    pms_instant from, to;
+    assert_int_equal(pms_iso8601_parse(starts[1], &from, NULL, NULL), PMS_OK);
+    assert_int_equal(pms_iso8601_parse(starts[3], &to, NULL, NULL), PMS_OK);
+    int n = 0;
+    assert_int_equal(st->ops->entry_each_active_pms(st, "conn-1", from, to, count_active, &n, &err),
+                     PMS_OK);
+    assert_int_equal(n, 2); /* [from, to) */
+    free(sheet);
+}
+
+static void ocr_entries_match_by_clinician_time_and_name(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    add_connection(st, "conn-1");
+    char *sheet = ensure_sheet(st, (pms_date){2026, 3, 2});
+    pms_clinician clinician = {.name = (char *)"Dr Lee"};
+    assert_int_equal(st->ops->clinician_insert(st, &clinician, &err), PMS_OK);
+    pms_sheet_entry ocr;
+    entry_with(&ocr, sheet, "x", "2026-03-02T10:00:00.000+11:00");
+    free(ocr.appt.pms_appointment_id);
+    free(ocr.appt.pms_connection_id);
+    ocr.appt.pms_appointment_id = ocr.appt.pms_connection_id = NULL;
+    free(ocr.appt.patient.full_name);
+    ocr.appt.patient.full_name = strdup("MARY O'BRIEN");
+    ocr.source = PMS_SOURCE_OCR;
+    ocr.clinician_id = strdup(clinician.id);
+    assert_int_equal(st->ops->entry_insert(st, &ocr, &err), PMS_OK);
+    char *found = NULL;
+    assert_int_equal(st->ops->entry_find_ocr_match(st, sheet, clinician.id, ocr.appt.start_time,
+                                                   "mary obrien", &found, &err),
+                     PMS_OK);
+    assert_string_equal(found, ocr.id);
+    free(found);
+    assert_int_equal(st->ops->entry_find_ocr_match(st, sheet, clinician.id,
+                                                   ocr.appt.start_time + 60000, "mary obrien",
+                                                   &found, &err),
+                     PMS_ERR_NOT_FOUND);
+    pms_sheet_entry_clear(&ocr);
+    free(clinician.id);
+    free(sheet);
+}
+
+static void sync_log_lifecycle(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    add_connection(st, "conn-1");
+    pms_sync_log_entry e = {.pms_connection_id = (char *)"conn-1",
+                            .sync_type = (char *)"manual",
+                            .window_from = {2026, 3, 2},
+                            .window_to = {2026, 3, 2},
+                            .started_at = 1000,
+                            .worker = (char *)"1@host"};
+    assert_int_equal(st->ops->sync_log_start(st, &e, &err), PMS_OK);
+    char *first = e.id;
+    assert_string_equal(e.status, "running");
+    free(e.status);
+    e.status = NULL;
+    e.id = NULL;
+    e.started_at = 2000;
+    assert_int_equal(st->ops->sync_log_start(st, &e, &err), PMS_OK);
+    e.completed_at = 2500;
+    free(e.status);
+    e.status = (char *)"success";
+    e.counts = (pms_sync_counts){.fetched = 10,
+                                 .created = 4,
+                                 .updated = 1,
+                                 .unchanged = 3,
+                                 .skipped = 2,
+                                 .removed = 1,
+                                 .requests = 7};
+    assert_int_equal(st->ops->sync_log_finish(st, &e, &err), PMS_OK);
+    int failed = 0;
+    assert_int_equal(st->ops->sync_log_fail_running(st, "conn-1", "interrupted", &failed, &err),
+                     PMS_OK);
+    assert_int_equal(failed, 1);
+    pms_sync_log_list list = {0};
+    assert_int_equal(st->ops->sync_log_list(st, "conn-1", 10, &list, &err), PMS_OK);
+    assert_int_equal(list.count, 2);
+    assert_string_equal(list.items[0].status, "success"); /* newest first */
+    assert_int_equal(list.items[0].counts.created, 4);
+    assert_int_equal(list.items[0].counts.requests, 7);
+    assert_string_equal(list.items[1].id, first);
+    assert_string_equal(list.items[1].status, "failed");
+    assert_string_equal(list.items[1].error_message, "interrupted");
+    pms_sync_log_list_clear(&list);
+    free(first);
+    free(e.id);
+}
+
+static void sync_lock_is_exclusive_and_dies_with_its_process(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    pms_store_lock *lock = NULL, *second = NULL;
+    assert_int_equal(st->ops->lock_connection(st, "conn-1", &lock, &err), PMS_OK);
+    pms_store *other = tu_open_store(f->dir);
+    assert_int_equal(other->ops->lock_connection(other, "conn-1", &second, &err), PMS_ERR_CONFLICT);
+    assert_int_equal(other->ops->lock_connection(other, "conn-2", &second, &err), PMS_OK);
+    other->ops->unlock_connection(other, second);
+    st->ops->unlock_connection(st, lock);
+    assert_int_equal(other->ops->lock_connection(other, "conn-1", &second, &err), PMS_OK);
+    other->ops->unlock_connection(other, second);
+
+    /* A process that dies holding the lock (kill -9) releases it. */
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        pms_store *mine = NULL;
+        pms_store_lock *held = NULL;
+        if (pms_store_open(f->db_path, false, &mine, NULL) != PMS_OK ||
+            mine->ops->lock_connection(mine, "conn-1", &held, NULL) != PMS_OK)
+            _exit(2);
+        if (write(ready[1], "x", 1) != 1)
+            _exit(3);
+        pause();
+        _exit(0);
+    }
+    char byte;
+    assert_int_equal(read(ready[0], &byte, 1), 1);
+    assert_int_equal(other->ops->lock_connection(other, "conn-1", &second, &err), PMS_ERR_CONFLICT);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    assert_int_equal(other->ops->lock_connection(other, "conn-1", &second, &err), PMS_OK);
+    other->ops->unlock_connection(other, second);
+    close(ready[0]);
+    close(ready[1]);
+    pms_store_close(other);
+}
+
+static void transactions_roll_back(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    assert_int_equal(st->ops->begin(st, &err), PMS_OK);
+    add_connection(st, "conn-tx");
+    st->ops->rollback(st);
+    pms_connection c;
+    assert_int_equal(st->ops->connection_get(st, "conn-tx", &c, &err), PMS_ERR_NOT_FOUND);
+    assert_int_equal(st->ops->begin(st, &err), PMS_OK);
+    add_connection(st, "conn-tx");
+    assert_int_equal(st->ops->commit(st, &err), PMS_OK);
+    assert_int_equal(st->ops->connection_get(st, "conn-tx", &c, &err), PMS_OK);
+    pms_connection_clear(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(migrations_are_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(connections_round_trip_and_cascade, setup, teardown),
+        cmocka_unit_test_setup_teardown(mapping_upsert_is_keyed_by_practitioner, setup, teardown),
+        cmocka_unit_test_setup_teardown(type_refresh_keeps_the_practices_choice, setup, teardown),
+        cmocka_unit_test_setup_teardown(entries_upsert_edit_and_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(active_entries_by_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(ocr_entries_match_by_clinician_time_and_name, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(sync_log_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(sync_lock_is_exclusive_and_dies_with_its_process, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(transactions_roll_back, setup, teardown),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    pms_tz_cleanup();
+    pms_crypto_cleanup();
+    return failed;
+}
