@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config meson ninja-build clang
   libcurl4-openssl-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev
-  libmicrohttpd-dev libcmocka-dev sqlite3 tzdata
+  libmicrohttpd-dev libcmocka-dev sqlite3 tzdata curl jq ca-certificates
 )
 
 missing=()
