@@ -3,9 +3,12 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "delay.h"
@@ -44,6 +47,7 @@ typedef struct truncated_body {
 } truncated_body;
 
 static struct MHD_Daemon *daemon_handle;
+static atomic_int requests_in_flight; /* request contexts alive */
 static int bound_port;
 static char base_url[64];
 static size_t body_limit;
@@ -254,6 +258,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         snprintf(ctx->method, sizeof(ctx->method), "%s", method);
         ctx->path = strdup(url);
         *con_cls = ctx;
+        atomic_fetch_add(&requests_in_flight, 1);
         return MHD_YES;
     }
     if (ctx->phase == PHASE_DELAYED)
@@ -302,6 +307,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     free(ctx->body);
     free(ctx->path);
     free(ctx);
+    atomic_fetch_sub(&requests_in_flight, 1);
 }
 
 static int write_port_file(const char *path, int port, pms_error *err)
@@ -359,9 +365,20 @@ int sbx_server_start(const sbx_config *cfg, pms_error *err)
 
 void sbx_server_stop(void)
 {
+    /* Stop accepting, answer the delayed requests now, and give running ones a moment. */
+    MHD_socket listen_socket = MHD_INVALID_SOCKET;
+    if (daemon_handle != NULL)
+        listen_socket = MHD_quiesce_daemon(daemon_handle);
     sbx_delay_stop();
+    for (int waited_ms = 0; waited_ms < 2000 && atomic_load(&requests_in_flight) > 0;
+         waited_ms += 10) {
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
     if (daemon_handle != NULL) {
         MHD_stop_daemon(daemon_handle);
         daemon_handle = NULL;
     }
+    if (listen_socket != MHD_INVALID_SOCKET)
+        close(listen_socket); /* ours after quiesce, closed only once the daemon stopped */
 }

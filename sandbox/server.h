@@ -13,7 +13,8 @@ int sbx_server_start(const sbx_config *cfg, pms_error *err);
 /* The bound port and "http://127.0.0.1:PORT" (valid after start). */
 int sbx_server_port(void);
 const char *sbx_server_base_url(void);
-/* Resumes delayed connections and stops the daemon (waits for running handlers). */
+/* Stops accepting, answers delayed requests at once, waits up to 2 s for requests in flight,
+ * then stops the daemon. */
 void sbx_server_stop(void);
 
 #endif
