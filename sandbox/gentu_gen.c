@@ -408,10 +408,10 @@ static int gen_practitioner_day(gentu_tenant *t, const sbx_dataset_config *cfg, 
     for (int i = 0; i < count; i++) {
         int start_minute;
         if (total <= open) {
-            int gap =
-                slack_slots > 0 ? (int)sbx_prng_below(&prng, (uint32_t)(slack_slots / 2 + 1)) : 0;
-            if (gap > 0 && sbx_prng_chance(&prng, 0.5))
-                gap = 0;
+            /* Spread the free time over the day: on average the slack left divided by the
+             * appointments left (plus one share for the end of the day). */
+            int max_gap = 2 * slack_slots / (count - i + 1);
+            int gap = (int)sbx_prng_below(&prng, (uint32_t)max_gap + 1);
             slack_slots -= gap;
             minute += gap * 15;
             start_minute = minute;
