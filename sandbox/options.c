@@ -162,7 +162,7 @@ static int parse_long(const char *flag, const char *s, long long lo, long long h
 
 static int parse_int(const char *flag, const char *s, int lo, int hi, int *out, pms_error *err)
 {
-    long long v;
+    long long v = 0;
     int rc = parse_long(flag, s, lo, hi, &v, err);
     if (rc == PMS_OK)
         *out = (int)v;
