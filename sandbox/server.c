@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,30 +327,55 @@ static int write_port_file(const char *path, int port, pms_error *err)
     return PMS_OK;
 }
 
-int sbx_server_start(const sbx_config *cfg, pms_error *err)
+/* A listening socket on 127.0.0.1:port, bound before the daemon starts so the port and base URL
+ * are known before the first request can arrive. */
+static int listen_loopback(int port, int *fd_out, int *bound, pms_error *err)
 {
-    body_limit = (size_t)cfg->body_limit;
-    int rc = sbx_delay_start(err);
-    if (rc != PMS_OK)
-        return rc;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return pms_error_set(err, PMS_ERR_IO, "cannot create a socket");
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof(addr));
     addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)cfg->port);
+    addr.sin_port = htons((uint16_t)port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 256) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        close(fd);
+        return pms_error_set(err, PMS_ERR_IO, "cannot listen on 127.0.0.1:%d", port);
+    }
+    *fd_out = fd;
+    *bound = ntohs(addr.sin_port);
+    return PMS_OK;
+}
+
+int sbx_server_start(const sbx_config *cfg, pms_error *err)
+{
+    body_limit = (size_t)cfg->body_limit;
+    int listen_fd = -1;
+    int rc = listen_loopback(cfg->port, &listen_fd, &bound_port, err);
+    if (rc != PMS_OK)
+        return rc;
+    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d", bound_port);
+    rc = sbx_delay_start(err);
+    if (rc != PMS_OK) {
+        close(listen_fd);
+        return rc;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     daemon_handle = MHD_start_daemon(
-        flags, 0, NULL, NULL, access_handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        flags, 0, NULL, NULL, access_handler, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
         request_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
     if (daemon_handle == NULL) {
+        close(listen_fd);
         sbx_delay_stop();
-        return pms_error_set(err, PMS_ERR_IO, "cannot listen on 127.0.0.1:%d", cfg->port);
+        return pms_error_set(err, PMS_ERR_IO, "cannot start the HTTP daemon");
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
-    bound_port = di != NULL ? di->port : cfg->port;
-    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d", bound_port);
     if (cfg->port_file != NULL) {
         rc = write_port_file(cfg->port_file, bound_port, err);
         if (rc != PMS_OK) {
