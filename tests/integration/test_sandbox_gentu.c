@@ -1,8 +1,9 @@
 /* pms-sandbox's Gentu simulator over real HTTP: token flow, pairing, paging against ground
  * truth, validation errors, DST offsets, faults, stats, determinism and clean shutdown.
  *
- * Starts the built binary (PMS_SANDBOX_BIN) as child processes on ephemeral ports; every child
- * is stopped in teardown, and must exit 0 on SIGTERM (which, under ASan, also means no leaks).
+ * Starts the built binary (PMS_SANDBOX_BIN) as child processes on ephemeral ports. Every child
+ * is stopped in teardown (even after a failed assertion) and must exit 0 on SIGTERM, which under
+ * ASan also means no leaks; PR_SET_PDEATHSIG kills children if the test process dies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,12 +16,12 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,6 +39,20 @@ typedef struct sandbox {
 } sandbox;
 
 static sandbox main_box;
+
+/* Every started sandbox, so group teardown stops whatever a failed test left running. */
+#define MAX_LIVE 8
+static sandbox *live[MAX_LIVE];
+
+static void track(sandbox *box, bool on)
+{
+    for (int i = 0; i < MAX_LIVE; i++) {
+        if (on ? live[i] == NULL : live[i] == box) {
+            live[i] = on ? box : NULL;
+            return;
+        }
+    }
+}
 
 /* ---- child processes ---------------------------------------------------------------------- */
 
@@ -83,16 +98,25 @@ static int sandbox_start(sandbox *box, const char *const *extra)
     for (int i = 0; extra != NULL && extra[i] != NULL && argc < 46; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int rc = posix_spawn(&box->pid, bin, &actions, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
+    pid_t parent = getpid();
+    box->pid = fork();
+    if (box->pid < 0) {
         box->pid = 0;
         return -1;
     }
+    if (box->pid == 0) {
+        /* The child dies with the test, even if the test itself is killed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int out = open(out_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int err = open(err_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+            _exit(127);
+        execve(bin, (char *const *)argv, environ);
+        _exit(127);
+    }
+    track(box, true);
     for (int waited = 0; waited < 20000; waited += 20) {
         box->port = read_port(port_file);
         if (box->port > 0)
@@ -100,6 +124,7 @@ static int sandbox_start(sandbox *box, const char *const *extra)
         int status;
         if (waitpid(box->pid, &status, WNOHANG) == box->pid) {
             box->pid = 0;
+            track(box, false);
             return -1;
         }
         sleep_ms(20);
@@ -121,6 +146,7 @@ static int sandbox_signal_and_wait(sandbox *box, int sig)
         pid_t r = waitpid(box->pid, &status, WNOHANG);
         if (r == box->pid) {
             box->pid = 0;
+            track(box, false);
             return status;
         }
         sleep_ms(20);
@@ -128,6 +154,7 @@ static int sandbox_signal_and_wait(sandbox *box, int sig)
     kill(box->pid, SIGKILL);
     waitpid(box->pid, &status, 0);
     box->pid = 0;
+    track(box, false);
     return -1;
 }
 
@@ -336,6 +363,10 @@ static int group_teardown(void **state)
 {
     (void)state;
     int rc = sandbox_stop(&main_box);
+    for (int i = 0; i < MAX_LIVE; i++) {
+        if (live[i] != NULL && sandbox_stop(live[i]) != 0)
+            rc = -1;
+    }
     curl_global_cleanup();
     return rc;
 }
@@ -868,7 +899,7 @@ static void same_seed_gives_the_same_dataset(void **state)
     (void)state;
     const char *seed_a[] = {"--seed", "42", "--today", "2026-06-15", NULL};
     const char *seed_b[] = {"--seed", "43", "--today", "2026-06-15", NULL};
-    sandbox a, b, c;
+    static sandbox a, b, c; /* static: teardown stops them if an assertion fails */
     assert_int_equal(sandbox_start(&a, seed_a), 0);
     assert_int_equal(sandbox_start(&b, seed_a), 0);
     assert_int_equal(sandbox_start(&c, seed_b), 0);
@@ -888,7 +919,7 @@ static void same_seed_gives_the_same_dataset(void **state)
 static void sigterm_stops_with_exit_0(void **state)
 {
     (void)state;
-    sandbox box;
+    static sandbox box;
     const char *args[] = {"--latency-ms", "200", NULL};
     assert_int_equal(sandbox_start(&box, args), 0);
     http_result r;
