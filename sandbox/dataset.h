@@ -1,0 +1,67 @@
+/* Shared generation of realistic fake data for every PMS simulator: practice regions and zones,
+ * people's names, Australian phone numbers in the varied ways people write them, e-mail
+ * addresses on reserved example domains, birth dates and street addresses.
+ *
+ * Every function draws only from the sbx_prng it is given, so results are deterministic.
+ * Returned const strings point into immutable tables.
+ */
+#ifndef SBX_DATASET_H
+#define SBX_DATASET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pmsync/time.h"
+#include "prng.h"
+
+/* Where a practice is: its IANA zone and the state, phone area code and suburbs that go with it. */
+typedef struct sbx_region {
+    const char *zone;      /* "Australia/Melbourne" */
+    const char *state;     /* "VIC" */
+    const char *area_code; /* "03" */
+    const char *const *suburbs;
+    const char *const *postcodes; /* parallel to suburbs */
+    size_t suburb_count;
+} sbx_region;
+
+/* The regions in the order practices cycle through them: Melbourne, Sydney, Brisbane, Adelaide,
+ * Perth, Hobart, Lord Howe, Darwin. */
+const sbx_region *sbx_region_at(size_t practice_index);
+size_t sbx_region_count(void);
+
+typedef struct sbx_person {
+    const char *given;
+    const char *middle; /* NULL when none */
+    const char *family;
+    bool female;
+} sbx_person;
+
+/* A person; sex is chosen at random. middle_chance is the probability of a middle name. */
+void sbx_gen_person(sbx_prng *prng, double middle_chance, sbx_person *out);
+
+/* A practice name such as "Richmond Family Medical Centre"; the suburb is taken from the
+ * region, and used_mask (bit per suburb) avoids repeating one within a run when possible. */
+void sbx_gen_practice_name(sbx_prng *prng, const sbx_region *region, unsigned *used_mask, char *buf,
+                           size_t len);
+
+/* An Australian mobile number in one of the ways people write them: "0412 345 678",
+ * "0412345678", "+61 412 345 678", "+61412345678", "0412-345-678". */
+void sbx_gen_mobile(sbx_prng *prng, char *buf, size_t len);
+/* A landline in the region's area code: "(03) 9123 4567" or "03 9123 4567" or "0391234567". */
+void sbx_gen_landline(sbx_prng *prng, const sbx_region *region, char *buf, size_t len);
+/* A mobile number in one canonical written form ("0412 345 678"). */
+void sbx_gen_mobile_plain(sbx_prng *prng, char *buf, size_t len);
+
+/* "emma.nguyen84@example.com": always on the reserved example.com/.net/.org domains. */
+void sbx_gen_email(sbx_prng *prng, const char *given, const char *family, char *buf, size_t len);
+
+/* A birth date for an age in [min_age, max_age] years on `today`. */
+pms_date sbx_gen_birth_date(sbx_prng *prng, pms_date today, int min_age, int max_age);
+
+/* "12 Lygon Street" */
+void sbx_gen_street(sbx_prng *prng, char *buf, size_t len);
+
+/* Picks an index by integer weights; total must be > 0. */
+size_t sbx_pick_weighted(sbx_prng *prng, const int *weights, size_t count);
+
+#endif

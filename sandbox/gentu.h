@@ -1,0 +1,43 @@
+/* The Gentu (Magentus) Healthcare API simulator, served under /gentu (pms-api-notes §2).
+ *
+ * gentu.c holds the live dataset behind a read-write lock and the settings for the behaviours
+ * the notes mark as guesses; gentu_api.c and gentu_list.c answer the vendor API and
+ * gentu_control.c the /_sandbox/gentu controls. */
+#ifndef SBX_GENTU_H
+#define SBX_GENTU_H
+
+#include "config.h"
+#include "gentu_data.h"
+#include "http.h"
+#include "pms.h"
+
+extern const sbx_pms sbx_gentu;
+
+/* The live world, with the lock held: read for lookups, write for changes. Always pair with
+ * gentu_unlock. */
+gentu_world *gentu_lock_read(void);
+gentu_world *gentu_lock_write(void);
+void gentu_unlock(void);
+/* The settings; read them with the lock held, change them with the write lock. */
+sbx_gentu_config *gentu_settings(void);
+json_t *gentu_settings_json(const sbx_gentu_config *settings);
+/* Applies a partial update; nothing changes on error. Hold the write lock. */
+int gentu_settings_update(sbx_gentu_config *settings, const json_t *patch, pms_error *err);
+
+/* Vendor API (gentu_api.c). */
+void gentu_api_route(const sbx_request *req, sbx_route_info *info);
+void gentu_api_handle(const sbx_request *req, const sbx_route_info *info, sbx_response *resp);
+void gentu_api_fault(int status, const sbx_route_info *info, sbx_response *resp);
+/* GET .../appointments for tenant t (gentu_list.c). Hold the read lock. */
+void gentu_list_appointments(const sbx_request *req, const gentu_tenant *t,
+                             const sbx_gentu_config *settings, sbx_response *resp);
+/* An appointment as served: malformed when the fault says so (then *malformed is bumped). */
+json_t *gentu_appt_out(const gentu_tenant *t, const gentu_appt *a, unsigned *malformed);
+
+/* Controls under /_sandbox/gentu (gentu_control.c). */
+void gentu_control_handle(const sbx_request *req, const char *rest, sbx_response *resp);
+/* An appointment as ground truth: the API object plus "_practitionerId", "_patientId",
+ * "_appointmentTypeId", "_telehealthType", "_malformed", "_localDate". */
+json_t *gentu_truth_json(const gentu_tenant *tenant, const gentu_appt *appt);
+
+#endif
