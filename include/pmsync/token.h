@@ -1,5 +1,6 @@
 /* Token manager: caches one access token per session, mints a new one 60 s (configurable)
- * before expiry, and after a 401 mints once more. Minting is single-flight: when several
+ * before expiry (a quarter of the lifetime for tokens that live less than twice that), and
+ * after a 401 mints once more. Minting is single-flight: when several
  * threads need a token at once, one mints and the others wait for it. Thread-safe.
  */
 #ifndef PMSYNC_TOKEN_H

@@ -12,6 +12,7 @@ struct pms_token_cache {
     char *access_token;
     char *refresh_token;
     pms_instant expires_at;
+    long lifetime_ms; /* how long the current token was valid for when it arrived */
     long mint_count;
     pms_token_mint_fn mint;
     pms_token_saved_fn saved;
@@ -73,6 +74,7 @@ static void adopt(pms_token_cache *tc, pms_auth_result *r)
     forget(tc);
     tc->access_token = r->access_token;
     tc->expires_at = r->expires_at;
+    tc->lifetime_ms = (long)(r->expires_at - pms_now());
     r->access_token = NULL;
     if (r->refresh_token) {
         free(tc->refresh_token);
@@ -100,9 +102,14 @@ int pms_token_cache_seed(pms_token_cache *tc, const pms_auth_result *token, pms_
     return PMS_OK;
 }
 
+/* Renew `margin` before expiry; for tokens that live less than twice the margin, a quarter of
+ * their lifetime, so a short-lived token is still used for most of its life. */
 static bool usable(const pms_token_cache *tc, pms_instant now)
 {
-    return tc->access_token != NULL && tc->expires_at - tc->margin_ms > now;
+    long margin = tc->margin_ms;
+    if (tc->lifetime_ms > 0 && tc->lifetime_ms < 2 * margin)
+        margin = tc->lifetime_ms / 4;
+    return tc->access_token != NULL && tc->expires_at - margin > now;
 }
 
 int pms_token_get(pms_token_cache *tc, char **access_token, pms_error *err)

@@ -203,7 +203,7 @@ static int on_batch(void *arg, pms_appointment *items, size_t count, pms_error *
             continue;
         }
         json_object_set_new(run->seen, a->pms_appointment_id, json_true());
-        upsert_outcome outcome;
+        upsert_outcome outcome = UPSERT_UNCHANGED;
         pending_event *ev = &events[event_count];
         rc = upsert(run, a, json_string_value(clinician), &outcome, ev->entry_id, &ev->day, err);
         if (rc != PMS_OK)

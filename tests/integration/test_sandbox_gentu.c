@@ -27,286 +27,24 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "sandbox_proc.h"
 
 #define TODAY "2026-04-05" /* clocks go back in Melbourne, Sydney, Adelaide and Hobart */
 
-typedef struct sandbox {
-    pid_t pid;
-    int port;
-    char dir[256];
-    char base[64]; /* http://127.0.0.1:PORT */
-} sandbox;
-
-static sandbox main_box;
-
-/* Every started sandbox, so group teardown stops whatever a failed test left running. */
-#define MAX_LIVE 8
-static sandbox *live[MAX_LIVE];
-
-static void track(sandbox *box, bool on)
-{
-    for (int i = 0; i < MAX_LIVE; i++) {
-        if (on ? live[i] == NULL : live[i] == box) {
-            live[i] = on ? box : NULL;
-            return;
-        }
-    }
-}
-
-/* ---- child processes ---------------------------------------------------------------------- */
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
-static int read_port(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    int port = 0;
-    if (fscanf(f, "%d", &port) != 1)
-        port = 0;
-    fclose(f);
-    return port;
-}
-
-/* Starts pms-sandbox with extra arguments (NULL-terminated); 0 on success. */
-static int sandbox_start(sandbox *box, const char *const *extra)
-{
-    const char *bin = getenv("PMS_SANDBOX_BIN");
-    if (bin == NULL || *bin == '\0')
-        return -1;
-    memset(box, 0, sizeof(*box));
-    snprintf(box->dir, sizeof(box->dir), "/tmp/pms-sandbox-test-XXXXXX");
-    if (mkdtemp(box->dir) == NULL)
-        return -1;
-    char port_file[320], out_file[320], err_file[320];
-    snprintf(port_file, sizeof(port_file), "%s/port", box->dir);
-    snprintf(out_file, sizeof(out_file), "%s/stdout", box->dir);
-    snprintf(err_file, sizeof(err_file), "%s/stderr", box->dir);
-    const char *argv[48];
-    int argc = 0;
-    argv[argc++] = bin;
-    argv[argc++] = "--port";
-    argv[argc++] = "0";
-    argv[argc++] = "--port-file";
-    argv[argc++] = port_file;
-    for (int i = 0; extra != NULL && extra[i] != NULL && argc < 46; i++)
-        argv[argc++] = extra[i];
-    argv[argc] = NULL;
-    pid_t parent = getpid();
-    box->pid = fork();
-    if (box->pid < 0) {
-        box->pid = 0;
-        return -1;
-    }
-    if (box->pid == 0) {
-        /* The child dies with the test, even if the test itself is killed. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        int out = open(out_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        int err = open(err_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-            _exit(127);
-        execve(bin, (char *const *)argv, environ);
-        _exit(127);
-    }
-    track(box, true);
-    for (int waited = 0; waited < 20000; waited += 20) {
-        box->port = read_port(port_file);
-        if (box->port > 0)
-            break;
-        int status;
-        if (waitpid(box->pid, &status, WNOHANG) == box->pid) {
-            box->pid = 0;
-            track(box, false);
-            return -1;
-        }
-        sleep_ms(20);
-    }
-    if (box->port <= 0)
-        return -1;
-    snprintf(box->base, sizeof(box->base), "http://127.0.0.1:%d", box->port);
-    return 0;
-}
-
-/* Sends sig and waits up to 15 s; returns the wait status, or -1 after having to SIGKILL. */
-static int sandbox_signal_and_wait(sandbox *box, int sig)
-{
-    if (box->pid <= 0)
-        return 0;
-    kill(box->pid, sig);
-    int status = 0;
-    for (int waited = 0; waited < 15000; waited += 20) {
-        pid_t r = waitpid(box->pid, &status, WNOHANG);
-        if (r == box->pid) {
-            box->pid = 0;
-            track(box, false);
-            return status;
-        }
-        sleep_ms(20);
-    }
-    kill(box->pid, SIGKILL);
-    waitpid(box->pid, &status, 0);
-    box->pid = 0;
-    track(box, false);
-    return -1;
-}
-
-static void sandbox_remove_dir(sandbox *box)
-{
-    const char *names[] = {"port", "stdout", "stderr"};
-    char path[320];
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s/%s", box->dir, names[i]);
-        unlink(path);
-    }
-    if (box->dir[0] != '\0')
-        rmdir(box->dir);
-    box->dir[0] = '\0';
-}
-
-/* Stops the child; 0 when it exited 0 on SIGTERM. */
-static int sandbox_stop(sandbox *box)
-{
-    int status = sandbox_signal_and_wait(box, SIGTERM);
-    int ok = status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (!ok && box->dir[0] != '\0') {
-        char path[320], line[512];
-        snprintf(path, sizeof(path), "%s/stderr", box->dir);
-        FILE *f = fopen(path, "r");
-        while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-            fputs(line, stderr);
-        if (f != NULL)
-            fclose(f);
-    }
-    sandbox_remove_dir(box);
-    return ok ? 0 : -1;
-}
-
-/* ---- HTTP ------------------------------------------------------------------------------- */
-
-typedef struct http_result {
-    long status;
-    CURLcode curl_code;
-    char *body;
-    size_t len;
-    char retry_after[128];
-    json_t *json; /* NULL when the body is not JSON */
-} http_result;
-
-static size_t collect_body(char *data, size_t size, size_t n, void *userp)
-{
-    http_result *r = userp;
-    size_t bytes = size * n;
-    char *grown = realloc(r->body, r->len + bytes + 1);
-    if (grown == NULL)
-        return 0;
-    r->body = grown;
-    memcpy(r->body + r->len, data, bytes);
-    r->len += bytes;
-    r->body[r->len] = '\0';
-    return bytes;
-}
-
-static size_t collect_header(char *data, size_t size, size_t n, void *userp)
-{
-    http_result *r = userp;
-    size_t bytes = size * n;
-    if (bytes > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
-        const char *v = data + 12;
-        while (*v == ' ')
-            v++;
-        size_t len = strcspn(v, "\r\n");
-        if (len >= sizeof(r->retry_after))
-            len = sizeof(r->retry_after) - 1;
-        memcpy(r->retry_after, v, len);
-        r->retry_after[len] = '\0';
-    }
-    return bytes;
-}
-
-static void http_free(http_result *r)
-{
-    free(r->body);
-    json_decref(r->json);
-    memset(r, 0, sizeof(*r));
-}
-
-/* One request; header lines in `headers` (NULL-terminated, may be NULL). */
-static void http(const char *method, const char *url, const char *const *headers, const char *body,
-                 http_result *out)
-{
-    memset(out, 0, sizeof(*out));
-    CURL *curl = curl_easy_init();
-    assert_non_null(curl);
-    struct curl_slist *list = NULL;
-    for (int i = 0; headers != NULL && headers[i] != NULL; i++)
-        list = curl_slist_append(list, headers[i]);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    if (body != NULL) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    out->curl_code = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
-    curl_slist_free_all(list);
-    curl_easy_cleanup(curl);
-    if (out->body != NULL)
-        out->json = json_loads(out->body, 0, NULL);
-}
-
-static void httpf(const char *method, const sandbox *box, const char *const *headers,
-                  const char *body, http_result *out, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
-static void httpf(const char *method, const sandbox *box, const char *const *headers,
-                  const char *body, http_result *out, const char *fmt, ...)
-{
-    char url[2048];
-    int n = snprintf(url, sizeof(url), "%s", box->base);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(url + n, sizeof(url) - (size_t)n, fmt, ap);
-    va_end(ap);
-    http(method, url, headers, body, out);
-}
-
-static char *escape(const char *s)
-{
-    CURL *curl = curl_easy_init();
-    char *e = curl_easy_escape(curl, s, 0);
-    char *copy = strdup(e);
-    curl_free(e);
-    curl_easy_cleanup(curl);
-    return copy;
-}
+static tu_sandbox main_box;
 
 /* ---- Gentu helpers ---------------------------------------------------------------------- */
 
 /* A fresh access token; the caller frees it. */
-static char *mint_token(const sandbox *box)
+static char *mint_token(const tu_sandbox *box)
 {
     const char *headers[] = {"Authorization: Basic c2FuZGJveC1jbGllbnQ6c2FuZGJveC1zZWNyZXQ=",
                              "Content-Type: application/x-www-form-urlencoded", NULL};
-    http_result r;
-    httpf("POST", box, headers, "grant_type=client_credentials", &r, "/gentu/v1/oauth2/token");
+    tu_http_result r;
+    tu_httpf("POST", box, headers, "grant_type=client_credentials", &r, "/gentu/v1/oauth2/token");
     assert_int_equal(r.status, 200);
     char *token = strdup(json_string_value(json_object_get(r.json, "access_token")));
-    http_free(&r);
+    tu_http_free(&r);
     return token;
 }
 
@@ -318,13 +56,13 @@ static const char *bearer(char *buf, size_t len, const char *token)
 }
 
 /* GET /_sandbox/info; tenant i's object (borrowed from *info, which the caller decrefs). */
-static json_t *tenant_info(const sandbox *box, size_t i, json_t **info)
+static json_t *tenant_info(const tu_sandbox *box, size_t i, json_t **info)
 {
-    http_result r;
-    httpf("GET", box, NULL, NULL, &r, "/_sandbox/info");
+    tu_http_result r;
+    tu_httpf("GET", box, NULL, NULL, &r, "/_sandbox/info");
     assert_int_equal(r.status, 200);
     *info = json_incref(r.json);
-    http_free(&r);
+    tu_http_free(&r);
     json_t *t = json_array_get(json_object_get(json_object_get(*info, "gentu"), "tenants"), i);
     assert_non_null(t);
     return t;
@@ -335,14 +73,14 @@ static const char *jstr(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-static void pair(const sandbox *box, const char *auth, const json_t *tenant)
+static void pair(const tu_sandbox *box, const char *auth, const json_t *tenant)
 {
     const char *headers[] = {auth, NULL};
-    http_result r;
-    httpf("PUT", box, headers, NULL, &r, "/gentu/v1/apps/sandbox-app/pairing/%s",
-          jstr(tenant, "pairingCode"));
+    tu_http_result r;
+    tu_httpf("PUT", box, headers, NULL, &r, "/gentu/v1/apps/sandbox-app/pairing/%s",
+             jstr(tenant, "pairingCode"));
     assert_int_equal(r.status, 200);
-    http_free(&r);
+    tu_http_free(&r);
 }
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
@@ -356,17 +94,14 @@ static int group_setup(void **state)
         return -1;
     }
     const char *args[] = {"--seed", "7", "--today", TODAY, "--page-size", "5", NULL};
-    return sandbox_start(&main_box, args);
+    return tu_sandbox_start(&main_box, args);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    int rc = sandbox_stop(&main_box);
-    for (int i = 0; i < MAX_LIVE; i++) {
-        if (live[i] != NULL && sandbox_stop(live[i]) != 0)
-            rc = -1;
-    }
+    int rc = tu_sandbox_stop(&main_box);
+    tu_sandbox_stop_all();
     curl_global_cleanup();
     return rc;
 }
@@ -390,10 +125,11 @@ static void listening_line_is_printed(void **state)
 static void token_flow_accepts_basic_auth_and_rejects_bad_credentials(void **state)
 {
     (void)state;
-    http_result r;
+    tu_http_result r;
     const char *good[] = {"Authorization: Basic c2FuZGJveC1jbGllbnQ6c2FuZGJveC1zZWNyZXQ=",
                           "Content-Type: application/x-www-form-urlencoded", NULL};
-    httpf("POST", &main_box, good, "grant_type=client_credentials", &r, "/gentu/v1/oauth2/token");
+    tu_httpf("POST", &main_box, good, "grant_type=client_credentials", &r,
+             "/gentu/v1/oauth2/token");
     assert_int_equal(r.status, 200);
     assert_string_equal(jstr(r.json, "token_type"), "Bearer");
     assert_int_equal(json_integer_value(json_object_get(r.json, "expires_in")), 3599);
@@ -402,47 +138,48 @@ static void token_flow_accepts_basic_auth_and_rejects_bad_credentials(void **sta
     assert_string_equal(jstr(r.json, "status"), "approved");
     assert_true(strlen(jstr(r.json, "access_token")) >= 20);
     assert_null(json_object_get(r.json, "refresh_token"));
-    http_free(&r);
+    tu_http_free(&r);
 
     /* base64("sandbox-client:wrong") */
     const char *bad[] = {"Authorization: Basic c2FuZGJveC1jbGllbnQ6d3Jvbmc=",
                          "Content-Type: application/x-www-form-urlencoded", NULL};
-    httpf("POST", &main_box, bad, "grant_type=client_credentials", &r, "/gentu/v1/oauth2/token");
+    tu_httpf("POST", &main_box, bad, "grant_type=client_credentials", &r, "/gentu/v1/oauth2/token");
     assert_int_equal(r.status, 401);
     assert_string_equal(jstr(r.json, "error"), "invalid_client");
-    http_free(&r);
+    tu_http_free(&r);
 
     const char *none[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
-    httpf("POST", &main_box, none, "grant_type=client_credentials", &r, "/gentu/v1/oauth2/token");
+    tu_httpf("POST", &main_box, none, "grant_type=client_credentials", &r,
+             "/gentu/v1/oauth2/token");
     assert_int_equal(r.status, 401);
-    http_free(&r);
+    tu_http_free(&r);
 
     /* An unknown bearer and no bearer: 401 with the Apigee fault envelope. */
     const char *unknown[] = {"Authorization: Bearer not-a-token", NULL};
-    httpf("GET", &main_box, unknown, NULL, &r, "/gentu/v1/tenants");
+    tu_httpf("GET", &main_box, unknown, NULL, &r, "/gentu/v1/tenants");
     assert_int_equal(r.status, 401);
     assert_string_equal(
         json_string_value(json_object_get(
             json_object_get(json_object_get(r.json, "fault"), "detail"), "errorcode")),
         "oauth.v2.InvalidAccessToken");
-    http_free(&r);
-    httpf("GET", &main_box, NULL, NULL, &r, "/gentu/v1/tenants");
+    tu_http_free(&r);
+    tu_httpf("GET", &main_box, NULL, NULL, &r, "/gentu/v1/tenants");
     assert_int_equal(r.status, 401);
-    http_free(&r);
+    tu_http_free(&r);
 
     /* A token that expires mid-sweep stops working. */
     char *token = mint_token(&main_box);
     char auth[128];
     const char *headers[] = {bearer(auth, sizeof(auth), token), NULL};
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants");
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants");
     assert_int_equal(r.status, 200);
-    http_free(&r);
-    httpf("POST", &main_box, NULL, "", &r, "/_sandbox/gentu/tokens/expire");
+    tu_http_free(&r);
+    tu_httpf("POST", &main_box, NULL, "", &r, "/_sandbox/gentu/tokens/expire");
     assert_int_equal(r.status, 200);
-    http_free(&r);
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants");
+    tu_http_free(&r);
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants");
     assert_int_equal(r.status, 401);
-    http_free(&r);
+    tu_http_free(&r);
     free(token);
 }
 
@@ -455,28 +192,28 @@ static void pairing_enables_a_tenant_idempotently(void **state)
     char *token = mint_token(&main_box);
     char auth[128];
     const char *headers[] = {bearer(auth, sizeof(auth), token), NULL};
-    http_result r;
+    tu_http_result r;
 
     /* Not paired yet: tenant calls are refused, the tenant is listed as disabled. */
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s", jstr(t1, "tenantId"));
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s", jstr(t1, "tenantId"));
     assert_int_equal(r.status, 403);
     assert_non_null(jstr(r.json, "message"));
-    http_free(&r);
+    tu_http_free(&r);
 
     for (int round = 0; round < 2; round++) {
-        httpf("PUT", &main_box, headers, NULL, &r, "/gentu/v1/apps/sandbox-app/pairing/%s",
-              jstr(t0, "pairingCode"));
+        tu_httpf("PUT", &main_box, headers, NULL, &r, "/gentu/v1/apps/sandbox-app/pairing/%s",
+                 jstr(t0, "pairingCode"));
         assert_int_equal(r.status, 200);
         assert_string_equal(jstr(r.json, "message"), "Successfully consumed pairing code");
         assert_string_equal(jstr(r.json, "tenantId"), jstr(t0, "tenantId"));
-        http_free(&r);
+        tu_http_free(&r);
     }
-    httpf("PUT", &main_box, headers, NULL, &r, "/gentu/v1/apps/sandbox-app/pairing/ZZZZZZZZ");
+    tu_httpf("PUT", &main_box, headers, NULL, &r, "/gentu/v1/apps/sandbox-app/pairing/ZZZZZZZZ");
     assert_int_equal(r.status, 404);
     assert_non_null(jstr(r.json, "message"));
-    http_free(&r);
+    tu_http_free(&r);
 
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants");
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants");
     assert_int_equal(r.status, 200);
     assert_true(json_is_array(r.json));
     bool seen = false;
@@ -492,18 +229,19 @@ static void pairing_enables_a_tenant_idempotently(void **state)
         }
     }
     assert_true(seen);
-    http_free(&r);
+    tu_http_free(&r);
 
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s", jstr(t0, "tenantId"));
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s", jstr(t0, "tenantId"));
     assert_int_equal(r.status, 200);
     assert_string_equal(jstr(r.json, "timezone"), "Australia/Melbourne");
     assert_non_null(jstr(r.json, "tenantName"));
     assert_non_null(json_object_get(r.json, "tenantNumber"));
-    http_free(&r);
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/status", jstr(t0, "tenantId"));
+    tu_http_free(&r);
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/status",
+             jstr(t0, "tenantId"));
     assert_int_equal(r.status, 200);
     assert_string_equal(jstr(r.json, "message"), "Hello world!");
-    http_free(&r);
+    tu_http_free(&r);
     free(token);
     json_decref(info);
 }
@@ -522,12 +260,12 @@ static void page_walk_matches_ground_truth(void **state)
     char auth[128];
     const char *headers[] = {bearer(auth, sizeof(auth), token), NULL};
     pair(&main_box, auth, t);
-    char *from = escape(jstr(t, "todayFrom"));
-    char *to = escape(jstr(t, "todayTo"));
+    char *from = tu_escape(jstr(t, "todayFrom"));
+    char *to = tu_escape(jstr(t, "todayTo"));
 
-    http_result truth;
-    httpf("GET", &main_box, NULL, NULL, &truth, "/_sandbox/gentu/truth?tenantId=%s&from=%s&to=%s",
-          jstr(t, "tenantId"), TODAY, TODAY);
+    tu_http_result truth;
+    tu_httpf("GET", &main_box, NULL, NULL, &truth,
+             "/_sandbox/gentu/truth?tenantId=%s&from=%s&to=%s", jstr(t, "tenantId"), TODAY, TODAY);
     assert_int_equal(truth.status, 200);
     json_t *truth_list = json_object_get(truth.json, "appointments");
 
@@ -541,12 +279,12 @@ static void page_walk_matches_ground_truth(void **state)
         char *cursor = NULL;
         int pages = 0;
         for (;;) {
-            http_result r;
-            httpf("GET", &main_box, headers, NULL, &r,
-                  "/gentu/v1/tenants/%s/appointments?fromDate=%s&toDate=%s&practitionerId=%s"
-                  "&limit=100&include=patients,practitioners%s%s",
-                  jstr(t, "tenantId"), from, to, pid, cursor != NULL ? "&cursor=" : "",
-                  cursor != NULL ? cursor : "");
+            tu_http_result r;
+            tu_httpf("GET", &main_box, headers, NULL, &r,
+                     "/gentu/v1/tenants/%s/appointments?fromDate=%s&toDate=%s&practitionerId=%s"
+                     "&limit=100&include=patients,practitioners%s%s",
+                     jstr(t, "tenantId"), from, to, pid, cursor != NULL ? "&cursor=" : "",
+                     cursor != NULL ? cursor : "");
             assert_int_equal(r.status, 200);
             pages++;
             json_t *appts = json_object_get(r.json, "appointments");
@@ -586,7 +324,7 @@ static void page_walk_matches_ground_truth(void **state)
             json_t *next = json_object_get(pagination, "next");
             if (json_is_string(next))
                 cursor = strdup(json_string_value(next));
-            http_free(&r);
+            tu_http_free(&r);
             if (cursor == NULL)
                 break;
             assert_true(pages < 100);
@@ -607,14 +345,14 @@ static void page_walk_matches_ground_truth(void **state)
     }
     assert_int_equal(walked_total, json_array_size(truth_list));
     assert_true(walked_total > 20);
-    http_free(&truth);
+    tu_http_free(&truth);
     free(from);
     free(to);
     free(token);
     json_decref(info);
 }
 
-static void assert_validation_error(const http_result *r, const char *field)
+static void assert_validation_error(const tu_http_result *r, const char *field)
 {
     assert_int_equal(r->status, 400);
     assert_string_equal(jstr(r->json, "message"), "Validation error");
@@ -645,50 +383,50 @@ static void validation_errors_name_the_parameter(void **state)
     pair(&main_box, auth, t);
     const char *tid = jstr(t, "tenantId");
     const char *pid = json_string_value(json_array_get(json_object_get(t, "practitionerIds"), 0));
-    http_result r;
+    tu_http_result r;
 
     /* An unencoded '+' arrives as a space. */
-    httpf("GET", &main_box, headers, NULL, &r,
-          "/gentu/v1/tenants/%s/appointments?fromDate=2026-04-05T00:00:00.000+11:00"
-          "&toDate=2026-04-06T00%%3A00%%3A00.000%%2B10%%3A00&practitionerId=%s&limit=10",
-          tid, pid);
+    tu_httpf("GET", &main_box, headers, NULL, &r,
+             "/gentu/v1/tenants/%s/appointments?fromDate=2026-04-05T00:00:00.000+11:00"
+             "&toDate=2026-04-06T00%%3A00%%3A00.000%%2B10%%3A00&practitionerId=%s&limit=10",
+             tid, pid);
     assert_validation_error(&r, "fromDate");
     json_t *issue = json_array_get(json_object_get(r.json, "details"), 0);
     assert_string_equal(jstr(issue, "code"), "invalid_string");
-    http_free(&r);
+    tu_http_free(&r);
 
-    httpf("GET", &main_box, headers, NULL, &r,
-          "/gentu/v1/tenants/%s/appointments?fromDate=2026-04-05T00%%3A00%%3A00.000%%2B11%%3A00"
-          "&toDate=2026-04-06T00%%3A00%%3A00.000%%2B10%%3A00&limit=10",
-          tid);
+    tu_httpf("GET", &main_box, headers, NULL, &r,
+             "/gentu/v1/tenants/%s/appointments?fromDate=2026-04-05T00%%3A00%%3A00.000%%2B11%%3A00"
+             "&toDate=2026-04-06T00%%3A00%%3A00.000%%2B10%%3A00&limit=10",
+             tid);
     assert_validation_error(&r, "practitionerId");
-    http_free(&r);
+    tu_http_free(&r);
 
-    httpf("GET", &main_box, headers, NULL, &r,
-          "/gentu/v1/tenants/%s/appointments?fromDate=2026-04-05T00%%3A00%%3A00.000%%2B11%%3A00"
-          "&toDate=2026-04-06T00%%3A00%%3A00.000%%2B10%%3A00&practitionerId=%s&limit=200",
-          tid, pid);
+    tu_httpf("GET", &main_box, headers, NULL, &r,
+             "/gentu/v1/tenants/%s/appointments?fromDate=2026-04-05T00%%3A00%%3A00.000%%2B11%%3A00"
+             "&toDate=2026-04-06T00%%3A00%%3A00.000%%2B10%%3A00&practitionerId=%s&limit=200",
+             tid, pid);
     assert_validation_error(&r, "limit");
-    http_free(&r);
+    tu_http_free(&r);
 
     /* An unknown cursor is refused too. */
-    httpf("GET", &main_box, headers, NULL, &r,
-          "/gentu/v1/tenants/%s/appointments?fromDate=2026-04-05T00%%3A00%%3A00.000%%2B11%%3A00"
-          "&toDate=2026-04-06T00%%3A00%%3A00.000%%2B10%%3A00&practitionerId=%s&limit=10"
-          "&cursor=00000000-0000-4000-8000-000000000000",
-          tid, pid);
+    tu_httpf("GET", &main_box, headers, NULL, &r,
+             "/gentu/v1/tenants/%s/appointments?fromDate=2026-04-05T00%%3A00%%3A00.000%%2B11%%3A00"
+             "&toDate=2026-04-06T00%%3A00%%3A00.000%%2B10%%3A00&practitionerId=%s&limit=10"
+             "&cursor=00000000-0000-4000-8000-000000000000",
+             tid, pid);
     assert_int_equal(r.status, 400);
-    http_free(&r);
+    tu_http_free(&r);
 
     /* Wrong method: 405. Unknown appointment: 404 with a message. */
-    httpf("DELETE", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/appointments", tid);
+    tu_httpf("DELETE", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/appointments", tid);
     assert_int_equal(r.status, 405);
-    http_free(&r);
-    httpf("GET", &main_box, headers, NULL, &r,
-          "/gentu/v1/tenants/%s/appointments/00000000-0000-4000-8000-000000000000", tid);
+    tu_http_free(&r);
+    tu_httpf("GET", &main_box, headers, NULL, &r,
+             "/gentu/v1/tenants/%s/appointments/00000000-0000-4000-8000-000000000000", tid);
     assert_int_equal(r.status, 404);
     assert_non_null(jstr(r.json, "message"));
-    http_free(&r);
+    tu_http_free(&r);
     free(token);
     json_decref(info);
 }
@@ -701,11 +439,11 @@ static json_t *create_appt(const char *tid, const char *pid, const char *start)
              "{\"practitionerId\":\"%s\",\"startAt\":\"%s\",\"minutesDuration\":30,"
              "\"status\":\"confirmed\"}",
              pid, start);
-    http_result r;
-    httpf("POST", &main_box, NULL, body, &r, "/_sandbox/gentu/tenants/%s/appointments", tid);
+    tu_http_result r;
+    tu_httpf("POST", &main_box, NULL, body, &r, "/_sandbox/gentu/tenants/%s/appointments", tid);
     assert_int_equal(r.status, 201);
     json_t *created = json_incref(r.json);
-    http_free(&r);
+    tu_http_free(&r);
     return created;
 }
 
@@ -747,20 +485,20 @@ static void dst_days_get_the_right_offsets(void **state)
         assert_string_equal(jstr(created, "endAt"), cases[i].end);
         assert_string_equal(jstr(created, "_localKind"), cases[i].kind);
         /* The API serves the same, by id and in the day's list. */
-        http_result r;
-        httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/appointments/%s", tid,
-              jstr(created, "id"));
+        tu_http_result r;
+        tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/appointments/%s", tid,
+                 jstr(created, "id"));
         assert_int_equal(r.status, 200);
         assert_string_equal(jstr(r.json, "startAt"), cases[i].start);
-        http_free(&r);
+        tu_http_free(&r);
         char day[11];
         snprintf(day, sizeof(day), "%.10s", cases[i].local);
-        httpf("GET", &main_box, headers, NULL, &r,
-              "/gentu/v1/tenants/%s/appointments?fromDate=%sT00%%3A00%%3A00Z&toDate=%sT23%%3A59"
-              "%%3A59Z&practitionerId=%s&limit=100",
-              tid, day, day, pid);
+        tu_httpf("GET", &main_box, headers, NULL, &r,
+                 "/gentu/v1/tenants/%s/appointments?fromDate=%sT00%%3A00%%3A00Z&toDate=%sT23%%3A59"
+                 "%%3A59Z&practitionerId=%s&limit=100",
+                 tid, day, day, pid);
         assert_int_equal(r.status, 200);
-        http_free(&r);
+        tu_http_free(&r);
         json_decref(created);
     }
     free(token);
@@ -770,36 +508,36 @@ static void dst_days_get_the_right_offsets(void **state)
 static void fault_429_carries_retry_after_and_spares_token_and_control(void **state)
 {
     (void)state;
-    http_result r;
-    httpf("PUT", &main_box, NULL, "{\"fault_429\":1,\"retry_after\":2}", &r, "/_sandbox/faults");
+    tu_http_result r;
+    tu_httpf("PUT", &main_box, NULL, "{\"fault_429\":1,\"retry_after\":2}", &r, "/_sandbox/faults");
     assert_int_equal(r.status, 200);
-    http_free(&r);
+    tu_http_free(&r);
 
     char *token = mint_token(&main_box); /* the token endpoint is not faulted */
     char auth[128];
     const char *headers[] = {bearer(auth, sizeof(auth), token), NULL};
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants");
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants");
     assert_int_equal(r.status, 429);
     assert_string_equal(r.retry_after, "2");
     assert_non_null(json_object_get(r.json, "fault"));
-    http_free(&r);
-    httpf("GET", &main_box, NULL, NULL, &r, "/_sandbox/info");
+    tu_http_free(&r);
+    tu_httpf("GET", &main_box, NULL, NULL, &r, "/_sandbox/info");
     assert_int_equal(r.status, 200);
-    http_free(&r);
+    tu_http_free(&r);
 
     /* A burst: exactly the next two requests. */
-    httpf("PUT", &main_box, NULL, "{\"fault_429\":0,\"fault_429_burst\":2}", &r,
-          "/_sandbox/faults");
-    http_free(&r);
+    tu_httpf("PUT", &main_box, NULL, "{\"fault_429\":0,\"fault_429_burst\":2}", &r,
+             "/_sandbox/faults");
+    tu_http_free(&r);
     for (int i = 0; i < 3; i++) {
-        httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants");
+        tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants");
         assert_int_equal(r.status, i < 2 ? 429 : 200);
-        http_free(&r);
+        tu_http_free(&r);
     }
-    httpf("POST", &main_box, NULL, "", &r, "/_sandbox/faults/reset");
+    tu_httpf("POST", &main_box, NULL, "", &r, "/_sandbox/faults/reset");
     assert_int_equal(r.status, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "fault_429_burst")), 0);
-    http_free(&r);
+    tu_http_free(&r);
     free(token);
 }
 
@@ -817,33 +555,35 @@ static void stats_count_api_requests_only(void **state)
     char auth[128];
     const char *headers[] = {bearer(auth, sizeof(auth), token), NULL};
     pair(&main_box, auth, t);
-    http_result r;
-    httpf("POST", &main_box, NULL, "", &r, "/_sandbox/stats/reset");
+    tu_http_result r;
+    tu_httpf("POST", &main_box, NULL, "", &r, "/_sandbox/stats/reset");
     assert_int_equal(r.status, 200);
-    http_free(&r);
-    httpf("GET", &main_box, NULL, NULL, &r, "/_sandbox/requests?since=0&limit=1000000");
+    tu_http_free(&r);
+    tu_httpf("GET", &main_box, NULL, NULL, &r, "/_sandbox/requests?since=0&limit=1000000");
     json_int_t last_seq = json_integer_value(json_object_get(r.json, "lastSeq"));
-    http_free(&r);
+    tu_http_free(&r);
 
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/practitioners",
-          jstr(t, "tenantId"));
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/practitioners",
+             jstr(t, "tenantId"));
     assert_int_equal(r.status, 200);
     assert_true(json_is_array(r.json));
-    http_free(&r);
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/appointment-types",
-          jstr(t, "tenantId"));
+    tu_http_free(&r);
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/appointment-types",
+             jstr(t, "tenantId"));
     assert_int_equal(r.status, 200);
-    http_free(&r);
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/status", jstr(t, "tenantId"));
-    http_free(&r);
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/status", jstr(t, "tenantId"));
-    http_free(&r);
-    httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/patients/nope",
-          jstr(t, "tenantId"));
+    tu_http_free(&r);
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/status",
+             jstr(t, "tenantId"));
+    tu_http_free(&r);
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/status",
+             jstr(t, "tenantId"));
+    tu_http_free(&r);
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/patients/nope",
+             jstr(t, "tenantId"));
     assert_int_equal(r.status, 404);
-    http_free(&r);
+    tu_http_free(&r);
 
-    httpf("GET", &main_box, NULL, NULL, &r, "/_sandbox/stats");
+    tu_httpf("GET", &main_box, NULL, NULL, &r, "/_sandbox/stats");
     assert_int_equal(r.status, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "total")), 5);
     assert_int_equal(stat_at(r.json, "byEndpoint", "gentu.practitioners"), 1);
@@ -853,9 +593,10 @@ static void stats_count_api_requests_only(void **state)
     assert_int_equal(stat_at(r.json, "byStatus", "200"), 4);
     assert_int_equal(stat_at(r.json, "byStatus", "404"), 1);
     assert_int_equal(stat_at(r.json, "faults", "429"), 0);
-    http_free(&r);
+    tu_http_free(&r);
 
-    httpf("GET", &main_box, NULL, NULL, &r, "/_sandbox/requests?since=%lld", (long long)last_seq);
+    tu_httpf("GET", &main_box, NULL, NULL, &r, "/_sandbox/requests?since=%lld",
+             (long long)last_seq);
     json_t *list = json_object_get(r.json, "requests");
     assert_int_equal(json_array_size(list), 5);
     json_t *first = json_array_get(list, 0);
@@ -864,13 +605,13 @@ static void stats_count_api_requests_only(void **state)
     assert_string_equal(jstr(first, "pms"), "gentu");
     assert_true(json_integer_value(json_object_get(first, "finishedAt")) >=
                 json_integer_value(json_object_get(first, "startedAt")));
-    http_free(&r);
+    tu_http_free(&r);
     free(token);
     json_decref(info);
 }
 
 /* The truth of every tenant, serialised with sorted keys. */
-static char *all_truth(const sandbox *box)
+static char *all_truth(const tu_sandbox *box)
 {
     json_t *info;
     tenant_info(box, 0, &info);
@@ -880,12 +621,13 @@ static char *all_truth(const sandbox *box)
     json_t *t;
     json_array_foreach(tenants, i, t)
     {
-        http_result r;
-        httpf("GET", box, NULL, NULL, &r, "/_sandbox/gentu/truth?tenantId=%s", jstr(t, "tenantId"));
+        tu_http_result r;
+        tu_httpf("GET", box, NULL, NULL, &r, "/_sandbox/gentu/truth?tenantId=%s",
+                 jstr(t, "tenantId"));
         assert_int_equal(r.status, 200);
         assert_true(json_integer_value(json_object_get(r.json, "count")) > 100);
         json_array_append(all, r.json);
-        http_free(&r);
+        tu_http_free(&r);
     }
     json_array_append(all, tenants);
     char *text = json_dumps(all, JSON_SORT_KEYS | JSON_COMPACT);
@@ -899,10 +641,10 @@ static void same_seed_gives_the_same_dataset(void **state)
     (void)state;
     const char *seed_a[] = {"--seed", "42", "--today", "2026-06-15", NULL};
     const char *seed_b[] = {"--seed", "43", "--today", "2026-06-15", NULL};
-    static sandbox a, b, c; /* static: teardown stops them if an assertion fails */
-    assert_int_equal(sandbox_start(&a, seed_a), 0);
-    assert_int_equal(sandbox_start(&b, seed_a), 0);
-    assert_int_equal(sandbox_start(&c, seed_b), 0);
+    static tu_sandbox a, b, c; /* static: teardown stops them if an assertion fails */
+    assert_int_equal(tu_sandbox_start(&a, seed_a), 0);
+    assert_int_equal(tu_sandbox_start(&b, seed_a), 0);
+    assert_int_equal(tu_sandbox_start(&c, seed_b), 0);
     char *truth_a = all_truth(&a);
     char *truth_b = all_truth(&b);
     char *truth_c = all_truth(&c);
@@ -911,23 +653,23 @@ static void same_seed_gives_the_same_dataset(void **state)
     free(truth_a);
     free(truth_b);
     free(truth_c);
-    assert_int_equal(sandbox_stop(&a), 0);
-    assert_int_equal(sandbox_stop(&b), 0);
-    assert_int_equal(sandbox_stop(&c), 0);
+    assert_int_equal(tu_sandbox_stop(&a), 0);
+    assert_int_equal(tu_sandbox_stop(&b), 0);
+    assert_int_equal(tu_sandbox_stop(&c), 0);
 }
 
 static void sigterm_stops_with_exit_0(void **state)
 {
     (void)state;
-    static sandbox box;
+    static tu_sandbox box;
     const char *args[] = {"--latency-ms", "200", NULL};
-    assert_int_equal(sandbox_start(&box, args), 0);
-    http_result r;
-    httpf("GET", &box, NULL, NULL, &r, "/gentu/v1/tenants");
+    assert_int_equal(tu_sandbox_start(&box, args), 0);
+    tu_http_result r;
+    tu_httpf("GET", &box, NULL, NULL, &r, "/gentu/v1/tenants");
     assert_int_equal(r.status, 401); /* answered after the latency */
-    http_free(&r);
-    int status = sandbox_signal_and_wait(&box, SIGTERM);
-    sandbox_remove_dir(&box);
+    tu_http_free(&r);
+    int status = tu_sandbox_signal_and_wait(&box, SIGTERM);
+    tu_sandbox_remove_dir(&box);
     assert_true(status >= 0);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);

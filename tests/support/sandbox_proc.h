@@ -1,0 +1,52 @@
+/* Test helpers for pms-sandbox: start it as a child process on an ephemeral port, stop it,
+ * and talk HTTP to it (vendor APIs and the /_sandbox control API). Children die with the test
+ * process (PR_SET_PDEATHSIG); tu_sandbox_stop_all stops whatever a failed test left running. */
+#ifndef PMSYNC_TESTS_SANDBOX_PROC_H
+#define PMSYNC_TESTS_SANDBOX_PROC_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct tu_sandbox {
+    pid_t pid;
+    int port;
+    char dir[256];
+    char base[64]; /* http://127.0.0.1:PORT */
+} tu_sandbox;
+
+typedef struct tu_http_result {
+    long status;
+    CURLcode curl_code;
+    char *body;
+    size_t len;
+    char retry_after[128];
+    json_t *json; /* NULL when the body is not JSON */
+} tu_http_result;
+
+void tu_sleep_ms(int ms);
+/* Starts PMS_SANDBOX_BIN with extra arguments (NULL-terminated); 0 on success. */
+int tu_sandbox_start(tu_sandbox *box, const char *const *extra);
+/* Sends sig and waits up to 15 s; the wait status, or -1 after having to SIGKILL. */
+int tu_sandbox_signal_and_wait(tu_sandbox *box, int sig);
+void tu_sandbox_remove_dir(tu_sandbox *box);
+/* Stops the child with SIGTERM; 0 when it exited 0 (under ASan: without leaks). */
+int tu_sandbox_stop(tu_sandbox *box);
+/* Stops every sandbox still running (group teardown). */
+void tu_sandbox_stop_all(void);
+
+/* One request; header lines in `headers` (NULL-terminated, may be NULL). */
+void tu_http(const char *method, const char *url, const char *const *headers, const char *body,
+             tu_http_result *out);
+void tu_httpf(const char *method, const tu_sandbox *box, const char *const *headers,
+              const char *body, tu_http_result *out, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+void tu_http_free(tu_http_result *r);
+/* URL-encodes s; caller frees. */
+char *tu_escape(const char *s);
+/* A control API call that must answer 2xx with JSON; returns the JSON (caller decrefs). */
+json_t *tu_sandbox_json(const tu_sandbox *box, const char *method, const char *path,
+                        const char *body);
+
+#endif
