@@ -45,7 +45,10 @@ void tu_httpf(const char *method, const tu_sandbox *box, const char *const *head
 void tu_http_free(tu_http_result *r);
 /* URL-encodes s; caller frees. */
 char *tu_escape(const char *s);
-/* A control API call that must answer 2xx with JSON; returns the JSON (caller decrefs). */
+/* A control API call; the JSON of a 2xx answer (caller decrefs), else NULL with *status. */
+json_t *tu_sandbox_try_json(const tu_sandbox *box, const char *method, const char *path,
+                            const char *body, long *status);
+/* The same in a test: anything but 2xx JSON fails the test (testutil.c). */
 json_t *tu_sandbox_json(const tu_sandbox *box, const char *method, const char *path,
                         const char *body);
 

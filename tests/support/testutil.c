@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include "sandbox_proc.h"
+
 #include <ftw.h>
 #include <setjmp.h>
 #include <sqlite3.h>
@@ -96,4 +98,14 @@ long tu_sqlite_count(const char *db_path, const char *sql)
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return n;
+}
+
+json_t *tu_sandbox_json(const tu_sandbox *box, const char *method, const char *path,
+                        const char *body)
+{
+    long status = 0;
+    json_t *json = tu_sandbox_try_json(box, method, path, body, &status);
+    if (json == NULL)
+        fail_msg("%s %s answered %ld", method, path, status);
+    return json;
 }

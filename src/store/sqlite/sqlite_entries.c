@@ -32,10 +32,10 @@ static const char find_pms_sql[] = "SELECT " ENTRY_COLUMNS ENTRY_FROM
                                    "WHERE e.pms_connection_id = ?1 AND e.pms_appointment_id = ?2";
 static const char get_sql[] = "SELECT " ENTRY_COLUMNS ENTRY_FROM "WHERE e.id = ?1";
 static const char ocr_match_sql[] =
-    "SELECT id FROM run_sheet_appointments WHERE run_sheet_id = ?1 AND source = 'ocr' "
+    "SELECT id FROM run_sheet_appointments INDEXED BY idx_run_sheet_appointments_ocr_pending "
+    "WHERE run_sheet_id = ?1 AND patient_key = ?4 AND source = 'ocr' "
     "AND pms_appointment_id IS NULL AND clinician_id IS ?2 "
-    "AND COALESCE(edited_start_time, start_time) = ?3 AND patient_key = ?4 "
-    "ORDER BY created_at LIMIT 1";
+    "AND COALESCE(edited_start_time, start_time) = ?3 ORDER BY created_at LIMIT 1";
 static const char list_sql[] =
     "SELECT " ENTRY_COLUMNS ENTRY_FROM "WHERE r.account_id = ?1 AND r.sheet_date = ?2 "
     "AND (?3 IS NULL OR e.pms_connection_id = ?3) AND (?4 OR e.removed_at IS NULL) "

@@ -184,6 +184,10 @@ static const migration migrations[] = {
      "  ON run_sheet_appointments(run_sheet_id, start_time);"
      "CREATE INDEX idx_run_sheet_appointments_connection_time"
      "  ON run_sheet_appointments(pms_connection_id, start_time);"},
+    {2, "index OCR entries awaiting a PMS match",
+     "CREATE INDEX idx_run_sheet_appointments_ocr_pending"
+     "  ON run_sheet_appointments(run_sheet_id, patient_key)"
+     "  WHERE source = 'ocr' AND pms_appointment_id IS NULL;"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `make bench`: runs every benchmark against an optimised build and prints figures and ratios.
+# Record the figures of a run in docs/performance.md.
+set -euo pipefail
+build=${1:-build/release}
+echo "== Gentu sync of a large practice ($(nproc) cores, $(uname -r))"
+"$build/bench/bench_sync" "$build/sandbox/pms-sandbox" "$build/src/cmd/pmsctl" ${BENCH_QUICK:+--quick}
