@@ -129,7 +129,10 @@ int pms_appointment_copy(pms_appointment *dst, const pms_appointment *src, pms_e
     dst->pms_created_at = src->pms_created_at;
     dst->pms_updated_at = src->pms_updated_at;
     dst->fetched_at = src->fetched_at;
-    dst->raw_data = json_incref(src->raw_data);
+    if (src->raw_data != NULL && (dst->raw_data = json_deep_copy(src->raw_data)) == NULL) {
+        pms_appointment_clear(dst);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory copying an appointment");
+    }
     return PMS_OK;
 }
 
