@@ -83,8 +83,9 @@ typedef struct pms_fetch_options {
 /* Where fetched appointments go. Calls are serialised by the session, even when the adapter
  * fetches in parallel. */
 typedef struct pms_batch_sink {
-    /* A batch of mapped appointments. The items stay owned by the adapter and are cleared after
-     * the call returns; copy what you keep. A non-zero return stops the fetch with that error. */
+    /* A batch of mapped appointments. The adapter clears the items after the call returns;
+     * the sink may take an item's contents, leaving it as pms_appointment_init leaves it.
+     * A non-zero return stops the fetch with that error. */
     int (*batch)(void *ctx, pms_appointment *items, size_t count, pms_error *err);
     /* A record that could not be mapped: its id when known (else NULL) and a reason naming the
      * field, never its value. */

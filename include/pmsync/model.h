@@ -91,7 +91,9 @@ int pms_appointment_copy(pms_appointment *dst, const pms_appointment *src, pms_e
  * a practitioner id. Fills err with the reason (field name, no values). */
 int pms_appointment_validate(const pms_appointment *a, pms_error *err);
 
-/* JSON in the plan's shape (every key present; absent optional values are null). */
+/* JSON in the plan's shape (every key present; absent optional values are null). With
+ * include_raw, "rawData" is the appointment's own raw_data (one more reference, not a copy):
+ * serialise the result, don't modify it. */
 json_t *pms_appointment_to_json(const pms_appointment *a, bool include_raw);
 int pms_appointment_from_json(const json_t *obj, pms_appointment *out, pms_error *err);
 

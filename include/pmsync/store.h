@@ -21,6 +21,7 @@
 #include "pmsync/time.h"
 
 #define PMS_DEFAULT_ACCOUNT_ID "00000000-0000-4000-8000-000000000001"
+#define PMS_STORE_ID_LEN       64 /* room for any id the store hands out (UUIDs), with NUL */
 
 typedef struct pms_store pms_store;
 
@@ -162,6 +163,15 @@ void pms_sheet_entry_init(pms_sheet_entry *e);
 void pms_sheet_entry_clear(pms_sheet_entry *e);
 void pms_sheet_entry_list_clear(pms_sheet_entry_list *l);
 
+/* What the sync engine needs to know of a stored PMS appointment to decide whether to write. */
+typedef struct pms_entry_state {
+    char id[PMS_STORE_ID_LEN];
+    char run_sheet_id[PMS_STORE_ID_LEN];
+    char clinician_id[PMS_STORE_ID_LEN]; /* "" when none */
+    char content_hash[65];
+    bool removed;
+} pms_entry_state;
+
 /* Filter for listing run-sheet appointments. */
 typedef struct pms_sheet_query {
     const char *account_id;    /* required */
@@ -266,6 +276,9 @@ typedef struct pms_store_ops {
 
     int (*entry_find_pms)(pms_store *st, const char *connection_id, const char *pms_appointment_id,
                           pms_sheet_entry *out, pms_error *err); /* PMS_ERR_NOT_FOUND */
+    /* The state of a PMS appointment's entry without reading the whole row. */
+    int (*entry_state_pms)(pms_store *st, const char *connection_id, const char *pms_appointment_id,
+                           pms_entry_state *out, pms_error *err); /* PMS_ERR_NOT_FOUND */
     int (*entry_get)(pms_store *st, const char *id, pms_sheet_entry *out, pms_error *err);
     /* An OCR entry of the run sheet with the clinician, start and patient name key, not yet
      * linked to a PMS appointment. *id: new string; PMS_ERR_NOT_FOUND when none. */

@@ -317,7 +317,9 @@ int pms_session_call(pms_session *s, pms_http_client *client, const pms_http_req
             retry_after = parsed_ra;
         if (status == 429) {
             atomic_fetch_add(&s->throttled, 1);
-            if (retry_after > 0 && s->conn_bucket)
+            /* Parallel workers stop together; a wait beyond what we accept fails this call
+             * instead, and does not stall the session's later calls. */
+            if (retry_after > 0 && retry_after <= s->retry.max_retry_after_ms && s->conn_bucket)
                 pms_ratelimit_pause_until(s->conn_bucket, pms_now() + retry_after);
         }
 

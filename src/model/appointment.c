@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -313,18 +314,92 @@ fail:
     return rc;
 }
 
+/* The content hash covers every field a run sheet shows, in a fixed order, each value framed by
+ * its length so no two different records encode alike. Not fetchedAt (changes on every read)
+ * and not rawData (a PMS can change fields nobody shows). */
+typedef struct hash_buffer {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} hash_buffer;
+
+static void hb_append(hash_buffer *b, const void *bytes, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (grown == NULL) {
+            b->failed = true;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, bytes, n);
+    b->len += n;
+}
+
+static void hb_str(hash_buffer *b, const char *s)
+{
+    /* NULL and "" differ: NULL is a lone 0xff, a string is its length then its bytes. */
+    if (s == NULL) {
+        hb_append(b, "\xff", 1);
+        return;
+    }
+    uint32_t n = (uint32_t)strlen(s);
+    hb_append(b, &n, sizeof n);
+    hb_append(b, s, n);
+}
+
+static void hb_int(hash_buffer *b, int64_t v)
+{
+    hb_append(b, &v, sizeof v);
+}
+
 void pms_appointment_content_hash(const pms_appointment *a, char out[65])
 {
-    json_t *o = pms_appointment_to_json(a, false);
-    json_object_del(o, "fetchedAt");
-    char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(o);
-    if (text == NULL) {
+    hash_buffer b = {0};
+    hb_str(&b, "pmsync-content-v1");
+    hb_str(&b, a->pms_type);
+    hb_str(&b, a->pms_appointment_id);
+    hb_str(&b, a->pms_connection_id);
+    hb_int(&b, a->start_time);
+    hb_int(&b, a->end_time);
+    hb_int(&b, a->duration_minutes);
+    hb_str(&b, a->timezone);
+    hb_int(&b, a->is_telehealth);
+    hb_str(&b, a->appointment_type_name);
+    hb_str(&b, a->appointment_type_id);
+    hb_int(&b, a->status);
+    hb_str(&b, a->patient.pms_patient_id);
+    hb_str(&b, a->patient.full_name);
+    hb_str(&b, a->patient.first_name);
+    hb_str(&b, a->patient.last_name);
+    hb_str(&b, a->patient.phone);
+    hb_str(&b, a->patient.email);
+    hb_int(&b,
+           a->patient.has_date_of_birth ? pms_days_from_date(a->patient.date_of_birth) : INT64_MIN);
+    hb_str(&b, a->practitioner.pms_practitioner_id);
+    hb_str(&b, a->practitioner.full_name);
+    hb_str(&b, a->practitioner.first_name);
+    hb_str(&b, a->practitioner.last_name);
+    hb_str(&b, a->notes);
+    hb_str(&b, a->referral_id);
+    hb_str(&b, a->telehealth_url_provider);
+    hb_str(&b, a->telehealth_url_patient);
+    hb_str(&b, a->location_name);
+    hb_int(&b, a->pms_created_at);
+    hb_int(&b, a->pms_updated_at);
+    if (b.failed) {
         /* Out of memory: an impossible hash forces a rewrite rather than a silent skip. */
         memset(out, '0', 64);
         out[64] = '\0';
-        return;
+    } else {
+        pms_sha256_hex(b.data, b.len, out);
     }
-    pms_sha256_hex(text, strlen(text), out);
-    free(text);
+    free(b.data);
 }

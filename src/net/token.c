@@ -8,6 +8,9 @@ struct pms_token_cache {
     pthread_mutex_t lock;
     pthread_cond_t minted;
     bool minting;
+    long mint_round;          /* counts finished mint attempts */
+    int last_mint_rc;         /* outcome of the last attempt */
+    pms_error last_mint_error;
     long margin_ms;
     char *access_token;
     char *refresh_token;
@@ -74,7 +77,7 @@ static void adopt(pms_token_cache *tc, pms_auth_result *r)
     forget(tc);
     tc->access_token = r->access_token;
     tc->expires_at = r->expires_at;
-    tc->lifetime_ms = (long)(r->expires_at - pms_now());
+    tc->lifetime_ms = 0; /* unknown until set by a mint */
     r->access_token = NULL;
     if (r->refresh_token) {
         free(tc->refresh_token);
@@ -124,7 +127,17 @@ int pms_token_get(pms_token_cache *tc, char **access_token, pms_error *err)
             break;
         }
         if (tc->minting) {
-            pthread_cond_wait(&tc->minted, &tc->lock);
+            /* Someone is minting: wait for it and share its outcome, so a failure (bad
+             * credentials, say) costs one request, not one per waiting thread. */
+            long round = tc->mint_round;
+            while (tc->minting)
+                pthread_cond_wait(&tc->minted, &tc->lock);
+            if (tc->mint_round != round && tc->last_mint_rc != PMS_OK) {
+                rc = tc->last_mint_rc;
+                if (err)
+                    *err = tc->last_mint_error;
+                break;
+            }
             continue;
         }
         /* This thread mints; the others wait for it. */
@@ -140,6 +153,14 @@ int pms_token_get(pms_token_cache *tc, char **access_token, pms_error *err)
             tc->saved(tc->ctx, &fresh);
         pthread_mutex_lock(&tc->lock);
         tc->minting = false;
+        tc->mint_round++;
+        tc->last_mint_rc = rc;
+        if (rc != PMS_OK) {
+            if (err)
+                tc->last_mint_error = *err;
+            else
+                pms_error_set(&tc->last_mint_error, (pms_status)rc, "minting a token failed");
+        }
         pthread_cond_broadcast(&tc->minted);
         if (rc != PMS_OK) {
             pms_auth_result_clear(&fresh);
@@ -147,6 +168,7 @@ int pms_token_get(pms_token_cache *tc, char **access_token, pms_error *err)
         }
         tc->mint_count++;
         adopt(tc, &fresh);
+        tc->lifetime_ms = (long)(tc->expires_at - pms_now());
         pms_auth_result_clear(&fresh);
         /* A token that is already inside the margin is still used once rather than looping. */
         if (!usable(tc, pms_now())) {

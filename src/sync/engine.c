@@ -82,8 +82,8 @@ static const char *sheet_for(sync_run *run, pms_date day, pms_error *err)
 
 typedef enum upsert_outcome { UPSERT_CREATED, UPSERT_UPDATED, UPSERT_UNCHANGED } upsert_outcome;
 
-/* Writes one appointment. */
-static int upsert(sync_run *run, const pms_appointment *a, const char *clinician_id,
+/* Writes one appointment. Takes the contents of *a (leaving it initialised). */
+static int upsert(sync_run *run, pms_appointment *a, const char *clinician_id,
                   upsert_outcome *outcome, char entry_id[PMS_UUID_LEN], pms_date *day,
                   pms_error *err)
 {
@@ -95,41 +95,38 @@ static int upsert(sync_run *run, const pms_appointment *a, const char *clinician
 
     pms_sheet_entry incoming;
     pms_sheet_entry_init(&incoming);
-    int rc = pms_appointment_copy(&incoming.appt, a, err);
-    if (rc != PMS_OK)
-        return rc;
+    incoming.appt = *a;
+    pms_appointment_init(a);
+    int rc = PMS_OK;
     /* Identity comes from the connection being synced, whatever the adapter filled in. */
     if (pms_str_set(&incoming.appt.pms_connection_id, run->conn.id) ||
-        pms_str_set(&incoming.appt.pms_type, run->conn.pms_type)) {
-        pms_sheet_entry_clear(&incoming);
-        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-    }
-    pms_appointment_content_hash(&incoming.appt, incoming.content_hash);
-    incoming.source = PMS_SOURCE_PMS;
-    incoming.pms_last_synced_at = pms_now();
-    if (pms_str_set(&incoming.run_sheet_id, sheet_id) ||
+        pms_str_set(&incoming.appt.pms_type, run->conn.pms_type) ||
+        pms_str_set(&incoming.run_sheet_id, sheet_id) ||
         pms_str_set(&incoming.clinician_id, clinician_id)) {
         rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
         goto out;
     }
+    pms_appointment_content_hash(&incoming.appt, incoming.content_hash);
+    incoming.source = PMS_SOURCE_PMS;
+    incoming.pms_last_synced_at = pms_now();
 
-    pms_sheet_entry existing;
-    rc = st->ops->entry_find_pms(st, run->conn.id, a->pms_appointment_id, &existing, err);
+    pms_entry_state existing;
+    rc = st->ops->entry_state_pms(st, run->conn.id, incoming.appt.pms_appointment_id, &existing,
+                                  err);
     if (rc == PMS_OK) {
-        bool same = strcmp(existing.content_hash, incoming.content_hash) == 0 &&
-                    existing.run_sheet_id && strcmp(existing.run_sheet_id, sheet_id) == 0 &&
-                    existing.clinician_id && strcmp(existing.clinician_id, clinician_id) == 0 &&
-                    existing.removed_at == PMS_INSTANT_NONE;
         snprintf(entry_id, PMS_UUID_LEN, "%s", existing.id);
-        if (same) {
+        if (strcmp(existing.content_hash, incoming.content_hash) == 0 &&
+            strcmp(existing.run_sheet_id, sheet_id) == 0 &&
+            strcmp(existing.clinician_id, clinician_id) == 0 && !existing.removed) {
             *outcome = UPSERT_UNCHANGED;
-        } else {
-            incoming.id = existing.id;
-            existing.id = NULL;
-            rc = st->ops->entry_update_source(st, &incoming, err);
-            *outcome = UPSERT_UPDATED;
+            goto out;
         }
-        pms_sheet_entry_clear(&existing);
+        if (pms_str_set(&incoming.id, existing.id)) {
+            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        rc = st->ops->entry_update_source(st, &incoming, err);
+        *outcome = UPSERT_UPDATED;
         goto out;
     }
     if (rc != PMS_ERR_NOT_FOUND)
@@ -137,9 +134,11 @@ static int upsert(sync_run *run, const pms_appointment *a, const char *clinician
 
     /* New to us: an OCR entry for the same clinician, time and patient becomes this one. */
     char *ocr_id = NULL;
-    char *key = a->patient.full_name ? pms_name_match_key(a->patient.full_name) : NULL;
-    rc = key ? st->ops->entry_find_ocr_match(st, sheet_id, clinician_id, a->start_time, key,
-                                             &ocr_id, NULL)
+    char *key = incoming.appt.patient.full_name
+                    ? pms_name_match_key(incoming.appt.patient.full_name)
+                    : NULL;
+    rc = key ? st->ops->entry_find_ocr_match(st, sheet_id, clinician_id, incoming.appt.start_time,
+                                             key, &ocr_id, NULL)
              : PMS_ERR_NOT_FOUND;
     free(key);
     if (rc == PMS_OK) {

@@ -55,7 +55,7 @@ static const char patient_text[] =
 
 static const char practitioner_text[] =
     "{\"id\": \"" PROVIDER_ID "\","
-    " \"name\": {\"family\": \"Citizen\", \"given\": \"Jane\", \"prefix\": \"Dr\"},"
+    " \"name\": {\"family\": \"Citizen\", \"given\": \"Jane Mary\", \"prefix\": \"Dr\"},"
     " \"contact\": [], \"active\": true, \"shownInAppointmentBook\": true}";
 
 /* Patient data that must never reach an error message. */
@@ -258,8 +258,8 @@ static void maps_a_full_appointment(void **state)
     assert_int_equal(pms_date_compare(a->patient.date_of_birth, (pms_date){1984, 7, 21}), 0);
 
     assert_string_equal(a->practitioner.pms_practitioner_id, PROVIDER_ID);
-    assert_string_equal(a->practitioner.full_name, "Dr Jane Citizen");
-    assert_string_equal(a->practitioner.first_name, "Jane");
+    assert_string_equal(a->practitioner.full_name, "Dr Jane Mary Citizen");
+    assert_string_equal(a->practitioner.first_name, "Jane"); /* not the middle name too */
     assert_string_equal(a->practitioner.last_name, "Citizen");
 
     assert_int_equal(pms_appointment_validate(a, NULL), PMS_OK);
@@ -568,9 +568,9 @@ static void map_practitioner(void **state)
     assert_int_equal(pms_gentu_map_practitioner(u, &out, &err), PMS_OK);
     assert_string_equal(out.id, PROVIDER_ID);
     assert_string_equal(out.prefix, "Dr");
-    assert_string_equal(out.given, "Jane");
+    assert_string_equal(out.given, "Jane Mary");
     assert_string_equal(out.family, "Citizen");
-    assert_string_equal(out.full_name, "Dr Jane Citizen");
+    assert_string_equal(out.full_name, "Dr Jane Mary Citizen");
     assert_true(out.active);
     assert_true(out.bookable);
     pms_practitioner_clear(&out);

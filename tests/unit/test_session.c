@@ -498,6 +498,7 @@ static void retry_after_too_long_gives_up(void **state)
     fixture *f = *state;
     pms_session_config cfg = base_config(f);
     cfg.retry.max_retry_after_ms = 5000;
+    cfg.connection_limits = (pms_rate_limits){1000, 100000}; /* a bucket that 429s pause */
     open_with(f, &cfg);
     SCRIPT(&f->srv, {429, "{}", "3600", 0}, {200, "{}", NULL, 0});
     pms_error err;
@@ -506,6 +507,10 @@ static void retry_after_too_long_gives_up(void **state)
     assert_true(pms_now() - started < 5000);
     assert_int_equal(err.http_status, 429);
     assert_int_equal(count_requests(&f->srv, "/data"), 1);
+    /* Giving up did not leave the connection paused for the hour it asked for. */
+    started = pms_now();
+    assert_int_equal(call(f, "/data", PMS_CALL_JSON, NULL, &err), PMS_OK);
+    assert_true(pms_now() - started < 5000);
 }
 
 static void unauthorized_remints_once(void **state)

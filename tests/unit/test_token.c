@@ -121,18 +121,23 @@ static void first_get_mints_then_reuses(void **state)
     assert_int_equal(pms_token_mint_count(f->tc), 1);
 }
 
-static void token_inside_margin_is_reminted(void **state)
+static void short_lived_tokens_are_used_for_most_of_their_life(void **state)
 {
     fixture *f = *state;
-    /* Expires in 30 s: inside the 60 s margin. It is handed out once, then replaced. */
+    /* A 30 s token is shorter than twice the 60 s margin: it is renewed a quarter of its
+     * lifetime before expiry, not minted again on every request. */
     f->pms.lifetime_ms = 30000;
     expect_token(f, "tok-1");
-    expect_token(f, "tok-2");
-    assert_int_equal(f->pms.calls, 2);
+    expect_token(f, "tok-1");
+    assert_int_equal(f->pms.calls, 1);
 
-    /* Two minutes left is outside the margin: kept. */
-    f->pms.lifetime_ms = 120000;
-    expect_token(f, "tok-3");
+    /* A token that lives 400 ms is renewed after about 300 ms. */
+    pms_token_invalidate(f->tc, "tok-1");
+    f->pms.lifetime_ms = 400;
+    expect_token(f, "tok-2");
+    expect_token(f, "tok-2");
+    struct timespec ts = {0, 350 * 1000000L};
+    nanosleep(&ts, NULL);
     expect_token(f, "tok-3");
     assert_int_equal(f->pms.calls, 3);
 }
@@ -213,6 +218,31 @@ static void single_flight(void **state)
     }
 }
 
+/* Threads waiting on a mint that fails get its error; they don't each try again. */
+static void a_failed_mint_is_shared_by_its_waiters(void **state)
+{
+    fixture *f = *state;
+    f->pms.delay_ms = 50;
+    f->pms.fail_next = THREADS;
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, THREADS);
+    pthread_t threads[THREADS];
+    racer racers[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        racers[i] = (racer){.f = f, .start = &start};
+        assert_int_equal(pthread_create(&threads[i], NULL, race_get, &racers[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(racers[i].rc, PMS_ERR_AUTH);
+        assert_null(racers[i].token);
+    }
+    /* All started together: one mint (a thread arriving after it ended may try once more). */
+    assert_true(f->pms.calls >= 1 && f->pms.calls <= 2);
+}
+
 static void mint_failure_propagates_then_retries(void **state)
 {
     fixture *f = *state;
@@ -265,10 +295,11 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(first_get_mints_then_reuses),
-        T(token_inside_margin_is_reminted),
+        T(short_lived_tokens_are_used_for_most_of_their_life),
         T(seeded_token_is_used),
         T(invalidate_only_matching),
         T(single_flight),
+        T(a_failed_mint_is_shared_by_its_waiters),
         T(mint_failure_propagates_then_retries),
         T(saved_callback_sees_each_new_token),
         T(refresh_token_passed_on_next_mint),

@@ -406,11 +406,12 @@ gentu_map_outcome pms_gentu_map_appointment(const json_t *appt, const gentu_map_
         ctx->practitioners ? json_object_get(ctx->practitioners, provider_id) : NULL;
     pms_practitioner mapped = {0};
     if (json_is_object(user) && pms_gentu_map_practitioner(user, &mapped, NULL) == PMS_OK) {
+        /* given holds middle names too: the first name is its first word, as for patients */
+        out->practitioner.first_name = first_word(mapped.given);
         out->practitioner.pms_practitioner_id = mapped.id;
         out->practitioner.full_name = mapped.full_name;
-        out->practitioner.first_name = mapped.given;
         out->practitioner.last_name = mapped.family;
-        mapped.id = mapped.full_name = mapped.given = mapped.family = NULL;
+        mapped.id = mapped.full_name = mapped.family = NULL;
         pms_practitioner_clear(&mapped);
     } else if ((out->practitioner.pms_practitioner_id = strdup(provider_id)) == NULL) {
         goto nomem;

@@ -307,6 +307,7 @@ static const pms_store_ops sqlite_ops = {
     .type_set_flags = sq_type_set_flags,
     .run_sheet_ensure = sq_run_sheet_ensure,
     .entry_find_pms = sq_entry_find_pms,
+    .entry_state_pms = sq_entry_state_pms,
     .entry_get = sq_entry_get,
     .entry_find_ocr_match = sq_entry_find_ocr_match,
     .entry_insert = sq_entry_insert,

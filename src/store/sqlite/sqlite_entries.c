@@ -30,6 +30,9 @@ static const char sheet_insert_sql[] =
 
 static const char find_pms_sql[] = "SELECT " ENTRY_COLUMNS ENTRY_FROM
                                    "WHERE e.pms_connection_id = ?1 AND e.pms_appointment_id = ?2";
+static const char state_pms_sql[] =
+    "SELECT id, run_sheet_id, clinician_id, content_hash, removed_at IS NOT NULL "
+    "FROM run_sheet_appointments WHERE pms_connection_id = ?1 AND pms_appointment_id = ?2";
 static const char get_sql[] = "SELECT " ENTRY_COLUMNS ENTRY_FROM "WHERE e.id = ?1";
 static const char ocr_match_sql[] =
     "SELECT id FROM run_sheet_appointments INDEXED BY idx_run_sheet_appointments_ocr_pending "
@@ -213,6 +216,37 @@ int sq_entry_find_pms(pms_store *st, const char *connection_id, const char *pms_
                       pms_sheet_entry *out, pms_error *err)
 {
     return get_one(SQ(st), find_pms_sql, connection_id, pms_appointment_id, out, err);
+}
+
+static void copy_column(sqlite3_stmt *stmt, int i, char *dst, size_t len)
+{
+    const unsigned char *v = sqlite3_column_text(stmt, i);
+    snprintf(dst, len, "%s", v ? (const char *)v : "");
+}
+
+int sq_entry_state_pms(pms_store *st, const char *connection_id, const char *pms_appointment_id,
+                       pms_entry_state *out, pms_error *err)
+{
+    sqlite_store *s = SQ(st);
+    sqlite3_stmt *stmt = sq_stmt(s, state_pms_sql, err);
+    if (stmt == NULL)
+        return err ? (int)err->code : PMS_ERR_STORE;
+    sq_bind_text(stmt, 1, connection_id);
+    sq_bind_text(stmt, 2, pms_appointment_id);
+    int step = sqlite3_step(stmt), rc = PMS_OK;
+    if (step == SQLITE_ROW) {
+        copy_column(stmt, 0, out->id, sizeof out->id);
+        copy_column(stmt, 1, out->run_sheet_id, sizeof out->run_sheet_id);
+        copy_column(stmt, 2, out->clinician_id, sizeof out->clinician_id);
+        copy_column(stmt, 3, out->content_hash, sizeof out->content_hash);
+        out->removed = sqlite3_column_int(stmt, 4) != 0;
+    } else if (step == SQLITE_DONE) {
+        rc = pms_error_set(err, PMS_ERR_NOT_FOUND, "no such run-sheet appointment");
+    } else {
+        rc = sq_fail(s, err, "reading a run-sheet appointment");
+    }
+    sqlite3_reset(stmt);
+    return rc;
 }
 
 int sq_entry_get(pms_store *st, const char *id, pms_sheet_entry *out, pms_error *err)

@@ -88,6 +88,8 @@ int sq_run_sheet_ensure(pms_store *st, const char *account_id, pms_date day, con
                         char **id, pms_error *err);
 int sq_entry_find_pms(pms_store *st, const char *connection_id, const char *pms_appointment_id,
                       pms_sheet_entry *out, pms_error *err);
+int sq_entry_state_pms(pms_store *st, const char *connection_id, const char *pms_appointment_id,
+                       pms_entry_state *out, pms_error *err);
 int sq_entry_get(pms_store *st, const char *id, pms_sheet_entry *out, pms_error *err);
 int sq_entry_find_ocr_match(pms_store *st, const char *run_sheet_id, const char *clinician_id,
                             pms_instant start, const char *patient_key, char **id,
