@@ -59,6 +59,11 @@ typedef struct pms_session_options {
     pms_rate_limits pms_limits;
 } pms_session_options;
 
+/* Limits shared by every connection of a PMS in this process, from PMSYNC_RATE_LIMIT_<PMS>
+ * ("PER_MINUTE" or "PER_MINUTE/PER_HOUR", e.g. PMSYNC_RATE_LIMIT_GENTU=600/20000); zeros (no
+ * shared limit) when unset or unreadable. */
+pms_rate_limits pms_limits_from_env(const char *pms_type);
+
 /* Tokens minted during a session, to be stored (sealed) when the session's work is done. */
 typedef struct pms_token_box pms_token_box;
 

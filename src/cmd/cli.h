@@ -11,8 +11,8 @@
 #include "pmsync/crypto.h"
 #include "pmsync/store.h"
 
-#define EXIT_OK 0
-#define EXIT_FAIL 1
+#define EXIT_OK    0
+#define EXIT_FAIL  1
 #define EXIT_USAGE 2
 
 typedef struct cli {

@@ -8,8 +8,8 @@ struct pms_token_cache {
     pthread_mutex_t lock;
     pthread_cond_t minted;
     bool minting;
-    long mint_round;          /* counts finished mint attempts */
-    int last_mint_rc;         /* outcome of the last attempt */
+    long mint_round;  /* counts finished mint attempts */
+    int last_mint_rc; /* outcome of the last attempt */
     pms_error last_mint_error;
     long margin_ms;
     char *access_token;

@@ -515,6 +515,22 @@ static void open_saved_token(const pms_connection *c, const pms_keyring *ring, p
     out->expires_at = c->token_expires_at;
 }
 
+pms_rate_limits pms_limits_from_env(const char *pms_type)
+{
+    pms_rate_limits limits = {0, 0};
+    char name[64];
+    snprintf(name, sizeof name, "PMSYNC_RATE_LIMIT_%s", pms_type);
+    for (char *p = name; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    const char *value = getenv(name);
+    if (value == NULL || sscanf(value, "%d/%d", &limits.per_minute, &limits.per_hour) < 1) {
+        limits.per_minute = limits.per_hour = 0;
+    }
+    if (limits.per_minute < 0 || limits.per_hour < 0)
+        limits.per_minute = limits.per_hour = 0;
+    return limits;
+}
+
 static long setting_long(const json_t *settings, const char *key, long fallback)
 {
     const json_t *v = json_object_get(settings, key);
@@ -604,6 +620,8 @@ int pms_connection_open_session(pms_store *st, const pms_keyring *ring, const pm
         cfg.retry = opts->retry;
         cfg.pms_limits = opts->pms_limits;
     }
+    if (cfg.pms_limits.per_minute == 0 && cfg.pms_limits.per_hour == 0)
+        cfg.pms_limits = pms_limits_from_env(ops->name);
     if (cfg.retry.max_attempts == 0)
         cfg.retry.max_attempts = (int)setting_long(settings, "retry_attempts", 0);
     if (cfg.retry.base_ms == 0)

@@ -247,8 +247,8 @@ void pms_format_offset(pms_instant t, int offset_seconds, char buf[PMS_TIME_BUFL
     pms_civil c;
     pms_civil_from_utc_instant(t + (pms_instant)offset_seconds * 1000, &c);
     int off = offset_seconds < 0 ? -offset_seconds : offset_seconds;
-    snprintf(buf, PMS_TIME_BUFLEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d", c.year,
-             c.month, c.day, c.hour, c.minute, c.second, c.millis, offset_seconds < 0 ? '-' : '+',
+    snprintf(buf, PMS_TIME_BUFLEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d", c.year, c.month,
+             c.day, c.hour, c.minute, c.second, c.millis, offset_seconds < 0 ? '-' : '+',
              off / 3600, off / 60 % 60);
 }
 

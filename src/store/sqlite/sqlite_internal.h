@@ -57,16 +57,15 @@ int sq_schema_version(pms_store *st, int *version, pms_error *err);
 
 /* implementations of the ops, by file */
 int sq_account_timezone(pms_store *st, const char *account_id, char **tz, pms_error *err);
-int sq_account_set_timezone(pms_store *st, const char *account_id, const char *tz,
-                            pms_error *err);
+int sq_account_set_timezone(pms_store *st, const char *account_id, const char *tz, pms_error *err);
 int sq_connection_insert(pms_store *st, const pms_connection *c, pms_error *err);
 int sq_connection_get(pms_store *st, const char *id, pms_connection *out, pms_error *err);
 int sq_connection_list(pms_store *st, const char *account_id, pms_connection_list *out,
                        pms_error *err);
 int sq_connection_update(pms_store *st, const pms_connection *c, pms_error *err);
 int sq_connection_delete(pms_store *st, const char *id, pms_error *err);
-int sq_connection_set_sync_result(pms_store *st, const char *id, pms_instant at,
-                                  const char *status, const char *error, pms_error *err);
+int sq_connection_set_sync_result(pms_store *st, const char *id, pms_instant at, const char *status,
+                                  const char *error, pms_error *err);
 int sq_connection_set_token(pms_store *st, const char *id, const char *access_sealed,
                             const char *refresh_sealed, pms_instant expires_at, pms_error *err);
 
@@ -92,15 +91,15 @@ int sq_entry_state_pms(pms_store *st, const char *connection_id, const char *pms
                        pms_entry_state *out, pms_error *err);
 int sq_entry_get(pms_store *st, const char *id, pms_sheet_entry *out, pms_error *err);
 int sq_entry_find_ocr_match(pms_store *st, const char *run_sheet_id, const char *clinician_id,
-                            pms_instant start, const char *patient_key, char **id,
-                            pms_error *err);
+                            pms_instant start, const char *patient_key, char **id, pms_error *err);
 int sq_entry_insert(pms_store *st, pms_sheet_entry *e, pms_error *err);
 int sq_entry_update_source(pms_store *st, const pms_sheet_entry *e, pms_error *err);
 int sq_entry_update_edits(pms_store *st, const pms_sheet_entry *e, pms_error *err);
 int sq_entry_mark_removed(pms_store *st, const char *id, pms_instant at, pms_error *err);
 int sq_entry_each_active_pms(pms_store *st, const char *connection_id, pms_instant from,
-                             pms_instant to, int (*fn)(void *ctx, const char *id, const char *pms_id),
-                             void *ctx, pms_error *err);
+                             pms_instant to,
+                             int (*fn)(void *ctx, const char *id, const char *pms_id), void *ctx,
+                             pms_error *err);
 int sq_entry_list(pms_store *st, const pms_sheet_query *q, pms_sheet_entry_list *out,
                   pms_error *err);
 
