@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "faults.h"
+#include "pmsync/crypto.h"
 #include "gentu.h"
 #include "gentu_auth.h"
 #include "gentu_json.h"
@@ -174,19 +175,22 @@ static bool read_client_credentials(const sbx_request *req, const sbx_gentu_conf
 {
     const char *auth = sbx_header(req, "Authorization");
     if (auth != NULL && strncasecmp(auth, "Basic ", 6) == 0) {
-        char decoded[512];
         const char *b64 = auth + 6;
         while (*b64 == ' ')
             b64++;
-        if (!sbx_base64_decode(b64, decoded, sizeof(decoded)))
+        unsigned char *decoded = NULL;
+        size_t decoded_len = 0;
+        if (pms_base64_decode(b64, strlen(b64), true, &decoded, &decoded_len, NULL) != PMS_OK)
             return false;
-        char *colon = strchr(decoded, ':');
-        if (colon == NULL)
-            return false;
-        *colon = '\0';
-        snprintf(id, len, "%s", decoded);
-        snprintf(secret, len, "%s", colon + 1);
-        return true;
+        char *colon = memchr(decoded, ':', decoded_len);
+        bool ok = colon != NULL && memchr(decoded, '\0', decoded_len) == NULL;
+        if (ok) {
+            *colon = '\0';
+            snprintf(id, len, "%s", (char *)decoded);
+            snprintf(secret, len, "%s", colon + 1);
+        }
+        free(decoded);
+        return ok;
     }
     if (s->body_credentials)
         return sbx_form_field(req->body, "client_id", id, len) &&

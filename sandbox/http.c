@@ -146,48 +146,6 @@ json_t *sbx_parse_json_object(const sbx_request *req, sbx_response *resp)
     return body;
 }
 
-static int base64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-bool sbx_base64_decode(const char *in, char *out, size_t out_len)
-{
-    size_t n = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    const char *p = in;
-    for (; *p != '\0' && *p != '='; p++) {
-        int v = base64_value((unsigned char)*p);
-        if (v < 0)
-            return false;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n + 1 >= out_len)
-                return false;
-            out[n++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    for (; *p == '='; p++)
-        ;
-    if (*p != '\0')
-        return false;
-    out[n] = '\0';
-    return memchr(out, '\0', n) == NULL;
-}
-
 static int hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')

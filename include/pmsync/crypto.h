@@ -76,6 +76,14 @@ bool pms_is_envelope(const char *text);
 /* Zeroes and frees a secret buffer of len bytes (len may be strlen). */
 void pms_secure_free(void *p, size_t len);
 
+/* Standard base64 with padding. *out is a new NUL-terminated string the caller frees. */
+int pms_base64_encode(const void *in, size_t len, char **out, pms_error *err);
+/* Strict decoding: the standard alphabet, no blanks, padding (required when
+ * padding_required, else optional) and zero unused bits — only the canonical text of some bytes
+ * is accepted. *out (len + 1 bytes, NUL-terminated for convenience) is freed by the caller. */
+int pms_base64_decode(const char *in, size_t len, bool padding_required, unsigned char **out,
+                      size_t *out_len, pms_error *err);
+
 int pms_random_bytes(void *buf, size_t len, pms_error *err);
 /* Random UUID version 4, lower case. */
 int pms_uuid_v4(char out[PMS_UUID_LEN], pms_error *err);

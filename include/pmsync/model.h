@@ -146,6 +146,10 @@ pms_appt_type *pms_appt_type_list_push(pms_appt_type_list *list);
  * a suggestion shown to the user, never applied without them. */
 bool pms_appt_type_name_suggests_telehealth(const char *name);
 
+/* JSON values for serialisers: a string or null, an instant ("…Z") or null. New references. */
+json_t *pms_json_string_or_null(const char *s);
+json_t *pms_json_instant_or_null(pms_instant t);
+
 /* Small helpers shared by mappers. */
 char *pms_strdup_or_null(const char *s);
 /* Replaces *dst with a copy of src (NULL allowed); returns PMS_ERR_NOMEM on failure. */

@@ -9,15 +9,6 @@ static const char help_text[] =
     "\n"
     "The connection's sync history, newest first: when, window, outcome, counts, errors.\n";
 
-static json_t *instant_json(pms_instant t)
-{
-    if (t == PMS_INSTANT_NONE)
-        return json_null();
-    char buf[PMS_TIME_BUFLEN];
-    pms_format_utc(t, buf);
-    return json_string(buf);
-}
-
 static json_t *entry_json(const pms_sync_log_entry *e)
 {
     char from[PMS_TIME_BUFLEN], to[PMS_TIME_BUFLEN];
@@ -27,8 +18,8 @@ static json_t *entry_json(const pms_sync_log_entry *e)
         "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, "
         "s:s?, s:s?}",
         "id", e->id, "connectionId", e->pms_connection_id, "syncType", e->sync_type, "windowFrom",
-        from, "windowTo", to, "startedAt", instant_json(e->started_at), "completedAt",
-        instant_json(e->completed_at), "status", e->status, "counts", "fetched",
+        from, "windowTo", to, "startedAt", pms_json_instant_or_null(e->started_at), "completedAt",
+        pms_json_instant_or_null(e->completed_at), "status", e->status, "counts", "fetched",
         (json_int_t)e->counts.fetched, "created", (json_int_t)e->counts.created, "updated",
         (json_int_t)e->counts.updated, "unchanged", (json_int_t)e->counts.unchanged, "skipped",
         (json_int_t)e->counts.skipped, "invalid", (json_int_t)e->counts.invalid, "removed",

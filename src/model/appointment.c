@@ -157,30 +157,16 @@ int pms_appointment_validate(const pms_appointment *a, pms_error *err)
     return PMS_OK;
 }
 
-static json_t *string_or_null(const char *s)
-{
-    json_t *v = s ? json_string(s) : NULL;
-    return v ? v : json_null();
-}
-
-static json_t *instant_or_null(pms_instant t)
-{
-    if (t == PMS_INSTANT_NONE)
-        return json_null();
-    char buf[PMS_TIME_BUFLEN];
-    pms_format_utc(t, buf);
-    return json_string(buf);
-}
-
 json_t *pms_appointment_to_json(const pms_appointment *a, bool include_raw)
 {
     json_t *patient = json_object();
-    json_object_set_new(patient, "pmsPatientId", string_or_null(a->patient.pms_patient_id));
-    json_object_set_new(patient, "fullName", string_or_null(a->patient.full_name));
-    json_object_set_new(patient, "firstName", string_or_null(a->patient.first_name));
-    json_object_set_new(patient, "lastName", string_or_null(a->patient.last_name));
-    json_object_set_new(patient, "phone", string_or_null(a->patient.phone));
-    json_object_set_new(patient, "email", string_or_null(a->patient.email));
+    json_object_set_new(patient, "pmsPatientId",
+                        pms_json_string_or_null(a->patient.pms_patient_id));
+    json_object_set_new(patient, "fullName", pms_json_string_or_null(a->patient.full_name));
+    json_object_set_new(patient, "firstName", pms_json_string_or_null(a->patient.first_name));
+    json_object_set_new(patient, "lastName", pms_json_string_or_null(a->patient.last_name));
+    json_object_set_new(patient, "phone", pms_json_string_or_null(a->patient.phone));
+    json_object_set_new(patient, "email", pms_json_string_or_null(a->patient.email));
     if (a->patient.has_date_of_birth) {
         char dob[PMS_TIME_BUFLEN];
         pms_date_format(a->patient.date_of_birth, dob);
@@ -191,33 +177,39 @@ json_t *pms_appointment_to_json(const pms_appointment *a, bool include_raw)
 
     json_t *practitioner = json_object();
     json_object_set_new(practitioner, "pmsPractitionerId",
-                        string_or_null(a->practitioner.pms_practitioner_id));
-    json_object_set_new(practitioner, "fullName", string_or_null(a->practitioner.full_name));
-    json_object_set_new(practitioner, "firstName", string_or_null(a->practitioner.first_name));
-    json_object_set_new(practitioner, "lastName", string_or_null(a->practitioner.last_name));
+                        pms_json_string_or_null(a->practitioner.pms_practitioner_id));
+    json_object_set_new(practitioner, "fullName",
+                        pms_json_string_or_null(a->practitioner.full_name));
+    json_object_set_new(practitioner, "firstName",
+                        pms_json_string_or_null(a->practitioner.first_name));
+    json_object_set_new(practitioner, "lastName",
+                        pms_json_string_or_null(a->practitioner.last_name));
 
     json_t *o = json_object();
-    json_object_set_new(o, "pmsType", string_or_null(a->pms_type));
-    json_object_set_new(o, "pmsAppointmentId", string_or_null(a->pms_appointment_id));
-    json_object_set_new(o, "pmsConnectionId", string_or_null(a->pms_connection_id));
-    json_object_set_new(o, "startTime", instant_or_null(a->start_time));
-    json_object_set_new(o, "endTime", instant_or_null(a->end_time));
+    json_object_set_new(o, "pmsType", pms_json_string_or_null(a->pms_type));
+    json_object_set_new(o, "pmsAppointmentId", pms_json_string_or_null(a->pms_appointment_id));
+    json_object_set_new(o, "pmsConnectionId", pms_json_string_or_null(a->pms_connection_id));
+    json_object_set_new(o, "startTime", pms_json_instant_or_null(a->start_time));
+    json_object_set_new(o, "endTime", pms_json_instant_or_null(a->end_time));
     json_object_set_new(o, "durationMinutes", json_integer(a->duration_minutes));
-    json_object_set_new(o, "timezone", string_or_null(a->timezone));
+    json_object_set_new(o, "timezone", pms_json_string_or_null(a->timezone));
     json_object_set_new(o, "isTelehealth", json_boolean(a->is_telehealth));
-    json_object_set_new(o, "appointmentTypeName", string_or_null(a->appointment_type_name));
-    json_object_set_new(o, "appointmentTypeId", string_or_null(a->appointment_type_id));
+    json_object_set_new(o, "appointmentTypeName",
+                        pms_json_string_or_null(a->appointment_type_name));
+    json_object_set_new(o, "appointmentTypeId", pms_json_string_or_null(a->appointment_type_id));
     json_object_set_new(o, "status", json_string(pms_appt_status_name(a->status)));
     json_object_set_new(o, "patient", patient);
     json_object_set_new(o, "practitioner", practitioner);
-    json_object_set_new(o, "notes", string_or_null(a->notes));
-    json_object_set_new(o, "referralId", string_or_null(a->referral_id));
-    json_object_set_new(o, "telehealthUrlProvider", string_or_null(a->telehealth_url_provider));
-    json_object_set_new(o, "telehealthUrlPatient", string_or_null(a->telehealth_url_patient));
-    json_object_set_new(o, "locationName", string_or_null(a->location_name));
-    json_object_set_new(o, "pmsCreatedAt", instant_or_null(a->pms_created_at));
-    json_object_set_new(o, "pmsUpdatedAt", instant_or_null(a->pms_updated_at));
-    json_object_set_new(o, "fetchedAt", instant_or_null(a->fetched_at));
+    json_object_set_new(o, "notes", pms_json_string_or_null(a->notes));
+    json_object_set_new(o, "referralId", pms_json_string_or_null(a->referral_id));
+    json_object_set_new(o, "telehealthUrlProvider",
+                        pms_json_string_or_null(a->telehealth_url_provider));
+    json_object_set_new(o, "telehealthUrlPatient",
+                        pms_json_string_or_null(a->telehealth_url_patient));
+    json_object_set_new(o, "locationName", pms_json_string_or_null(a->location_name));
+    json_object_set_new(o, "pmsCreatedAt", pms_json_instant_or_null(a->pms_created_at));
+    json_object_set_new(o, "pmsUpdatedAt", pms_json_instant_or_null(a->pms_updated_at));
+    json_object_set_new(o, "fetchedAt", pms_json_instant_or_null(a->fetched_at));
     if (include_raw)
         json_object_set(o, "rawData", a->raw_data ? a->raw_data : json_null());
     return o;

@@ -37,22 +37,16 @@ pms_practitioner *pms_practitioner_list_push(pms_practitioner_list *list)
     return p;
 }
 
-static json_t *string_or_null(const char *s)
-{
-    json_t *v = s ? json_string(s) : NULL;
-    return v ? v : json_null();
-}
-
 json_t *pms_practitioner_to_json(const pms_practitioner *p)
 {
     json_t *name = json_object();
-    json_object_set_new(name, "prefix", string_or_null(p->prefix));
-    json_object_set_new(name, "given", string_or_null(p->given));
-    json_object_set_new(name, "family", string_or_null(p->family));
+    json_object_set_new(name, "prefix", pms_json_string_or_null(p->prefix));
+    json_object_set_new(name, "given", pms_json_string_or_null(p->given));
+    json_object_set_new(name, "family", pms_json_string_or_null(p->family));
     json_t *o = json_object();
-    json_object_set_new(o, "id", string_or_null(p->id));
+    json_object_set_new(o, "id", pms_json_string_or_null(p->id));
     json_object_set_new(o, "name", name);
-    json_object_set_new(o, "fullName", string_or_null(p->full_name));
+    json_object_set_new(o, "fullName", pms_json_string_or_null(p->full_name));
     json_object_set_new(o, "active", json_boolean(p->active));
     json_object_set_new(o, "shownInAppointmentBook", json_boolean(p->bookable));
     json_object_set(o, "contact", p->contact ? p->contact : json_null());

@@ -360,38 +360,23 @@ out:
     return rc;
 }
 
-static json_t *string_or_null(const char *s)
-{
-    json_t *v = s ? json_string(s) : NULL;
-    return v ? v : json_null();
-}
-
-static json_t *instant_or_null(pms_instant t)
-{
-    if (t == PMS_INSTANT_NONE)
-        return json_null();
-    char buf[PMS_TIME_BUFLEN];
-    pms_format_utc(t, buf);
-    return json_string(buf);
-}
-
 json_t *pms_connection_to_json(const pms_connection *c)
 {
     const pms_adapter_ops *ops = pms_adapter_find(c->pms_type);
     json_t *o = json_object();
-    json_object_set_new(o, "id", string_or_null(c->id));
-    json_object_set_new(o, "accountId", string_or_null(c->account_id));
-    json_object_set_new(o, "pmsType", string_or_null(c->pms_type));
-    json_object_set_new(o, "displayName", string_or_null(c->display_name));
-    json_object_set_new(o, "practiceName", string_or_null(c->practice_name));
-    json_object_set_new(o, "tenantId", string_or_null(c->tenant_id));
-    json_object_set_new(o, "practiceId", string_or_null(c->practice_id));
-    json_object_set_new(o, "organizationId", string_or_null(c->organization_id));
+    json_object_set_new(o, "id", pms_json_string_or_null(c->id));
+    json_object_set_new(o, "accountId", pms_json_string_or_null(c->account_id));
+    json_object_set_new(o, "pmsType", pms_json_string_or_null(c->pms_type));
+    json_object_set_new(o, "displayName", pms_json_string_or_null(c->display_name));
+    json_object_set_new(o, "practiceName", pms_json_string_or_null(c->practice_name));
+    json_object_set_new(o, "tenantId", pms_json_string_or_null(c->tenant_id));
+    json_object_set_new(o, "practiceId", pms_json_string_or_null(c->practice_id));
+    json_object_set_new(o, "organizationId", pms_json_string_or_null(c->organization_id));
     json_object_set_new(o, "baseUrl",
-                        string_or_null(c->base_url ? c->base_url
-                                       : ops       ? ops->default_base_url
-                                                   : NULL));
-    json_object_set_new(o, "timezone", string_or_null(c->timezone));
+                        pms_json_string_or_null(c->base_url ? c->base_url
+                                                : ops       ? ops->default_base_url
+                                                            : NULL));
+    json_object_set_new(o, "timezone", pms_json_string_or_null(c->timezone));
     json_object_set(o, "settings", c->settings ? c->settings : json_object());
     /* Secrets are write-only: say which are set, never their values. */
     json_t *secrets = json_array();
@@ -404,15 +389,15 @@ json_t *pms_connection_to_json(const pms_connection *c)
     json_object_set_new(o, "syncTelehealthOnly", json_boolean(c->sync_telehealth_only));
     json_object_set_new(o, "unmappedPractitioners",
                         json_string(c->skip_unmapped ? "skip" : "create"));
-    json_object_set_new(o, "lastSyncAt", instant_or_null(c->last_sync_at));
-    json_object_set_new(o, "lastSyncStatus", string_or_null(c->last_sync_status));
-    json_object_set_new(o, "lastSyncError", string_or_null(c->last_sync_error));
-    json_object_set_new(o, "pairedAt", instant_or_null(c->paired_at));
+    json_object_set_new(o, "lastSyncAt", pms_json_instant_or_null(c->last_sync_at));
+    json_object_set_new(o, "lastSyncStatus", pms_json_string_or_null(c->last_sync_status));
+    json_object_set_new(o, "lastSyncError", pms_json_string_or_null(c->last_sync_error));
+    json_object_set_new(o, "pairedAt", pms_json_instant_or_null(c->paired_at));
     json_object_set_new(o, "capabilities",
                         ops ? pms_capabilities_to_json(pms_adapter_capabilities(ops))
                             : json_array());
-    json_object_set_new(o, "createdAt", instant_or_null(c->created_at));
-    json_object_set_new(o, "updatedAt", instant_or_null(c->updated_at));
+    json_object_set_new(o, "createdAt", pms_json_instant_or_null(c->created_at));
+    json_object_set_new(o, "updatedAt", pms_json_instant_or_null(c->updated_at));
     return o;
 }
 

@@ -37,21 +37,6 @@ nomem:
     return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
 }
 
-static json_t *instant_or_null(pms_instant t)
-{
-    if (t == PMS_INSTANT_NONE)
-        return json_null();
-    char buf[PMS_TIME_BUFLEN];
-    pms_format_utc(t, buf);
-    return json_string(buf);
-}
-
-static json_t *string_or_null(const char *s)
-{
-    json_t *v = s ? json_string(s) : NULL;
-    return v ? v : json_null();
-}
-
 json_t *pms_sheet_entry_to_json(const pms_sheet_entry *e, bool include_raw)
 {
     pms_appointment effective;
@@ -63,20 +48,20 @@ json_t *pms_sheet_entry_to_json(const pms_sheet_entry *e, bool include_raw)
         return NULL;
     char date[PMS_TIME_BUFLEN];
     pms_date_format(e->sheet_date, date);
-    json_object_set_new(o, "id", string_or_null(e->id));
+    json_object_set_new(o, "id", pms_json_string_or_null(e->id));
     json_object_set_new(o, "source", json_string(pms_source_name(e->source)));
     json_object_set_new(o, "runSheetDate", json_string(date));
-    json_object_set_new(o, "clinicianId", string_or_null(e->clinician_id));
-    json_object_set_new(o, "clinicianName", string_or_null(e->clinician_name));
-    json_object_set_new(o, "pmsLastSyncedAt", instant_or_null(e->pms_last_synced_at));
+    json_object_set_new(o, "clinicianId", pms_json_string_or_null(e->clinician_id));
+    json_object_set_new(o, "clinicianName", pms_json_string_or_null(e->clinician_name));
+    json_object_set_new(o, "pmsLastSyncedAt", pms_json_instant_or_null(e->pms_last_synced_at));
     json_object_set_new(o, "removed", json_boolean(e->removed_at != PMS_INSTANT_NONE));
-    json_object_set_new(o, "removedAt", instant_or_null(e->removed_at));
+    json_object_set_new(o, "removedAt", pms_json_instant_or_null(e->removed_at));
     json_t *edits = json_object();
-    json_object_set_new(edits, "phone", string_or_null(e->edited_phone));
-    json_object_set_new(edits, "startTime", instant_or_null(e->edited_start));
-    json_object_set_new(edits, "endTime", instant_or_null(e->edited_end));
-    json_object_set_new(edits, "notes", string_or_null(e->manual_notes));
-    json_object_set_new(edits, "editedAt", instant_or_null(e->edited_at));
+    json_object_set_new(edits, "phone", pms_json_string_or_null(e->edited_phone));
+    json_object_set_new(edits, "startTime", pms_json_instant_or_null(e->edited_start));
+    json_object_set_new(edits, "endTime", pms_json_instant_or_null(e->edited_end));
+    json_object_set_new(edits, "notes", pms_json_string_or_null(e->manual_notes));
+    json_object_set_new(edits, "editedAt", pms_json_instant_or_null(e->edited_at));
     json_object_set_new(o, "manualEdits", edits);
     return o;
 }

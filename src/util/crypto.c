@@ -92,105 +92,74 @@ static int hex_value(unsigned char c)
     return -1;
 }
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/* ---- base64 (OpenSSL's codec, made strict) ------------------------------------------------ */
 
-static size_t b64_encoded_len(size_t len)
+int pms_base64_encode(const void *in, size_t len, char **out, pms_error *err)
 {
-    return (len + 2) / 3 * 4;
+    *out = NULL;
+    if (len > (size_t)INT_MAX / 4 * 3 - 3)
+        return pms_error_set(err, PMS_ERR_INVALID, "too much data to encode");
+    char *text = malloc((len + 2) / 3 * 4 + 1);
+    if (text == NULL)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    EVP_EncodeBlock((unsigned char *)text, in, (int)len);
+    *out = text;
+    return PMS_OK;
 }
 
-/* Standard base64 with padding; out has room for b64_encoded_len(len) + 1. */
-static void b64_encode(const unsigned char *in, size_t len, char *out)
+/* OpenSSL's decoder is lenient (it skips blanks and ignores the unused bits of the last
+ * character); re-encoding the result and comparing makes it strict: every byte string has
+ * exactly one accepted text, so a changed character never decodes to the same bytes. */
+int pms_base64_decode(const char *in, size_t len, bool padding_required, unsigned char **out,
+                      size_t *out_len, pms_error *err)
 {
-    size_t o = 0;
-    size_t i = 0;
-    for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = b64_alphabet[v >> 18];
-        out[o++] = b64_alphabet[(v >> 12) & 63];
-        out[o++] = b64_alphabet[(v >> 6) & 63];
-        out[o++] = b64_alphabet[v & 63];
+    *out = NULL;
+    *out_len = 0;
+    if (padding_required ? len % 4 != 0 : len % 4 == 1)
+        return pms_error_set(err, PMS_ERR_PARSE, "not base64 (length)");
+    if (len > (size_t)INT_MAX - 4)
+        return pms_error_set(err, PMS_ERR_PARSE, "base64 text too long");
+    size_t padded_len = (len + 3) / 4 * 4;
+    char *padded = malloc(padded_len + 1);
+    unsigned char *bytes = malloc(padded_len / 4 * 3 + 1);
+    char *again = NULL;
+    int rc = PMS_OK;
+    if (padded == NULL || bytes == NULL) {
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        goto out;
     }
-    if (len - i == 1) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = b64_alphabet[v >> 18];
-        out[o++] = b64_alphabet[(v >> 12) & 63];
-        out[o++] = '=';
-        out[o++] = '=';
-    } else if (len - i == 2) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = b64_alphabet[v >> 18];
-        out[o++] = b64_alphabet[(v >> 12) & 63];
-        out[o++] = b64_alphabet[(v >> 6) & 63];
-        out[o++] = '=';
+    memcpy(padded, in, len);
+    memset(padded + len, '=', padded_len - len);
+    padded[padded_len] = '\0';
+    size_t pad = 0;
+    while (pad < 2 && padded_len > pad && padded[padded_len - 1 - pad] == '=')
+        pad++;
+    int n = padded_len ? EVP_DecodeBlock(bytes, (const unsigned char *)padded, (int)padded_len)
+                       : 0;
+    if (n < 0 || (size_t)n < pad) {
+        rc = pms_error_set(err, PMS_ERR_PARSE, "not base64");
+        goto out;
     }
-    out[o] = '\0';
-}
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Number of '=' closing base64 text (0 to 2; only a length that is a multiple of 4 has any). */
-static size_t b64_padding(const char *in, size_t len)
-{
-    if (len < 4 || len % 4 != 0 || in[len - 1] != '=')
-        return 0;
-    return in[len - 2] == '=' ? 2 : 1;
-}
-
-/* Decoded size of base64 text, or SIZE_MAX when its length cannot be base64. */
-static size_t b64_decoded_len(const char *in, size_t len, bool padding_required)
-{
-    if (padding_required && len % 4 != 0)
-        return SIZE_MAX;
-    size_t data = len - b64_padding(in, len);
-    if (data % 4 == 1)
-        return SIZE_MAX;
-    return data / 4 * 3 + (data % 4 == 0 ? 0 : data % 4 - 1);
-}
-
-/* Strict decoding: the standard alphabet only, no blanks, and unused bits of the last character
- * zero, so every byte string has exactly one accepted text (a changed character never decodes
- * to the same bytes). out has room for b64_decoded_len(). */
-static bool b64_decode(const char *in, size_t len, bool padding_required, unsigned char *out,
-                       size_t *out_len)
-{
-    size_t want = b64_decoded_len(in, len, padding_required);
-    if (want == SIZE_MAX)
-        return false;
-    size_t data = len - b64_padding(in, len);
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < data; i++) {
-        int v = b64_value((unsigned char)in[i]);
-        if (v < 0)
-            return false;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
+    size_t decoded = (size_t)n - pad;
+    if (pms_base64_encode(bytes, decoded, &again, err) != PMS_OK) {
+        rc = PMS_ERR_NOMEM;
+        goto out;
     }
-    if (acc != 0 || o != want)
-        return false;
-    *out_len = o;
-    return true;
+    if (strcmp(again, padded) != 0) {
+        rc = pms_error_set(err, PMS_ERR_PARSE, "not canonical base64");
+        goto out;
+    }
+    bytes[decoded] = '\0';
+    *out = bytes;
+    *out_len = decoded;
+    bytes = NULL;
+out:
+    if (bytes)
+        OPENSSL_cleanse(bytes, padded_len / 4 * 3 + 1);
+    free(bytes);
+    free(padded);
+    free(again);
+    return rc;
 }
 
 /* Reads a key written as 64 hex digits or as base64 of exactly 32 bytes (padding optional),
@@ -217,14 +186,15 @@ static bool parse_key_text(const char *text, size_t len, unsigned char key[PMS_K
         OPENSSL_cleanse(key, PMS_KEY_BYTES);
         return false;
     }
-    if (b64_decoded_len(text, len, false) != PMS_KEY_BYTES)
-        return false;
-    unsigned char decoded[PMS_KEY_BYTES];
+    unsigned char *decoded = NULL;
     size_t decoded_len = 0;
-    bool ok = b64_decode(text, len, false, decoded, &decoded_len) && decoded_len == PMS_KEY_BYTES;
+    if (pms_base64_decode(text, len, false, &decoded, &decoded_len, NULL) != PMS_OK)
+        return false;
+    bool ok = decoded_len == PMS_KEY_BYTES;
     if (ok)
         memcpy(key, decoded, PMS_KEY_BYTES);
-    OPENSSL_cleanse(decoded, sizeof decoded);
+    OPENSSL_cleanse(decoded, decoded_len);
+    free(decoded);
     return ok;
 }
 
@@ -613,15 +583,11 @@ static bool parse_envelope(const char *envelope, char id[PMS_KEY_ID_LEN], unsign
     if (p[PMS_KEY_ID_LEN - 1] != ':')
         return false;
     const char *b64 = p + PMS_KEY_ID_LEN;
-    size_t b64_len = strlen(b64);
-    size_t want = b64_decoded_len(b64, b64_len, true);
-    if (want == SIZE_MAX || want < NONCE_BYTES + TAG_BYTES)
-        return false;
-    unsigned char *decoded = malloc(want);
-    if (decoded == NULL)
-        return false;
+    unsigned char *decoded = NULL;
     size_t decoded_len = 0;
-    if (!b64_decode(b64, b64_len, true, decoded, &decoded_len)) {
+    if (pms_base64_decode(b64, strlen(b64), true, &decoded, &decoded_len, NULL) != PMS_OK)
+        return false;
+    if (decoded_len < NONCE_BYTES + TAG_BYTES) {
         free(decoded);
         return false;
     }
@@ -704,17 +670,16 @@ int pms_seal(const pms_keyring *ring, const char *aad, const void *plaintext, si
         rc = pms_error_set(err, PMS_ERR_CRYPTO, "encryption failed");
         goto out;
     }
-    size_t b64_len = b64_encoded_len(raw_len);
-    size_t env_len = ENVELOPE_PREFIX_LEN + (PMS_KEY_ID_LEN - 1) + 1 + b64_len;
-    envelope = malloc(env_len + 1);
-    if (envelope == NULL) {
+    char *b64 = NULL;
+    if ((rc = pms_base64_encode(raw, raw_len, &b64, err)) != PMS_OK)
+        goto out;
+    if (asprintf(&envelope, "%s%s:%s", ENVELOPE_PREFIX, key->id, b64) < 0) {
+        envelope = NULL;
+        free(b64);
         rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
         goto out;
     }
-    memcpy(envelope, ENVELOPE_PREFIX, ENVELOPE_PREFIX_LEN);
-    memcpy(envelope + ENVELOPE_PREFIX_LEN, key->id, PMS_KEY_ID_LEN - 1);
-    envelope[ENVELOPE_PREFIX_LEN + PMS_KEY_ID_LEN - 1] = ':';
-    b64_encode(raw, raw_len, envelope + ENVELOPE_PREFIX_LEN + PMS_KEY_ID_LEN);
+    free(b64);
     *out = envelope;
 out:
     EVP_CIPHER_CTX_free(ctx);

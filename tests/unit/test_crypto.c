@@ -685,9 +685,41 @@ static void bad_arguments_are_invalid(void **state)
     pms_keyring_free(ring);
 }
 
+static void base64_is_strict_and_round_trips(void **state)
+{
+    (void)state;
+    const char *samples[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    const char *encoded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    for (size_t i = 0; i < 7; i++) {
+        char *text = NULL;
+        assert_int_equal(pms_base64_encode(samples[i], strlen(samples[i]), &text, NULL), PMS_OK);
+        assert_string_equal(text, encoded[i]);
+        unsigned char *bytes = NULL;
+        size_t n = 0;
+        assert_int_equal(pms_base64_decode(text, strlen(text), true, &bytes, &n, NULL), PMS_OK);
+        assert_int_equal(n, strlen(samples[i]));
+        assert_memory_equal(bytes, samples[i], n);
+        free(bytes);
+        free(text);
+    }
+    unsigned char *bytes = NULL;
+    size_t n = 0;
+    /* unused bits set ("Zh==" decodes to "f" leniently), blanks, bad characters */
+    const char *bad[] = {"Zh==", "Zm9 v", "Zm9v\n", "Zm9*", "Z===", "Zm9vY"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(pms_base64_decode(bad[i], strlen(bad[i]), false, &bytes, &n, NULL),
+                         PMS_ERR_PARSE);
+    /* padding optional unless required */
+    assert_int_equal(pms_base64_decode("Zm8", 3, false, &bytes, &n, NULL), PMS_OK);
+    assert_int_equal(n, 2);
+    free(bytes);
+    assert_int_equal(pms_base64_decode("Zm8", 3, true, &bytes, &n, NULL), PMS_ERR_PARSE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(base64_is_strict_and_round_trips),
         /* First, so the threads race to the one-time fetch of the cipher. */
         cmocka_unit_test(one_ring_serves_many_threads),
         cmocka_unit_test(seal_and_open_round_trip),

@@ -204,21 +204,35 @@ static int gentu_health_check(pms_session *s, pms_health *out, pms_error *err)
     return rc;
 }
 
+/* GET a tenant resource that is a bare JSON array (practitioners, appointment types). */
+static int get_tenant_array(pms_session *s, const char *suffix, const char *what, json_t **out,
+                            pms_error *err)
+{
+    *out = NULL;
+    char *url = pms_gentu_tenant_url(s, suffix, err);
+    if (url == NULL)
+        return err ? (int)err->code : PMS_ERR_CONFIG;
+    int rc = pms_session_get_json(s, NULL, url, out, err);
+    free(url);
+    if (rc == PMS_OK && !json_is_array(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        rc = pms_error_set(err, PMS_ERR_PARSE, "Gentu's %s are not a list", what);
+    }
+    return rc;
+}
+
+static void log_skipped_entry(pms_session *s, const char *event, const pms_error *e)
+{
+    pms_log(PMS_LOG_WARN, event, "connection", pms_session_connection_id(s), "reason", e->message,
+            NULL);
+}
+
 int pms_gentu_list_practitioners(pms_session *s, pms_practitioner_list *out, pms_error *err)
 {
     memset(out, 0, sizeof *out);
-    char *url = pms_gentu_tenant_url(s, "/practitioners", err);
-    if (url == NULL)
-        return err ? (int)err->code : PMS_ERR_CONFIG;
     json_t *json = NULL;
-    int rc = pms_session_get_json(s, NULL, url, &json, err);
-    free(url);
-    if (rc != PMS_OK)
-        return rc;
-    if (!json_is_array(json)) {
-        json_decref(json);
-        return pms_error_set(err, PMS_ERR_PARSE, "Gentu's practitioner list is not an array");
-    }
+    int rc = get_tenant_array(s, "/practitioners", "practitioners", &json, err);
     size_t i;
     json_t *item;
     json_array_foreach(json, i, item)
@@ -231,8 +245,7 @@ int pms_gentu_list_practitioners(pms_session *s, pms_practitioner_list *out, pms
         pms_error e;
         if (pms_gentu_map_practitioner(item, p, &e) != PMS_OK) {
             out->count--; /* drop the malformed entry, keep the rest */
-            pms_log(PMS_LOG_WARN, "gentu.practitioner_skipped", "connection",
-                    pms_session_connection_id(s), "reason", e.message, NULL);
+            log_skipped_entry(s, "gentu.practitioner_skipped", &e);
         }
     }
     json_decref(json);
@@ -244,18 +257,8 @@ int pms_gentu_list_practitioners(pms_session *s, pms_practitioner_list *out, pms
 static int gentu_list_appointment_types(pms_session *s, pms_appt_type_list *out, pms_error *err)
 {
     memset(out, 0, sizeof *out);
-    char *url = pms_gentu_tenant_url(s, "/appointment-types", err);
-    if (url == NULL)
-        return err ? (int)err->code : PMS_ERR_CONFIG;
     json_t *json = NULL;
-    int rc = pms_session_get_json(s, NULL, url, &json, err);
-    free(url);
-    if (rc != PMS_OK)
-        return rc;
-    if (!json_is_array(json)) {
-        json_decref(json);
-        return pms_error_set(err, PMS_ERR_PARSE, "Gentu's appointment types are not an array");
-    }
+    int rc = get_tenant_array(s, "/appointment-types", "appointment types", &json, err);
     size_t i;
     json_t *item;
     json_array_foreach(json, i, item)
@@ -268,8 +271,7 @@ static int gentu_list_appointment_types(pms_session *s, pms_appt_type_list *out,
         pms_error e;
         if (pms_gentu_map_appt_type(item, t, &e) != PMS_OK) {
             out->count--;
-            pms_log(PMS_LOG_WARN, "gentu.appointment_type_skipped", "connection",
-                    pms_session_connection_id(s), "reason", e.message, NULL);
+            log_skipped_entry(s, "gentu.appointment_type_skipped", &e);
         }
     }
     json_decref(json);

@@ -84,8 +84,9 @@ int sq_clinician_insert(pms_store *st, pms_clinician *c, pms_error *err)
     return PMS_OK;
 }
 
-static int read_clinician(sqlite3_stmt *stmt, pms_clinician *c, pms_error *err)
+static int read_clinician(sqlite3_stmt *stmt, void *item, pms_error *err)
 {
+    pms_clinician *c = item;
     bool oom = false;
     memset(c, 0, sizeof *c);
     c->id = sq_col_text(stmt, 0, &oom);
@@ -128,24 +129,34 @@ int sq_clinician_list(pms_store *st, const char *account_id, pms_clinician_list 
     if (stmt == NULL)
         return err ? (int)err->code : PMS_ERR_STORE;
     sq_bind_text(stmt, 1, account_id ? account_id : PMS_DEFAULT_ACCOUNT_ID);
-    int rc = PMS_OK, step;
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        pms_clinician *grown = realloc(out->items, (out->count + 1) * sizeof *grown);
-        if (grown == NULL) {
-            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-            break;
-        }
-        out->items = grown;
-        if ((rc = read_clinician(stmt, &out->items[out->count], err)) != PMS_OK)
-            break;
-        out->count++;
-    }
-    if (rc == PMS_OK && step != SQLITE_DONE)
-        rc = sq_fail(s, err, "listing clinicians");
-    sqlite3_reset(stmt);
+    int rc = sq_collect(s, stmt, sizeof *out->items, (void **)&out->items, &out->count,
+                        read_clinician, "listing clinicians", err);
     if (rc != PMS_OK)
         pms_clinician_list_clear(out);
     return rc;
+}
+
+static int read_mapping(sqlite3_stmt *stmt, void *item, pms_error *err)
+{
+    pms_mapping *m = item;
+    bool oom = false;
+    m->id = sq_col_text(stmt, 0, &oom);
+    m->pms_connection_id = sq_col_text(stmt, 1, &oom);
+    m->pms_practitioner_id = sq_col_text(stmt, 2, &oom);
+    m->pms_practitioner_name = sq_col_text(stmt, 3, &oom);
+    m->run_sheet_clinician_id = sq_col_text(stmt, 4, &oom);
+    m->clinician_name = sq_col_text(stmt, 5, &oom);
+    m->sync_enabled = sq_col_bool(stmt, 6);
+    m->auto_created = sq_col_bool(stmt, 7);
+    m->pms_active = sq_col_bool(stmt, 8);
+    m->pms_bookable = sq_col_bool(stmt, 9);
+    m->created_at = sq_col_instant(stmt, 10);
+    m->updated_at = sq_col_instant(stmt, 11);
+    if (oom) {
+        pms_mapping_clear(m);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
+    return PMS_OK;
 }
 
 int sq_mapping_list(pms_store *st, const char *connection_id, pms_mapping_list *out, pms_error *err)
@@ -156,38 +167,8 @@ int sq_mapping_list(pms_store *st, const char *connection_id, pms_mapping_list *
     if (stmt == NULL)
         return err ? (int)err->code : PMS_ERR_STORE;
     sq_bind_text(stmt, 1, connection_id);
-    int rc = PMS_OK, step;
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        pms_mapping *grown = realloc(out->items, (out->count + 1) * sizeof *grown);
-        if (grown == NULL) {
-            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-            break;
-        }
-        out->items = grown;
-        pms_mapping *m = &out->items[out->count];
-        bool oom = false;
-        memset(m, 0, sizeof *m);
-        m->id = sq_col_text(stmt, 0, &oom);
-        m->pms_connection_id = sq_col_text(stmt, 1, &oom);
-        m->pms_practitioner_id = sq_col_text(stmt, 2, &oom);
-        m->pms_practitioner_name = sq_col_text(stmt, 3, &oom);
-        m->run_sheet_clinician_id = sq_col_text(stmt, 4, &oom);
-        m->clinician_name = sq_col_text(stmt, 5, &oom);
-        m->sync_enabled = sq_col_bool(stmt, 6);
-        m->auto_created = sq_col_bool(stmt, 7);
-        m->pms_active = sq_col_bool(stmt, 8);
-        m->pms_bookable = sq_col_bool(stmt, 9);
-        m->created_at = sq_col_instant(stmt, 10);
-        m->updated_at = sq_col_instant(stmt, 11);
-        out->count++;
-        if (oom) {
-            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-            break;
-        }
-    }
-    if (rc == PMS_OK && step != SQLITE_DONE)
-        rc = sq_fail(s, err, "listing practitioner mappings");
-    sqlite3_reset(stmt);
+    int rc = sq_collect(s, stmt, sizeof *out->items, (void **)&out->items, &out->count,
+                        read_mapping, "listing practitioner mappings", err);
     if (rc != PMS_OK)
         pms_mapping_list_clear(out);
     return rc;
@@ -228,6 +209,36 @@ int sq_mapping_upsert(pms_store *st, pms_mapping *m, pms_error *err)
     return PMS_OK;
 }
 
+static void stored_type_clear(pms_stored_type *t)
+{
+    free(t->id);
+    free(t->pms_connection_id);
+    free(t->pms_type_id);
+    free(t->pms_type_name);
+    free(t->colour);
+    memset(t, 0, sizeof *t);
+}
+
+static int read_type(sqlite3_stmt *stmt, void *item, pms_error *err)
+{
+    pms_stored_type *t = item;
+    bool oom = false;
+    t->id = sq_col_text(stmt, 0, &oom);
+    t->pms_connection_id = sq_col_text(stmt, 1, &oom);
+    t->pms_type_id = sq_col_text(stmt, 2, &oom);
+    t->pms_type_name = sq_col_text(stmt, 3, &oom);
+    t->default_duration_minutes = (int)sq_col_int(stmt, 4);
+    t->colour = sq_col_text(stmt, 5, &oom);
+    t->is_telehealth = sq_col_bool(stmt, 6);
+    t->telehealth_auto_detected = sq_col_bool(stmt, 7);
+    t->sync_enabled = sq_col_bool(stmt, 8);
+    if (oom) {
+        stored_type_clear(t);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
+    return PMS_OK;
+}
+
 int sq_type_list(pms_store *st, const char *connection_id, pms_stored_type_list *out,
                  pms_error *err)
 {
@@ -237,34 +248,8 @@ int sq_type_list(pms_store *st, const char *connection_id, pms_stored_type_list 
     if (stmt == NULL)
         return err ? (int)err->code : PMS_ERR_STORE;
     sq_bind_text(stmt, 1, connection_id);
-    int rc = PMS_OK, step;
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        pms_stored_type *grown = realloc(out->items, (out->count + 1) * sizeof *grown);
-        if (grown == NULL) {
-            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-            break;
-        }
-        out->items = grown;
-        pms_stored_type *t = &out->items[out->count++];
-        bool oom = false;
-        memset(t, 0, sizeof *t);
-        t->id = sq_col_text(stmt, 0, &oom);
-        t->pms_connection_id = sq_col_text(stmt, 1, &oom);
-        t->pms_type_id = sq_col_text(stmt, 2, &oom);
-        t->pms_type_name = sq_col_text(stmt, 3, &oom);
-        t->default_duration_minutes = (int)sq_col_int(stmt, 4);
-        t->colour = sq_col_text(stmt, 5, &oom);
-        t->is_telehealth = sq_col_bool(stmt, 6);
-        t->telehealth_auto_detected = sq_col_bool(stmt, 7);
-        t->sync_enabled = sq_col_bool(stmt, 8);
-        if (oom) {
-            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-            break;
-        }
-    }
-    if (rc == PMS_OK && step != SQLITE_DONE)
-        rc = sq_fail(s, err, "listing appointment types");
-    sqlite3_reset(stmt);
+    int rc = sq_collect(s, stmt, sizeof *out->items, (void **)&out->items, &out->count, read_type,
+                        "listing appointment types", err);
     if (rc != PMS_OK)
         pms_stored_type_list_clear(out);
     return rc;

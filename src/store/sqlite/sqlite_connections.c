@@ -100,8 +100,9 @@ static void bind_connection(sqlite3_stmt *stmt, const pms_connection *c, pms_ins
     sq_bind_instant(stmt, 25, now);
 }
 
-static int read_connection(sqlite3_stmt *stmt, pms_connection *c, pms_error *err)
+static int read_connection(sqlite3_stmt *stmt, void *item, pms_error *err)
 {
+    pms_connection *c = item;
     bool oom = false;
     memset(c, 0, sizeof *c);
     c->id = sq_col_text(stmt, 0, &oom);
@@ -192,21 +193,8 @@ int sq_connection_list(pms_store *st, const char *account_id, pms_connection_lis
     if (stmt == NULL)
         return err ? (int)err->code : PMS_ERR_STORE;
     sq_bind_text(stmt, 1, account_id);
-    int rc = PMS_OK, step;
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        pms_connection *grown = realloc(out->items, (out->count + 1) * sizeof *grown);
-        if (grown == NULL) {
-            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-            break;
-        }
-        out->items = grown;
-        if ((rc = read_connection(stmt, &out->items[out->count], err)) != PMS_OK)
-            break;
-        out->count++;
-    }
-    if (rc == PMS_OK && step != SQLITE_DONE)
-        rc = sq_fail(s, err, "listing connections");
-    sqlite3_reset(stmt);
+    int rc = sq_collect(s, stmt, sizeof *out->items, (void **)&out->items, &out->count,
+                        read_connection, "listing connections", err);
     if (rc != PMS_OK)
         pms_connection_list_clear(out);
     return rc;

@@ -166,6 +166,29 @@ json_t *sq_col_json(sqlite3_stmt *stmt, int i)
     return json_loads((const char *)v, JSON_DECODE_ANY, NULL);
 }
 
+int sq_collect(sqlite_store *s, sqlite3_stmt *stmt, size_t item_size, void **items, size_t *count,
+               sq_row_reader read, const char *doing, pms_error *err)
+{
+    int rc = PMS_OK, step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        char *grown = realloc(*items, (*count + 1) * item_size);
+        if (grown == NULL) {
+            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+            break;
+        }
+        *items = grown;
+        void *item = grown + *count * item_size;
+        memset(item, 0, item_size);
+        if ((rc = read(stmt, item, err)) != PMS_OK)
+            break;
+        (*count)++;
+    }
+    if (rc == PMS_OK && step != SQLITE_DONE)
+        rc = sq_fail(s, err, doing);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
 int sq_new_id(char out[37], pms_error *err)
 {
     return pms_uuid_v4(out, err);

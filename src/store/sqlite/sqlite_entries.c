@@ -122,8 +122,9 @@ int sq_run_sheet_ensure(pms_store *st, const char *account_id, pms_date day, con
     return pms_error_set(err, PMS_ERR_STORE, "run sheet could not be created");
 }
 
-static int read_entry(sqlite3_stmt *stmt, pms_sheet_entry *e, pms_error *err)
+static int read_entry(sqlite3_stmt *stmt, void *item, pms_error *err)
 {
+    pms_sheet_entry *e = item;
     bool oom = false;
     pms_sheet_entry_init(e);
     pms_appointment *a = &e->appt;
@@ -446,21 +447,8 @@ int sq_entry_list(pms_store *st, const pms_sheet_query *q, pms_sheet_entry_list 
     sq_bind_text(stmt, 3, q->connection_id);
     sq_bind_int(stmt, 4, q->include_removed);
     sq_bind_text(stmt, 5, q->pms_appointment_id);
-    int rc = PMS_OK, step;
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        pms_sheet_entry *grown = realloc(out->items, (out->count + 1) * sizeof *grown);
-        if (grown == NULL) {
-            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-            break;
-        }
-        out->items = grown;
-        if ((rc = read_entry(stmt, &out->items[out->count], err)) != PMS_OK)
-            break;
-        out->count++;
-    }
-    if (rc == PMS_OK && step != SQLITE_DONE)
-        rc = sq_fail(s, err, "listing run-sheet appointments");
-    sqlite3_reset(stmt);
+    int rc = sq_collect(s, stmt, sizeof *out->items, (void **)&out->items, &out->count, read_entry,
+                        "listing run-sheet appointments", err);
     if (rc != PMS_OK)
         pms_sheet_entry_list_clear(out);
     return rc;

@@ -49,6 +49,14 @@ bool sq_col_bool(sqlite3_stmt *stmt, int i);
 pms_date sq_col_date(sqlite3_stmt *stmt, int i);
 json_t *sq_col_json(sqlite3_stmt *stmt, int i);
 
+/* Reads one row into *item (zeroed beforehand); on failure leaves nothing to free. */
+typedef int (*sq_row_reader)(sqlite3_stmt *stmt, void *item, pms_error *err);
+/* Steps a bound statement to its end, appending one item_size-byte item per row to *items
+ * (*count items). On failure the items read so far stay for the caller's list clear. Resets
+ * the statement. */
+int sq_collect(sqlite_store *s, sqlite3_stmt *stmt, size_t item_size, void **items, size_t *count,
+               sq_row_reader read, const char *doing, pms_error *err);
+
 /* A new random id. */
 int sq_new_id(char out[37], pms_error *err);
 

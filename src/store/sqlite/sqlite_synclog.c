@@ -71,6 +71,37 @@ int sq_sync_log_finish(pms_store *st, const pms_sync_log_entry *e, pms_error *er
     return sq_exec_stmt(s, stmt, "finishing a sync log entry", err);
 }
 
+static int read_log_entry(sqlite3_stmt *stmt, void *item, pms_error *err)
+{
+    pms_sync_log_entry *e = item;
+    bool oom = false;
+    int i = 0;
+    e->id = sq_col_text(stmt, i++, &oom);
+    e->pms_connection_id = sq_col_text(stmt, i++, &oom);
+    e->sync_type = sq_col_text(stmt, i++, &oom);
+    e->window_from = sq_col_date(stmt, i++);
+    e->window_to = sq_col_date(stmt, i++);
+    e->started_at = sq_col_instant(stmt, i++);
+    e->completed_at = sq_col_instant(stmt, i++);
+    e->status = sq_col_text(stmt, i++, &oom);
+    e->counts.fetched = (long)sq_col_int(stmt, i++);
+    e->counts.created = (long)sq_col_int(stmt, i++);
+    e->counts.updated = (long)sq_col_int(stmt, i++);
+    e->counts.unchanged = (long)sq_col_int(stmt, i++);
+    e->counts.skipped = (long)sq_col_int(stmt, i++);
+    e->counts.invalid = (long)sq_col_int(stmt, i++);
+    e->counts.removed = (long)sq_col_int(stmt, i++);
+    e->counts.requests = (long)sq_col_int(stmt, i++);
+    e->error_message = sq_col_text(stmt, i++, &oom);
+    e->error_details = sq_col_json(stmt, i++);
+    e->worker = sq_col_text(stmt, i++, &oom);
+    if (oom) {
+        pms_sync_log_entry_clear(e);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
+    return PMS_OK;
+}
+
 int sq_sync_log_list(pms_store *st, const char *connection_id, int limit, pms_sync_log_list *out,
                      pms_error *err)
 {
@@ -81,45 +112,8 @@ int sq_sync_log_list(pms_store *st, const char *connection_id, int limit, pms_sy
         return err ? (int)err->code : PMS_ERR_STORE;
     sq_bind_text(stmt, 1, connection_id);
     sq_bind_int(stmt, 2, limit > 0 ? limit : 50);
-    int rc = PMS_OK, step;
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        pms_sync_log_entry *grown = realloc(out->items, (out->count + 1) * sizeof *grown);
-        if (grown == NULL) {
-            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-            break;
-        }
-        out->items = grown;
-        pms_sync_log_entry *e = &out->items[out->count++];
-        bool oom = false;
-        memset(e, 0, sizeof *e);
-        int i = 0;
-        e->id = sq_col_text(stmt, i++, &oom);
-        e->pms_connection_id = sq_col_text(stmt, i++, &oom);
-        e->sync_type = sq_col_text(stmt, i++, &oom);
-        e->window_from = sq_col_date(stmt, i++);
-        e->window_to = sq_col_date(stmt, i++);
-        e->started_at = sq_col_instant(stmt, i++);
-        e->completed_at = sq_col_instant(stmt, i++);
-        e->status = sq_col_text(stmt, i++, &oom);
-        e->counts.fetched = (long)sq_col_int(stmt, i++);
-        e->counts.created = (long)sq_col_int(stmt, i++);
-        e->counts.updated = (long)sq_col_int(stmt, i++);
-        e->counts.unchanged = (long)sq_col_int(stmt, i++);
-        e->counts.skipped = (long)sq_col_int(stmt, i++);
-        e->counts.invalid = (long)sq_col_int(stmt, i++);
-        e->counts.removed = (long)sq_col_int(stmt, i++);
-        e->counts.requests = (long)sq_col_int(stmt, i++);
-        e->error_message = sq_col_text(stmt, i++, &oom);
-        e->error_details = sq_col_json(stmt, i++);
-        e->worker = sq_col_text(stmt, i++, &oom);
-        if (oom) {
-            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-            break;
-        }
-    }
-    if (rc == PMS_OK && step != SQLITE_DONE)
-        rc = sq_fail(s, err, "listing the sync log");
-    sqlite3_reset(stmt);
+    int rc = sq_collect(s, stmt, sizeof *out->items, (void **)&out->items, &out->count,
+                        read_log_entry, "listing the sync log", err);
     if (rc != PMS_OK)
         pms_sync_log_list_clear(out);
     return rc;
