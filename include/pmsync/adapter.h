@@ -11,6 +11,7 @@
 #ifndef PMSYNC_ADAPTER_H
 #define PMSYNC_ADAPTER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -164,6 +165,10 @@ typedef struct pms_adapter_ops {
     int default_per_hour;
     size_t state_size; /* private per-session state, zeroed, freed by the session */
 
+    /* Checks settings that depend on each other (the declared required/secret flags are checked
+     * generically). `settings` holds plain and secret values. NULL: nothing more to check. */
+    int (*validate_settings)(const json_t *settings, pms_error *err);
+
     int (*session_init)(pms_session *s, pms_error *err);
     void (*session_cleanup)(pms_session *s);
     /* Turns a non-2xx response into a clear error (envelope parsing). NULL: generic text. */
@@ -212,8 +217,7 @@ const pms_adapter_ops *const *pms_adapter_all(void);
 /* Capability bits of an adapter: its traits plus one bit per non-NULL operation. */
 unsigned pms_adapter_capabilities(const pms_adapter_ops *ops);
 /* Names of the capability bits set in caps, as a JSON array of strings. */
-struct json_t;
-struct json_t *pms_capabilities_to_json(unsigned caps);
+json_t *pms_capabilities_to_json(unsigned caps);
 const pms_setting_def *pms_adapter_setting(const pms_adapter_ops *ops, const char *key);
 
 /* Wrappers: PMS_ERR_NOT_SUPPORTED when the operation is NULL. */

@@ -88,9 +88,17 @@ int pms_connection_test(pms_store *st, const pms_keyring *ring, const char *id,
 
 /* Reads the practitioners from the PMS and brings the mappings up to date: new practitioners
  * get a mapping (and, unless the connection skips unmapped practitioners, a run-sheet
- * clinician of the same name, reusing one that already has exactly that name). */
+ * clinician of the same name, reusing one that already has exactly that name).
+ * PMS_ERR_NOT_SUPPORTED when the PMS lists no practitioners: they are then adopted from the
+ * appointments as they appear (pms_catalog_adopt_practitioner). */
 int pms_catalog_refresh_practitioners(pms_store *st, pms_session *s, const pms_connection *c,
                                       pms_practitioner_list *out, pms_error *err);
+/* A practitioner first seen in an appointment (a PMS that lists none, or one not listed): mapped
+ * as a listed one would be. Runs inside the caller's transaction. *clinician_id: the mapped
+ * clinician (a new string) or NULL when the connection skips unmapped practitioners. */
+int pms_catalog_adopt_practitioner(pms_store *st, const pms_connection *c,
+                                   const pms_practitioner_ref *p, char **clinician_id,
+                                   pms_error *err);
 /* Reads the appointment types from the PMS into pms_appointment_types (user flags kept). */
 int pms_catalog_refresh_types(pms_store *st, pms_session *s, const pms_connection *c,
                               pms_error *err);

@@ -45,7 +45,8 @@ typedef struct pms_http_request {
     size_t body_len;
     const char *basic_user; /* HTTP Basic when both set */
     const char *basic_password;
-    const char *bearer; /* Authorization: Bearer <bearer> when set */
+    const char *bearer;        /* Authorization: <bearer_scheme> <bearer> when set */
+    const char *bearer_scheme; /* NULL: "Bearer"; "": the token alone (no scheme) */
 } pms_http_request;
 
 typedef struct pms_http_response {

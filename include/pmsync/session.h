@@ -63,6 +63,9 @@ const pms_tz *pms_session_tz(const pms_session *s);
 const char *pms_session_tz_name(const pms_session *s);
 const char *pms_session_external_id(const pms_session *s);
 int pms_session_set_external_id(pms_session *s, const char *id, pms_error *err);
+/* The scheme before the token in Authorization headers ("Bearer" unless set; "" for the token
+ * alone). For adapters' session_init. The string must outlive the session. */
+void pms_session_set_auth_scheme(pms_session *s, const char *scheme);
 /* A setting's value (borrowed): the connection's, else the adapter's default, else NULL. */
 const char *pms_session_setting(const pms_session *s, const char *key);
 /* An integer setting within [min, max], else fallback. */

@@ -29,6 +29,7 @@ struct pms_session {
     pms_token_saved_fn token_saved;
     void *token_saved_ctx;
     const atomic_bool *cancel;
+    const char *auth_scheme; /* NULL: Bearer */
     void *state;
 
     pthread_mutex_t pool_lock; /* idle HTTP clients */
@@ -81,6 +82,11 @@ int pms_session_set_external_id(pms_session *s, const char *id, pms_error *err)
     if (pms_str_set(&s->external_id, id) != PMS_OK)
         return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     return PMS_OK;
+}
+
+void pms_session_set_auth_scheme(pms_session *s, const char *scheme)
+{
+    s->auth_scheme = scheme;
 }
 
 const char *pms_session_setting(const pms_session *s, const char *key)
@@ -275,8 +281,10 @@ int pms_session_call(pms_session *s, pms_http_client *client, const pms_http_req
         if ((flags & PMS_CALL_AUTH) && (rc = pms_token_get(s->tokens, &bearer, err)) != PMS_OK)
             break;
         pms_http_request r = *req;
-        if (bearer)
+        if (bearer) {
             r.bearer = bearer;
+            r.bearer_scheme = s->auth_scheme;
+        }
         attempt++;
         if (attempt > 1)
             atomic_fetch_add(&s->retries, 1);

@@ -170,8 +170,16 @@ bool cli_refresh_catalog(cli *c, const pms_connection *conn, bool practitioners,
     pms_error err = {0};
     pms_session_options opts = cli_session_options();
     int rc = pms_connection_open_session(st, ring, conn, &opts, &box, &s, &err);
-    if (rc == PMS_OK && practitioners)
+    if (rc == PMS_OK && practitioners) {
         rc = pms_catalog_refresh_practitioners(st, s, conn, NULL, &err);
+        if (rc == PMS_ERR_NOT_SUPPORTED) {
+            fprintf(stderr,
+                    "pmsctl: note: %s lists no practitioners here; each appears once a sync "
+                    "has seen one of their appointments.\n",
+                    pms_session_ops(s)->display_name);
+            rc = PMS_OK;
+        }
+    }
     if (rc == PMS_OK && types)
         rc = pms_catalog_refresh_types(st, s, conn, &err);
     if (s)

@@ -222,7 +222,9 @@ int pms_http_perform(pms_http_client *c, const pms_http_request *req, pms_http_r
         hdrs = next;
     }
     if (req->bearer) {
-        if (asprintf(&auth_header, "Authorization: Bearer %s", req->bearer) < 0) {
+        const char *scheme = req->bearer_scheme ? req->bearer_scheme : "Bearer";
+        if (asprintf(&auth_header, "Authorization: %s%s%s", scheme, scheme[0] ? " " : "",
+                     req->bearer) < 0) {
             auth_header = NULL;
             rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
             goto out;

@@ -1,5 +1,6 @@
 /* Practitioner and appointment-type catalogues: what the PMS lists, merged with what the
  * practice chose (mappings, telehealth flags). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +55,12 @@ static int add_clinician(pms_store *st, pms_clinician_list *clinicians, const pm
     return PMS_OK;
 }
 
-/* Brings one practitioner's mapping up to date; returns whether it was written. */
+/* Brings one practitioner's mapping up to date. A new one that takes appointments gets a
+ * clinician unless the connection skips unmapped practitioners; *clinician_id (when not NULL)
+ * receives the mapped clinician's id (a new string, NULL when unmapped). */
 static int refresh_one(pms_store *st, const pms_connection *c, const pms_practitioner *p,
-                       const pms_mapping *existing, pms_clinician_list *clinicians, pms_error *err)
+                       const pms_mapping *existing, pms_clinician_list *clinicians,
+                       char **clinician_id, pms_error *err)
 {
     const char *name = p->full_name ? p->full_name : p->id;
     if (existing) {
@@ -100,6 +104,31 @@ static int refresh_one(pms_store *st, const pms_connection *c, const pms_practit
     }
     int rc = st->ops->mapping_upsert(st, &m, err);
     free(m.id);
+    if (rc == PMS_OK && clinician_id && m.run_sheet_clinician_id &&
+        (*clinician_id = strdup(m.run_sheet_clinician_id)) == NULL)
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    return rc;
+}
+
+int pms_catalog_adopt_practitioner(pms_store *st, const pms_connection *c,
+                                   const pms_practitioner_ref *ref, char **clinician_id,
+                                   pms_error *err)
+{
+    *clinician_id = NULL;
+    pms_clinician_list clinicians = {0};
+    int rc = st->ops->clinician_list(st, c->account_id, &clinicians, err);
+    if (rc != PMS_OK)
+        return rc;
+    char placeholder[64];
+    snprintf(placeholder, sizeof placeholder, "Practitioner %.8s", ref->pms_practitioner_id);
+    pms_practitioner p = {
+        .id = ref->pms_practitioner_id,
+        .full_name = ref->full_name ? ref->full_name : placeholder,
+        .active = true,
+        .bookable = true,
+    };
+    rc = refresh_one(st, c, &p, NULL, &clinicians, clinician_id, err);
+    pms_clinician_list_clear(&clinicians);
     return rc;
 }
 
@@ -119,7 +148,7 @@ int pms_catalog_refresh_practitioners(pms_store *st, pms_session *s, const pms_c
         goto out;
     for (size_t i = 0; i < listed.count && rc == PMS_OK; i++)
         rc = refresh_one(st, c, &listed.items[i], mapping_for(&mappings, listed.items[i].id),
-                         &clinicians, err);
+                         &clinicians, NULL, err);
     if (rc == PMS_OK)
         rc = st->ops->commit(st, err);
     if (rc != PMS_OK)

@@ -190,6 +190,15 @@ static int apply_settings(pms_connection *c, const pms_adapter_ops *ops, json_t 
             return pms_error_set(err, PMS_ERR_INVALID, "%s is required for %s (%s)", d->key,
                                  ops->display_name, d->label);
     }
+    if (ops->validate_settings) {
+        json_t *all = json_deep_copy(c->settings);
+        int rc = all && json_object_update(all, secrets) == 0
+                     ? ops->validate_settings(all, err)
+                     : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        json_decref(all);
+        if (rc != PMS_OK)
+            return rc;
+    }
     /* Identity settings also fill the plan's columns. */
     const json_t *practice = json_object_get(c->settings, "practice_id");
     if (json_is_string(practice) && pms_str_set(&c->practice_id, json_string_value(practice)))

@@ -16,6 +16,8 @@ typedef struct sync_run {
     pms_session *session;
     pms_sync_counts counts;
     json_t *clinician_for;     /* practitioner id -> clinician id (enabled mappings only) */
+    json_t *known;             /* practitioner ids with a mapping, synced or not */
+    bool adopt_unknown;        /* the PMS is not swept per practitioner: adopt new ones */
     json_t *type_excluded;     /* type id -> true when the practice excluded the type */
     json_t *sheet_for_date;    /* "YYYY-MM-DD" -> run sheet id */
     json_t *seen;              /* PMS appointment ids present in the window */
@@ -192,8 +194,18 @@ static int on_batch(void *arg, pms_appointment *items, size_t count, pms_error *
                     invalid.message, NULL);
             continue;
         }
-        const json_t *clinician =
-            json_object_get(run->clinician_for, a->practitioner.pms_practitioner_id);
+        const char *pid = a->practitioner.pms_practitioner_id;
+        if (run->adopt_unknown && !json_object_get(run->known, pid)) {
+            char *adopted = NULL;
+            if ((rc = pms_catalog_adopt_practitioner(st, &run->conn, &a->practitioner, &adopted,
+                                                     err)) != PMS_OK)
+                break;
+            json_object_set_new(run->known, pid, json_true());
+            if (adopted)
+                json_object_set_new(run->clinician_for, pid, json_string(adopted));
+            free(adopted);
+        }
+        const json_t *clinician = json_object_get(run->clinician_for, pid);
         bool excluded_type =
             a->appointment_type_id && json_object_get(run->type_excluded, a->appointment_type_id);
         if (clinician == NULL || excluded_type ||
@@ -336,6 +348,7 @@ static int load_mappings(sync_run *run, const char ***ids, size_t *count, pms_er
     }
     for (size_t i = 0; i < mappings.count; i++) {
         const pms_mapping *m = &mappings.items[i];
+        json_object_set_new(run->known, m->pms_practitioner_id, json_true());
         if (!m->sync_enabled || m->run_sheet_clinician_id == NULL || !m->pms_active ||
             !m->pms_bookable)
             continue;
@@ -400,10 +413,12 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     if (rc != PMS_OK)
         return rc;
     run.clinician_for = json_object();
+    run.known = json_object();
     run.type_excluded = json_object();
     run.sheet_for_date = json_object();
     run.seen = json_object();
-    if (!run.clinician_for || !run.type_excluded || !run.sheet_for_date || !run.seen) {
+    if (!run.clinician_for || !run.known || !run.type_excluded || !run.sheet_for_date ||
+        !run.seen) {
         rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -461,8 +476,13 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     if ((fetch_rc = pms_connection_open_session(st, ctx->ring, &run.conn, &ctx->session, &box,
                                                 &run.session, &sync_err)) != PMS_OK)
         goto finish;
-    if ((fetch_rc = pms_catalog_refresh_practitioners(st, run.session, &run.conn, NULL,
-                                                      &sync_err)) != PMS_OK)
+    fetch_rc = pms_catalog_refresh_practitioners(st, run.session, &run.conn, NULL, &sync_err);
+    if (fetch_rc == PMS_ERR_NOT_SUPPORTED) {
+        /* This PMS lists no practitioners: they are adopted from the appointments. */
+        fetch_rc = PMS_OK;
+        pms_error_clear(&sync_err);
+    }
+    if (fetch_rc != PMS_OK)
         goto finish;
     if ((fetch_rc = pms_catalog_refresh_types(st, run.session, &run.conn, &sync_err)) != PMS_OK ||
         (fetch_rc = pms_connection_reload_types(st, run.session, run.conn.id, &sync_err)) !=
@@ -474,13 +494,18 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     run.practitioners_total = (long)practitioner_count;
 
     const pms_tz *tz = pms_session_tz(run.session);
+    bool per_practitioner =
+        pms_adapter_capabilities(pms_session_ops(run.session)) & PMS_CAP_PRACTITIONER_FILTER;
+    run.adopt_unknown = !per_practitioner;
     pms_fetch_options opts = {
         .from = pms_tz_day_start(tz, from),
         .to = pms_tz_day_start(tz, pms_date_add_days(to, 1)),
         .first_day = from,
         .last_day = to,
-        .practitioner_ids = practitioner_ids,
-        .practitioner_count = practitioner_count,
+        /* A PMS searched per practitioner is asked for the synced ones only; others return
+         * everyone's appointments and the mappings decide. */
+        .practitioner_ids = per_practitioner ? practitioner_ids : NULL,
+        .practitioner_count = per_practitioner ? practitioner_count : 0,
         .telehealth_only = run.conn.sync_telehealth_only,
     };
     pms_batch_sink sink = {
@@ -489,7 +514,7 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
         .skipped = on_skipped,
         .ctx = &run,
     };
-    if (practitioner_count > 0)
+    if (practitioner_count > 0 || !per_practitioner)
         fetch_rc = pms_adapter_fetch_appointments(run.session, &opts, &sink, &sync_err);
     bool complete =
         fetch_rc == PMS_OK && !run.unidentified_invalid && !pms_session_cancelled(run.session);
@@ -559,6 +584,7 @@ done:
     free(practitioner_ids);
     pms_sync_log_entry_clear(&log);
     json_decref(run.clinician_for);
+    json_decref(run.known);
     json_decref(run.type_excluded);
     json_decref(run.sheet_for_date);
     json_decref(run.seen);

@@ -67,8 +67,18 @@ static int fake_fetch(pms_session *s, const pms_fetch_options *opts, const pms_b
                       pms_error *err)
 {
     int rc = PMS_OK;
-    for (size_t p = 0; p < opts->practitioner_count; p++) {
-        const char *pid = opts->practitioner_ids[p];
+    /* No practitioner list: everyone's appointments (a PMS not searched per practitioner). */
+    const char *everyone[8];
+    const char *const *pids = opts->practitioner_ids;
+    size_t pcount = opts->practitioner_count;
+    if (pids == NULL) {
+        for (size_t i = 0; i < fake.practitioner_count; i++)
+            everyone[i] = fake.practitioners[i];
+        pids = everyone;
+        pcount = fake.practitioner_count;
+    }
+    for (size_t p = 0; p < pcount; p++) {
+        const char *pid = pids[p];
         snprintf(fake.requested[fake.requested_count++], 32, "%s", pid);
         if (fake.fail_practitioner && strcmp(pid, fake.fail_practitioner) == 0) {
             rc = pms_error_set(err, PMS_ERR_UPSTREAM, "the PMS answered HTTP 503");
@@ -112,6 +122,17 @@ static const pms_adapter_ops fake_adapter = {
     .default_base_url = "http://127.0.0.1:9",
     .traits = PMS_CAP_TELEHEALTH_BY_TYPE | PMS_CAP_PRACTITIONER_FILTER,
     .list_practitioners = fake_list_practitioners,
+    .list_appointment_types = fake_list_types,
+    .fetch_appointments = fake_fetch,
+};
+
+/* A PMS that lists no practitioners and returns everyone's appointments in one search. */
+static const pms_adapter_ops fake_all_adapter = {
+    .version = PMS_ADAPTER_OPS_VERSION,
+    .name = "fake-all",
+    .display_name = "Fake PMS without a practitioner list",
+    .default_base_url = "http://127.0.0.1:9",
+    .traits = PMS_CAP_TELEHEALTH_AUTO,
     .list_appointment_types = fake_list_types,
     .fetch_appointments = fake_fetch,
 };
@@ -591,6 +612,61 @@ static void one_sync_per_connection_and_interrupted_runs_are_closed(void **state
         0);
 }
 
+/* Practitioners the PMS does not list are adopted from their appointments. */
+static void unlisted_practitioners_are_adopted_from_appointments(void **state)
+{
+    fixture *f = *state;
+    pms_connection_fields fields = {.display_name = "All-in-one practice",
+                                    .timezone = "Australia/Melbourne",
+                                    .sync_enabled = -1,
+                                    .sync_telehealth_only = -1,
+                                    .skip_unmapped = -1};
+    pms_error err = {0};
+    assert_int_equal(
+        pms_connection_create(f->st, NULL, NULL, "fake-all", &fields, NULL, 0, f->conn, &err),
+        PMS_OK);
+    fake_add("a1", "p1", "2026-03-02T09:00:00.000+11:00", true);
+    fake_add("a2", "p2", "2026-03-02T09:00:00.000+11:00", true);
+    fake_add("a3", "p2", "2026-03-02T10:00:00.000+11:00", true);
+    pms_sync_result r = sync_day(f, PMS_OK);
+    assert_string_equal(r.status, "success");
+    assert_int_equal(r.counts.created, 3);
+    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM pms_clinician_mappings "
+                                                 "WHERE run_sheet_clinician_id IS NOT NULL AND "
+                                                 "auto_created = 1"),
+                     2);
+    pms_sheet_entry e = entry(f, "a2");
+    assert_string_equal(e.clinician_name, "Dr p2");
+    pms_sheet_entry_clear(&e);
+    /* Adopted once: a second sync creates no further mappings or clinicians. */
+    r = sync_day(f, PMS_OK);
+    assert_int_equal(r.counts.unchanged, 3);
+    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM run_sheet_clinicians"), 2);
+    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM pms_clinician_mappings"), 2);
+}
+
+static void unlisted_practitioners_wait_for_a_mapping_when_skipping(void **state)
+{
+    fixture *f = *state;
+    pms_connection_fields fields = {.display_name = "All-in-one practice",
+                                    .timezone = "Australia/Melbourne",
+                                    .sync_enabled = -1,
+                                    .sync_telehealth_only = -1,
+                                    .skip_unmapped = 1};
+    pms_error err = {0};
+    assert_int_equal(
+        pms_connection_create(f->st, NULL, NULL, "fake-all", &fields, NULL, 0, f->conn, &err),
+        PMS_OK);
+    fake_add("a1", "p1", "2026-03-02T09:00:00.000+11:00", true);
+    pms_sync_result r = sync_day(f, PMS_OK);
+    assert_int_equal(r.counts.created, 0);
+    assert_int_equal(r.counts.skipped, 1);
+    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM pms_clinician_mappings "
+                                                 "WHERE run_sheet_clinician_id IS NULL"),
+                     1);
+    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM run_sheet_clinicians"), 0);
+}
+
 static void sync_log_records_the_run(void **state)
 {
     fixture *f = *state;
@@ -618,7 +694,8 @@ static void sync_log_records_the_run(void **state)
 int main(void)
 {
     pms_error err = {0};
-    if (pms_adapter_register(&fake_adapter, &err) != PMS_OK) {
+    if (pms_adapter_register(&fake_adapter, &err) != PMS_OK ||
+        pms_adapter_register(&fake_all_adapter, &err) != PMS_OK) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
@@ -642,6 +719,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(one_sync_per_connection_and_interrupted_runs_are_closed,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(sync_log_records_the_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(unlisted_practitioners_are_adopted_from_appointments, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(unlisted_practitioners_wait_for_a_mapping_when_skipping,
+                                        setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     pms_ratelimit_cleanup();
