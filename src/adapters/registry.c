@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "adapters/gentu/gentu.h"
+#include "adapters/halaxy/halaxy.h"
 #include "pmsync/adapter.h"
 #include "pmsync/session.h"
 
@@ -11,6 +12,7 @@
 /* Built-in adapters first; pms_adapter_register appends (before threads start). */
 static const pms_adapter_ops *adapters[MAX_ADAPTERS + 1] = {
     &pms_gentu_adapter,
+    &pms_halaxy_adapter,
     NULL,
 };
 

@@ -1,5 +1,7 @@
 /* Halaxy resources to the unified model (notes §4.7): appointments with their PractitionerRole,
- * Practitioner, Patient and HealthcareService, references, statuses, telehealth, error bodies.
+ * Practitioner, Patient and HealthcareService, references, statuses, telehealth, error bodies;
+ * then the fetch against a small fake Halaxy on 127.0.0.1 (libmicrohttpd): day searches, next
+ * links, each referenced resource read once per sync, the token call and "expired" outcomes.
  *
  * Fixtures are written with ' for " (see q()) to stay readable. */
 #include <setjmp.h>
@@ -7,9 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "adapters/halaxy/halaxy.h"
 
@@ -938,9 +945,683 @@ static void error_descriptions(void **state)
     assert_null(strstr(err.message, "<html>"));
 }
 
+/* ============================================================================================
+ * The fetch against a fake Halaxy.
+ * ============================================================================================ */
+
+/* Answers by "METHOD /path?query" from a table the test fills; records every request. */
+typedef struct recorded {
+    char method[8];
+    char uri[256];
+    char accept[64];
+    char content_type[64];
+    char authorization[64];
+    char user_agent[64];
+    char body[512];
+} recorded;
+
+#define MAX_RECORDS 128
+
+typedef struct fake_halaxy {
+    struct MHD_Daemon *daemon;
+    char origin[64];   /* http://127.0.0.1:PORT */
+    char base_url[80]; /* origin + "/halaxy" */
+    pthread_mutex_t lock;
+    json_t *routes; /* "GET /halaxy/main/Patient/1" -> {"status": n, "body": any} */
+    recorded records[MAX_RECORDS];
+    size_t record_count;
+    int tokens;
+    bool token_refused;
+    int expire_next; /* answer this many reads with an "expired" OperationOutcome */
+} fake_halaxy;
+
+typedef struct exchange {
+    char uri[256];
+    char body[512];
+    size_t len;
+} exchange;
+
+static void *note_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    exchange *x = calloc(1, sizeof *x);
+    if (x)
+        snprintf(x->uri, sizeof x->uri, "%s", uri);
+    return x;
+}
+
+static void copy_header(struct MHD_Connection *conn, const char *name, char *dst, size_t cap)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+    snprintf(dst, cap, "%s", v ? v : "");
+}
+
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *body)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return MHD_NO;
+    if (body[0])
+        MHD_add_response_header(resp, "Content-Type", "application/fhir+json");
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    (void)url;
+    (void)version;
+    fake_halaxy *srv = cls;
+    exchange *x = *con_cls;
+    if (x == NULL)
+        return MHD_NO;
+    if (*upload_data_size > 0) {
+        size_t room = sizeof x->body - 1 - x->len;
+        size_t n = *upload_data_size < room ? *upload_data_size : room;
+        memcpy(x->body + x->len, upload_data, n);
+        x->len += n;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(method, "POST") == 0 && x->len == 0 && strstr(x->uri, "token") &&
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length") &&
+        strcmp(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length"), "0") != 0)
+        return MHD_YES; /* the body is still to come */
+
+    pthread_mutex_lock(&srv->lock);
+    if (srv->record_count < MAX_RECORDS) {
+        recorded *r = &srv->records[srv->record_count++];
+        snprintf(r->method, sizeof r->method, "%s", method);
+        snprintf(r->uri, sizeof r->uri, "%s", x->uri);
+        snprintf(r->body, sizeof r->body, "%s", x->body);
+        copy_header(conn, "Accept", r->accept, sizeof r->accept);
+        copy_header(conn, "Content-Type", r->content_type, sizeof r->content_type);
+        copy_header(conn, "Authorization", r->authorization, sizeof r->authorization);
+        copy_header(conn, "User-Agent", r->user_agent, sizeof r->user_agent);
+    }
+    unsigned status = 404;
+    char *body = NULL;
+    if (strcmp(x->uri, "/halaxy/main/oauth/token") == 0) {
+        if (srv->token_refused) {
+            status = 401;
+            body = strdup("{\"error\":\"invalid_client\","
+                          "\"error_description\":\"Client authentication failed\"}");
+        } else {
+            status = 200;
+            if (asprintf(&body,
+                         "{\"access_token\":\"t%d\",\"token_type\":\"Bearer\","
+                         "\"expires_in\":3600}",
+                         ++srv->tokens) < 0)
+                body = NULL;
+        }
+    } else if (srv->expire_next > 0) {
+        srv->expire_next--;
+        status = 403; /* not 401: only the hook can tell that the token expired */
+        body = strdup("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                      "\"code\":\"expired\",\"diagnostics\":\"Access token expired\"}]}");
+    } else {
+        char key[300];
+        snprintf(key, sizeof key, "%s %s", method, x->uri);
+        const json_t *route = json_object_get(srv->routes, key);
+        if (route) {
+            status = (unsigned)json_integer_value(json_object_get(route, "status"));
+            const json_t *b = json_object_get(route, "body");
+            body = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("");
+        } else {
+            body = strdup("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+                          "\"error\",\"code\":\"not-found\",\"diagnostics\":\"Not found\"}]}");
+        }
+    }
+    pthread_mutex_unlock(&srv->lock);
+    enum MHD_Result ret = answer(conn, status, body ? body : "");
+    free(body);
+    return ret;
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    free(*con_cls);
+    *con_cls = NULL;
+}
+
+static void fake_start(fake_halaxy *srv)
+{
+    memset(srv, 0, sizeof *srv);
+    pthread_mutex_init(&srv->lock, NULL);
+    srv->routes = json_object();
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+                                   0, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, &addr,
+                                   MHD_OPTION_URI_LOG_CALLBACK, note_uri, srv,
+                                   MHD_OPTION_NOTIFY_COMPLETED, request_done, srv, MHD_OPTION_END);
+    assert_non_null(srv->daemon);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    assert_non_null(info);
+    snprintf(srv->origin, sizeof srv->origin, "http://127.0.0.1:%u", (unsigned)info->port);
+    snprintf(srv->base_url, sizeof srv->base_url, "%s/halaxy", srv->origin);
+}
+
+static void fake_stop(fake_halaxy *srv)
+{
+    if (srv->daemon)
+        MHD_stop_daemon(srv->daemon);
+    json_decref(srv->routes);
+    pthread_mutex_destroy(&srv->lock);
+}
+
+/* Adds an answer for "GET /halaxy/main/<path>"; body is fixture text (or NULL for none). */
+static void route(fake_halaxy *srv, const char *path, unsigned status, const char *body)
+{
+    char key[300];
+    snprintf(key, sizeof key, "GET /halaxy/main/%s", path);
+    json_t *r = json_pack("{s:i}", "status", (int)status);
+    if (body)
+        json_object_set_new(r, "body", parse(body));
+    pthread_mutex_lock(&srv->lock);
+    json_object_set_new(srv->routes, key, r);
+    pthread_mutex_unlock(&srv->lock);
+}
+
+static size_t requests_for(fake_halaxy *srv, const char *uri)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&srv->lock);
+    for (size_t i = 0; i < srv->record_count; i++)
+        if (strcmp(srv->records[i].uri, uri) == 0)
+            n++;
+    pthread_mutex_unlock(&srv->lock);
+    return n;
+}
+
+static size_t requests_starting(fake_halaxy *srv, const char *prefix)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&srv->lock);
+    for (size_t i = 0; i < srv->record_count; i++)
+        if (strncmp(srv->records[i].uri, prefix, strlen(prefix)) == 0)
+            n++;
+    pthread_mutex_unlock(&srv->lock);
+    return n;
+}
+
+/* ---- a sink that remembers --------------------------------------------------------------- */
+
+typedef struct seen {
+    json_t *kept;    /* id -> {status, telehealth, patient, practitioner} */
+    json_t *invalid; /* id or "?" -> reason */
+    json_t *skipped; /* id -> reason */
+    int batches;
+} seen;
+
+static int on_batch(void *ctx, pms_appointment *items, size_t count, pms_error *err)
+{
+    (void)err;
+    seen *s = ctx;
+    s->batches++;
+    for (size_t i = 0; i < count; i++) {
+        const pms_appointment *a = &items[i];
+        assert_int_equal(pms_appointment_validate(a, NULL), PMS_OK);
+        json_object_set_new(s->kept, a->pms_appointment_id,
+                            json_pack("{s:s, s:b, s:s?, s:s, s:s?}", "status",
+                                      pms_appt_status_name(a->status), "telehealth",
+                                      a->is_telehealth, "patient", a->patient.full_name,
+                                      "practitioner", a->practitioner.pms_practitioner_id, "type",
+                                      a->appointment_type_name));
+    }
+    return PMS_OK;
+}
+
+static void on_invalid(void *ctx, const char *id, const char *reason)
+{
+    seen *s = ctx;
+    assert_no_patient_data(reason);
+    json_object_set_new(s->invalid, id ? id : "?", json_string(reason));
+}
+
+static void on_skipped(void *ctx, const char *id, const char *reason)
+{
+    seen *s = ctx;
+    json_object_set_new(s->skipped, id ? id : "?", json_string(reason));
+}
+
+/* ---- fetch fixture --------------------------------------------------------------------------- */
+
+typedef struct fetch_fixture {
+    fake_halaxy srv;
+    pms_session *session;
+    seen seen;
+    pms_batch_sink sink;
+} fetch_fixture;
+
+static int fetch_setup(void **state)
+{
+    fetch_fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    fake_start(&f->srv);
+    f->seen.kept = json_object();
+    f->seen.invalid = json_object();
+    f->seen.skipped = json_object();
+    f->sink = (pms_batch_sink){on_batch, on_invalid, on_skipped, &f->seen};
+    *state = f;
+    return 0;
+}
+
+static int fetch_teardown(void **state)
+{
+    fetch_fixture *f = *state;
+    pms_session_close(f->session);
+    fake_stop(&f->srv);
+    json_decref(f->seen.kept);
+    json_decref(f->seen.invalid);
+    json_decref(f->seen.skipped);
+    free(f);
+    return 0;
+}
+
+static void open_session(fetch_fixture *f, const char *extra_settings)
+{
+    static int serial;
+    char connection_id[64];
+    snprintf(connection_id, sizeof connection_id, "conn-halaxy-test-%d", ++serial);
+    json_t *settings = parse("{'client_id': 'cid-123', 'client_secret': 's3cr3t'}");
+    if (extra_settings) {
+        json_t *extra = parse(extra_settings);
+        json_object_update(settings, extra);
+        json_decref(extra);
+    }
+    static const char *const telehealth[] = {SERVICE_TELE};
+    pms_session_config cfg = {
+        .connection_id = connection_id,
+        .base_url = f->srv.base_url,
+        .timezone = "Australia/Melbourne",
+        .settings = settings,
+        .connection_limits = {100000, 1000000},
+        .telehealth_type_ids = telehealth,
+        .telehealth_type_count = 1,
+    };
+    cfg.retry.base_ms = 1;
+    cfg.retry.cap_ms = 2;
+    pms_error err = {0};
+    if (pms_session_open(&pms_halaxy_adapter, &cfg, &f->session, &err) != PMS_OK)
+        fail_msg("session open failed: %s", err.message);
+    json_decref(settings);
+}
+
+/* The window: 2 and 3 March 2026 in Melbourne. */
+static pms_fetch_options window(void)
+{
+    pms_fetch_options opts = {
+        .from = instant("2026-03-02T00:00:00+11:00"),
+        .to = instant("2026-03-04T00:00:00+11:00"),
+        .first_day = {2026, 3, 2},
+        .last_day = {2026, 3, 3},
+        .telehealth_only = true,
+    };
+    return opts;
+}
+
+/* An Appointment fixture with its own id, start, role, patient (NULL: none), service, status. */
+static char *appointment(const char *id, const char *start, const char *role, const char *patient,
+                         const char *service, const char *status)
+{
+    char *text = NULL;
+    char patient_part[512] = "";
+    if (patient)
+        snprintf(patient_part, sizeof patient_part,
+                 ", {'actor': {'reference': '" HALAXY "Patient/%s', 'type': 'Patient'},"
+                 " 'modifierExtension': [{'url': 'https://terminology.halaxy.com/"
+                 "StructureDefinition/appointment-participant-status',"
+                 " 'valueCoding': {'code': '%s'}}]}",
+                 patient, status);
+    int n =
+        asprintf(&text,
+                 "{'resourceType': 'Appointment', 'id': '%s', 'start': '%s',"
+                 " 'minutesDuration': 30,"
+                 " 'supportingInformation': [{'reference': '" HALAXY "HealthcareService/%s'}],"
+                 " 'participant': [{'actor': {'reference': '" HALAXY "PractitionerRole/%s'}}%s]}",
+                 id, start, service, role, patient_part);
+    assert_true(n > 0);
+    return text;
+}
+
+/* A searchset Bundle of the given entries (fixture texts, freed), with a next link or none. */
+static char *bundle(const char *next, size_t count, char **entries)
+{
+    size_t cap = 256 + (next ? strlen(next) : 0);
+    for (size_t i = 0; i < count; i++)
+        cap += strlen(entries[i]) + 64;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    int used = snprintf(text, cap, "{'resourceType': 'Bundle', 'type': 'searchset', 'link': [");
+    if (next)
+        used +=
+            snprintf(text + used, cap - (size_t)used, "{'relation': 'next', 'url': '%s'}", next);
+    used += snprintf(text + used, cap - (size_t)used, "], 'entry': [");
+    for (size_t i = 0; i < count; i++) {
+        used += snprintf(text + used, cap - (size_t)used, "%s{'resource': %s}", i ? ", " : "",
+                         entries[i]);
+        free(entries[i]);
+    }
+    snprintf(text + used, cap - (size_t)used, "]}");
+    return text;
+}
+
+static void route_bundle(fake_halaxy *srv, const char *path, char *text)
+{
+    route(srv, path, 200, text);
+    free(text);
+}
+
+/* The resources every appointment of the fake refers to. */
+static void route_resources(fake_halaxy *srv)
+{
+    route(srv, "PractitionerRole/" ROLE_PR, 200, role_pr_text);
+    route(srv, "PractitionerRole/" ROLE_EP, 200, role_ep_text);
+    route(srv, "Practitioner/" PRACT_ID, 200, practitioner_text);
+    route(srv, "HealthcareService/" SERVICE_TELE, 200, service_tele_text);
+    route(srv, "HealthcareService/" SERVICE_F2F, 200, service_f2f_text);
+    route(srv, "Patient/" PATIENT_ID, 200, patient_text);
+    route(srv, "Patient/200", 200,
+          "{'resourceType': 'Patient', 'id': '200', 'name': [{'family': 'Tran', 'given': "
+          "['Bao']}]}");
+    route(srv, "Patient/300", 200,
+          "{'resourceType': 'Patient', 'id': '300', 'name': [{'family': 'Ali', 'given': "
+          "['Sara']}]}");
+    /* Patient/404 is unknown to the fake: 404 with an OperationOutcome. */
+}
+
+static const char *kept_field(fetch_fixture *f, const char *id, const char *field)
+{
+    const json_t *a = json_object_get(f->seen.kept, id);
+    if (a == NULL)
+        fail_msg("appointment %s was not handed to the sink", id);
+    const json_t *v = json_object_get(a, field);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void fetch_reads_each_reference_once(void **state)
+{
+    fetch_fixture *f = *state;
+    fake_halaxy *srv = &f->srv;
+    route_resources(srv);
+    char next[200];
+    snprintf(next, sizeof next, "%s/halaxy/main/Appointment?date=eq2026-03-02&_count=100&page=2",
+             srv->origin);
+    char *day1_page1[] = {
+        appointment("a1", "2026-03-02T09:00:00+11:00", ROLE_PR, PATIENT_ID, SERVICE_TELE, "booked"),
+        appointment("a2", "2026-03-02T10:00:00+11:00", ROLE_EP, PATIENT_ID, SERVICE_TELE,
+                    "confirmed"),
+    };
+    route_bundle(srv, "Appointment?date=eq2026-03-02&_count=100", bundle(next, 2, day1_page1));
+    char *day1_page2[] = {
+        appointment("a3", "2026-03-02T11:00:00+11:00", ROLE_PR, "200", SERVICE_TELE,
+                    "cancelled (no charge)"),
+        appointment("m1", "2026-03-02T12:00:00+11:00", ROLE_PR, NULL, SERVICE_TELE, NULL),
+        strdup("{'resourceType': 'OperationOutcome', 'issue': [{'severity': 'information',"
+               " 'code': 'informational'}]}"),
+        /* a patient Halaxy cannot find; a6 on the next day refers to it again */
+        appointment("a7", "2026-03-02T13:00:00+11:00", ROLE_EP, "404", SERVICE_TELE, "booked"),
+    };
+    route_bundle(srv, "Appointment?date=eq2026-03-02&_count=100&page=2",
+                 bundle(NULL, 4, day1_page2));
+    char *day2[] = {
+        appointment("x1", "next Tuesday", ROLE_PR, PATIENT_ID, SERVICE_TELE, "booked"),
+        appointment("a4", "2026-03-03T09:00:00+11:00", ROLE_PR, PATIENT_ID, SERVICE_TELE,
+                    "attended"),
+        /* in person: the engine skips it, so its patient is not read */
+        appointment("a5", "2026-03-03T10:00:00+11:00", ROLE_PR, "300", SERVICE_F2F, "booked"),
+        appointment("a6", "2026-03-03T11:00:00+11:00", ROLE_PR, "404", SERVICE_TELE, "booked"),
+        /* the day after the window (Halaxy's idea of a day may differ) */
+        appointment("late", "2026-03-04T00:30:00+11:00", ROLE_PR, "200", SERVICE_TELE, "booked"),
+        /* a1 again (pages can overlap): handed over once */
+        appointment("a1", "2026-03-02T09:00:00+11:00", ROLE_PR, PATIENT_ID, SERVICE_TELE, "booked"),
+    };
+    route_bundle(srv, "Appointment?date=eq2026-03-03&_count=100", bundle(NULL, 6, day2));
+
+    open_session(f, NULL);
+    pms_fetch_options opts = window();
+    pms_error err = {0};
+    int rc = pms_adapter_fetch_appointments(f->session, &opts, &f->sink, &err);
+    if (rc != PMS_OK)
+        fail_msg("fetch failed: %s", err.message);
+
+    /* What reached the sink. */
+    assert_int_equal(json_object_size(f->seen.kept), 7); /* a1-a7 */
+    assert_string_equal(kept_field(f, "a1", "status"), "booked");
+    assert_string_equal(kept_field(f, "a1", "patient"), "Olivia Mai Nguyen");
+    assert_string_equal(kept_field(f, "a1", "practitioner"), PRACT_ID);
+    assert_string_equal(kept_field(f, "a2", "practitioner"), PRACT_ID); /* EP- role, same one */
+    assert_string_equal(kept_field(f, "a2", "status"), "confirmed");
+    assert_string_equal(kept_field(f, "a3", "status"), "cancelled");
+    assert_string_equal(kept_field(f, "a3", "patient"), "Bao Tran");
+    assert_string_equal(kept_field(f, "a4", "status"), "completed");
+    assert_null(kept_field(f, "a5", "patient")); /* not read: not telehealth */
+    assert_string_equal(kept_field(f, "a5", "type"), "F2F");
+    assert_false(json_is_true(json_object_get(json_object_get(f->seen.kept, "a5"), "telehealth")));
+    assert_null(kept_field(f, "a6", "patient"));
+    assert_null(json_object_get(f->seen.kept, "late"));
+    assert_non_null(json_object_get(f->seen.skipped, "m1"));
+    assert_int_equal(json_object_size(f->seen.skipped), 1);
+    assert_int_equal(json_object_size(f->seen.invalid), 1);
+    assert_contains(json_string_value(json_object_get(f->seen.invalid, "x1")), "start");
+    assert_int_equal(f->seen.batches, 3);
+
+    /* Each referenced resource read once, failures included; a5's patient never. */
+    assert_int_equal(requests_for(srv, "/halaxy/main/PractitionerRole/" ROLE_PR), 1);
+    assert_int_equal(requests_for(srv, "/halaxy/main/PractitionerRole/" ROLE_EP), 1);
+    assert_int_equal(requests_for(srv, "/halaxy/main/Practitioner/" PRACT_ID), 1);
+    assert_int_equal(requests_for(srv, "/halaxy/main/HealthcareService/" SERVICE_TELE), 1);
+    assert_int_equal(requests_for(srv, "/halaxy/main/HealthcareService/" SERVICE_F2F), 1);
+    assert_int_equal(requests_for(srv, "/halaxy/main/Patient/" PATIENT_ID), 1);
+    assert_int_equal(requests_for(srv, "/halaxy/main/Patient/200"), 1);
+    assert_int_equal(requests_for(srv, "/halaxy/main/Patient/300"), 0);
+    assert_int_equal(requests_for(srv, "/halaxy/main/Patient/404"), 1);
+    /* One search per day, the next link followed as given. */
+    assert_int_equal(requests_starting(srv, "/halaxy/main/Appointment"), 3);
+    assert_int_equal(requests_for(srv, "/halaxy/main/Appointment?date=eq2026-03-02&_count=100"), 1);
+    assert_int_equal(
+        requests_for(srv, "/halaxy/main/Appointment?date=eq2026-03-02&_count=100&page=2"), 1);
+    assert_int_equal(requests_for(srv, "/halaxy/main/Appointment?date=eq2026-03-03&_count=100"), 1);
+
+    /* The token: a JSON body; every read: the bearer and FHIR JSON; a User-Agent on all. */
+    assert_int_equal(requests_for(srv, "/halaxy/main/oauth/token"), 1);
+    pthread_mutex_lock(&srv->lock);
+    for (size_t i = 0; i < srv->record_count; i++) {
+        const recorded *r = &srv->records[i];
+        assert_true(r->user_agent[0] != '\0');
+        if (strcmp(r->uri, "/halaxy/main/oauth/token") == 0) {
+            assert_string_equal(r->method, "POST");
+            assert_string_equal(r->content_type, "application/json");
+            json_t *body = json_loads(r->body, 0, NULL);
+            assert_non_null(body);
+            assert_string_equal(json_string_value(json_object_get(body, "grant_type")),
+                                "client_credentials");
+            assert_string_equal(json_string_value(json_object_get(body, "client_id")), "cid-123");
+            assert_string_equal(json_string_value(json_object_get(body, "client_secret")),
+                                "s3cr3t");
+            json_decref(body);
+            assert_string_equal(r->authorization, "");
+        } else {
+            assert_string_equal(r->method, "GET");
+            assert_string_equal(r->accept, "application/fhir+json");
+            assert_string_equal(r->authorization, "Bearer t1");
+        }
+    }
+    pthread_mutex_unlock(&srv->lock);
+}
+
+static void range_search_and_catalogues_fill_the_cache(void **state)
+{
+    fetch_fixture *f = *state;
+    fake_halaxy *srv = &f->srv;
+    route_resources(srv);
+    char *services[] = {strdup(service_tele_text), strdup(service_f2f_text)};
+    route_bundle(srv, "HealthcareService?_count=50", bundle(NULL, 2, services));
+    char *practitioners[] = {strdup(practitioner_text)};
+    route_bundle(srv, "Practitioner?_count=50", bundle(NULL, 1, practitioners));
+    char *appts[] = {
+        appointment("a1", "2026-03-02T09:00:00+11:00", ROLE_PR, PATIENT_ID, SERVICE_TELE, "booked"),
+        appointment("a2", "2026-03-03T09:00:00+11:00", ROLE_EP, PATIENT_ID, SERVICE_F2F, "booked"),
+    };
+    route_bundle(srv, "Appointment?date=ge2026-03-02&date=le2026-03-03&_count=50",
+                 bundle(NULL, 2, appts));
+    open_session(f, "{'date_query': 'range', 'page_size': '50'}");
+
+    pms_error err = {0};
+    pms_practitioner_list practitioners_out;
+    assert_int_equal(pms_adapter_list_practitioners(f->session, &practitioners_out, &err), PMS_OK);
+    assert_int_equal(practitioners_out.count, 1);
+    assert_string_equal(practitioners_out.items[0].id, PRACT_ID);
+    assert_string_equal(practitioners_out.items[0].full_name, "Dr Jane Mary Citizen");
+    assert_true(practitioners_out.items[0].bookable);
+    pms_practitioner_list_clear(&practitioners_out);
+    pms_appt_type_list types;
+    assert_int_equal(pms_adapter_list_appointment_types(f->session, &types, &err), PMS_OK);
+    assert_int_equal(types.count, 2);
+    assert_string_equal(types.items[1].name, "F2F");
+    pms_appt_type_list_clear(&types);
+
+    pms_fetch_options opts = window();
+    static const char *const asked[] = {PRACT_ID};
+    opts.practitioner_ids = asked;
+    opts.practitioner_count = 1;
+    int rc = pms_adapter_fetch_appointments(f->session, &opts, &f->sink, &err);
+    if (rc != PMS_OK)
+        fail_msg("fetch failed: %s", err.message);
+    assert_int_equal(json_object_size(f->seen.kept), 2);
+    assert_int_equal(requests_for(srv, "/halaxy/main/Appointment?date=ge2026-03-02&date=le2026-"
+                                       "03-03&_count=50"),
+                     1);
+    /* Listed already: not read again. */
+    assert_int_equal(requests_starting(srv, "/halaxy/main/Practitioner/"), 0);
+    assert_int_equal(requests_starting(srv, "/halaxy/main/HealthcareService/"), 0);
+
+    /* The patient read for the sync is not read again for fetch_patient. */
+    pms_patient patient;
+    assert_int_equal(pms_adapter_fetch_patient(f->session, PATIENT_ID, &patient, &err), PMS_OK);
+    assert_string_equal(patient.full_name, "Olivia Mai Nguyen");
+    pms_patient_clear(&patient);
+    assert_int_equal(requests_for(srv, "/halaxy/main/Patient/" PATIENT_ID), 1);
+    assert_int_equal(pms_adapter_fetch_patient(f->session, "404", &patient, &err),
+                     PMS_ERR_NOT_FOUND);
+    assert_int_equal(pms_adapter_fetch_patient(f->session, "../Practitioner/1", &patient, &err),
+                     PMS_ERR_INVALID);
+}
+
+static void expired_token_is_minted_again(void **state)
+{
+    fetch_fixture *f = *state;
+    route(&f->srv, "HealthcareService?_count=1", 200,
+          "{'resourceType': 'Bundle', 'type': 'searchset', 'entry': []}");
+    open_session(f, NULL);
+    pms_error err = {0};
+    assert_int_equal(pms_adapter_validate(f->session, &err), PMS_OK);
+    f->srv.expire_next = 1;
+    pms_health health;
+    assert_int_equal(pms_adapter_health_check(f->session, &health, &err), PMS_OK);
+    assert_true(health.ok);
+    assert_int_equal(pms_session_get_stats(f->session).token_mints, 2);
+    assert_int_equal(requests_for(&f->srv, "/halaxy/main/oauth/token"), 2);
+}
+
+static void refusals_are_clear(void **state)
+{
+    fetch_fixture *f = *state;
+    fake_halaxy *srv = &f->srv;
+
+    /* Credentials refused at the token call. */
+    srv->token_refused = true;
+    open_session(f, NULL);
+    pms_error err = {0};
+    assert_int_equal(pms_adapter_validate(f->session, &err), PMS_ERR_AUTH);
+    assert_contains(err.message, "check client_id and client_secret");
+    assert_null(strstr(err.message, "s3cr3t"));
+    assert_null(strstr(err.message, "cid-123"));
+    pms_session_close(f->session);
+    f->session = NULL;
+    srv->token_refused = false;
+
+    /* No access to PractitionerRole: the sweep stops at the first day with the reason (access
+     * is not a matter of one day), and the role is asked for once. */
+    route(srv, "PractitionerRole/" ROLE_PR, 403, NULL);
+    for (int day = 2; day <= 3; day++) {
+        char path[96];
+        snprintf(path, sizeof path, "Appointment?date=eq2026-03-0%d&_count=100", day);
+        char *appts[] = {appointment(day == 2 ? "a1" : "a2", "2026-03-02T09:00:00+11:00", ROLE_PR,
+                                     PATIENT_ID, SERVICE_TELE, "booked")};
+        route_bundle(srv, path, bundle(NULL, 1, appts));
+    }
+    open_session(f, NULL);
+    pms_fetch_options opts = window();
+    int rc = pms_adapter_fetch_appointments(f->session, &opts, &f->sink, &err);
+    assert_int_equal(rc, PMS_ERR_AUTH);
+    assert_contains(err.message, "2 of 2 days could not be read");
+    assert_contains(err.message, "access to this resource");
+    assert_int_equal(requests_for(srv, "/halaxy/main/PractitionerRole/" ROLE_PR), 1);
+    assert_int_equal(json_object_size(f->seen.kept), 0);
+    pms_session_close(f->session);
+    f->session = NULL;
+
+    /* A next link to another host is not followed (the token would go with it). */
+    char *appts[] = {appointment("a1", "2026-03-02T09:00:00+11:00", ROLE_EP, PATIENT_ID,
+                                 SERVICE_TELE, "booked")};
+    route_resources(srv);
+    route_bundle(srv, "Appointment?date=eq2026-03-02&_count=100",
+                 bundle("https://elsewhere.example/main/Appointment?page=2", 1, appts));
+    char *none[] = {NULL};
+    route_bundle(srv, "Appointment?date=eq2026-03-03&_count=100", bundle(NULL, 0, none));
+    open_session(f, "{'date_query': 'sometimes'}");
+    assert_int_equal(pms_adapter_fetch_appointments(f->session, &opts, &f->sink, &err),
+                     PMS_ERR_CONFIG);
+    assert_contains(err.message, "date_query");
+    pms_session_close(f->session);
+    f->session = NULL;
+    open_session(f, NULL);
+    rc = pms_adapter_fetch_appointments(f->session, &opts, &f->sink, &err);
+    assert_int_equal(rc, PMS_ERR_UPSTREAM);
+    assert_contains(err.message, "1 of 2 days could not be read");
+    assert_contains(err.message, "another host");
+    assert_non_null(json_object_get(f->seen.kept, "a1")); /* the page it had was kept */
+}
+
+static void adapter_declaration(void **state)
+{
+    (void)state;
+    const pms_adapter_ops *ops = pms_adapter_find("halaxy");
+    assert_ptr_equal(ops, &pms_halaxy_adapter);
+    assert_string_equal(ops->display_name, "Halaxy");
+    assert_string_equal(ops->default_base_url, "https://au-api.halaxy.com");
+    unsigned caps = pms_adapter_capabilities(ops);
+    assert_true(caps & PMS_CAP_TELEHEALTH_BY_TYPE);
+    assert_false(caps & PMS_CAP_PRACTITIONER_FILTER);
+    assert_true(caps & PMS_CAP_APPOINTMENTS);
+    assert_true(caps & PMS_CAP_PATIENT_FETCH);
+    assert_false(caps & (PMS_CAP_BOOK | PMS_CAP_CANCEL | PMS_CAP_PAIRING));
+    assert_true(pms_adapter_setting(ops, "client_id")->required);
+    assert_true(pms_adapter_setting(ops, "client_secret")->secret);
+    assert_string_equal(pms_adapter_setting(ops, "date_query")->default_value, "per_day");
+    assert_string_equal(pms_adapter_setting(ops, "page_size")->default_value, "100");
+    assert_string_equal(pms_adapter_setting(ops, "token_lifetime_cap")->default_value, "900");
+    assert_int_equal(ops->default_per_minute, 60);
+    assert_int_equal(ops->default_per_hour, 1000);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define F(name) cmocka_unit_test_setup_teardown(name, fetch_setup, fetch_teardown)
     const struct CMUnitTest tests[] = {
         T(maps_a_full_appointment),
         T(notes_prefer_comment),
@@ -958,7 +1639,13 @@ int main(void)
         cmocka_unit_test(map_patient_practitioner_service),
         cmocka_unit_test(expired_outcome_detection),
         cmocka_unit_test(error_descriptions),
+        cmocka_unit_test(adapter_declaration),
+        F(fetch_reads_each_reference_once),
+        F(range_search_and_catalogues_fill_the_cache),
+        F(expired_token_is_minted_again),
+        F(refusals_are_clear),
     };
 #undef T
+#undef F
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,10 +7,22 @@
 #define PMSYNC_ADAPTERS_HALAXY_H
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "pmsync/adapter.h"
 #include "pmsync/http.h"
 #include "pmsync/phone.h"
+#include "pmsync/session.h"
+
+extern const pms_adapter_ops pms_halaxy_adapter;
+
+/* Per-session state (a session is one sync): every resource read during it, so each is fetched
+ * at most once, failures included. */
+typedef struct halaxy_state {
+    pthread_mutex_t lock;
+    json_t *resources; /* object: "Type/id" -> resource, or null when it could not be read */
+    json_t *denied;    /* object: "Type" -> message, when Halaxy refused access to the type */
+} halaxy_state;
 
 /* ---- references ------------------------------------------------------------------------ */
 
@@ -91,5 +103,36 @@ int pms_halaxy_location_type(const json_t *appt);
 void pms_halaxy_describe_error(const pms_http_response *resp, pms_error *err);
 /* An OperationOutcome whose issue[0].code is "expired", whatever the HTTP status. */
 bool pms_halaxy_token_expired(const pms_http_response *resp);
+
+/* ---- API operations ------------------------------------------------------------------ */
+
+/* GET with the bearer token and Accept: application/fhir+json; *json set on success. */
+int pms_halaxy_get(pms_session *s, pms_http_client *client, const char *url, json_t **json,
+                   pms_error *err);
+
+/* Called with each page of a Bundle search. */
+typedef int (*halaxy_page_fn)(pms_session *s, pms_http_client *client, const json_t *bundle,
+                              void *ctx, pms_error *err);
+/* Reads a Bundle search from first_url and every page its link[relation=next].url leads to,
+ * refusing a link to another host, a page seen before and an absurd number of pages. `what`
+ * names the search in messages ("appointment search"). */
+int pms_halaxy_walk_bundle(pms_session *s, pms_http_client *client, const char *first_url,
+                           const char *what, halaxy_page_fn on_page, void *ctx, pms_error *err);
+/* The resource of a Bundle entry when it is of the given type, else NULL (borrowed). */
+const json_t *pms_halaxy_entry_resource(const json_t *entry, const char *type);
+
+/* A referenced resource from the sync's cache, reading GET /main/{type}/{id} once when needed.
+ * PMS_OK with *out (when not NULL) a new reference, or NULL when the record could not be read
+ * (now or earlier in the sync: not found, malformed, a server error after retries; err then
+ * says why). An error when the failure concerns more than this record: access refused for the
+ * type (remembered: the type is not asked for again in this sync), rate limit, network,
+ * cancellation. */
+int pms_halaxy_resource_cached(pms_session *s, pms_http_client *client, const char *type,
+                               const char *id, json_t **out, pms_error *err);
+/* Adds resources read by a list (practitioners, services) to the cache. */
+void pms_halaxy_cache_put(pms_session *s, const char *type, const char *id, json_t *resource);
+
+int pms_halaxy_fetch_appointments(pms_session *s, const pms_fetch_options *opts,
+                                  const pms_batch_sink *sink, pms_error *err);
 
 #endif
