@@ -398,7 +398,7 @@ static void name_parts_clear(name_parts *p)
 }
 
 /* The parts of a resource's name; from `text` when it has no parts. Returns false when out of
- * memory. */
+ * memory; *out is to be cleared either way. */
 static bool read_name(const json_t *resource, name_parts *out)
 {
     memset(out, 0, sizeof *out);
@@ -631,8 +631,10 @@ static int fill_practitioner(pms_practitioner_ref *out, const halaxy_ref *ref,
     name_parts name;
     if (resource == NULL)
         return PMS_OK;
-    if (!read_name(resource, &name))
+    if (!read_name(resource, &name)) {
+        name_parts_clear(&name);
         return PMS_ERR_NOMEM;
+    }
     out->first_name = name.first;
     out->last_name = name.family;
     out->full_name = pms_person_name_format(name.prefix, name.given, name.family);
