@@ -4,6 +4,7 @@
 
 #include "adapters/gentu/gentu.h"
 #include "adapters/medirecords/medirecords.h"
+#include "adapters/halaxy/halaxy.h"
 #include "pmsync/adapter.h"
 #include "pmsync/session.h"
 
@@ -13,6 +14,7 @@
 static const pms_adapter_ops *adapters[MAX_ADAPTERS + 1] = {
     &pms_gentu_adapter,
     &pms_medirecords_adapter,
+    &pms_halaxy_adapter,
     NULL,
 };
 
