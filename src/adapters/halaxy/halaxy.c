@@ -22,6 +22,8 @@ static const pms_setting_def halaxy_settings[] = {
      "window (date=ge&date=le, standard FHIR)",
      false, false, "per_day"},
     {"page_size", "Page size", "Records per page (_count), 1 to 500", false, false, "100"},
+    {"concurrency", "Parallel requests", "Patients read at the same time, 1 to 16", false, false,
+     "4"},
     {"token_lifetime_cap", "Token lifetime cap",
      "Seconds an access token is used at most, 120 to 3600 (Halaxy tokens last 15 minutes even "
      "when they say otherwise)",

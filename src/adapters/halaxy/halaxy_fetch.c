@@ -98,6 +98,17 @@ static bool kept_by_sync(const sweep *sw, const pms_appointment *a)
     return sw->asked == NULL || json_object_get(sw->asked, a->practitioner.pms_practitioner_id);
 }
 
+typedef struct patient_reads {
+    const char **ids;
+} patient_reads;
+
+static int read_patient(pms_session *s, pms_http_client *client, size_t index, void *arg,
+                        pms_error *err)
+{
+    const patient_reads *reads = arg;
+    return pms_halaxy_resource_cached(s, client, "Patient", reads->ids[index], NULL, err);
+}
+
 /* Step 2: the Patients of the appointments the sync keeps. */
 static int resolve_patients(pms_session *s, pms_http_client *client, const sweep *sw,
                             const json_t *appointments, pms_error *err)
@@ -126,15 +137,31 @@ static int resolve_patients(pms_session *s, pms_http_client *client, const sweep
     }
     pthread_mutex_unlock(&st->lock);
 
-    int rc = PMS_OK;
+    /* The page's patients are distinct: read them in parallel, each once per sync. */
+    patient_reads reads = {.ids = calloc(json_object_size(needed) + 1, sizeof *reads.ids)};
+    size_t count = 0;
     const char *patient_id;
     json_t *unused;
     json_object_foreach(needed, patient_id, unused)
     {
-        if ((rc = pms_halaxy_resource_cached(s, client, "Patient", patient_id, NULL, err)) !=
-            PMS_OK)
-            break;
+        if (reads.ids)
+            reads.ids[count++] = patient_id;
     }
+    int rc = PMS_OK;
+    if (reads.ids == NULL && json_object_size(needed) > 0) {
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    } else if (count == 1) {
+        rc = pms_halaxy_resource_cached(s, client, "Patient", reads.ids[0], NULL, err);
+    } else if (count > 1) {
+        int concurrency = (int)pms_session_setting_long(s, "concurrency", 1, 16, 4);
+        pms_error first = {0};
+        if (pms_session_parallel(s, count, concurrency, read_patient, &reads, &first) > 0) {
+            rc = first.code != PMS_OK ? (int)first.code : PMS_ERR_UPSTREAM;
+            if (err)
+                *err = first;
+        }
+    }
+    free(reads.ids);
     json_decref(needed);
     return rc;
 }
