@@ -33,7 +33,7 @@ typedef struct sbx_fault_config {
     double rate_drop;      /* probability of closing the connection without a response */
     double rate_truncate;  /* probability of cutting a 200 body short */
     double rate_malformed; /* fraction of appointment ids served as malformed records */
-    int token_lifetime;    /* seconds */
+    int token_lifetime;    /* seconds; 0 = each simulator's default */
     int page_size;         /* server-side cap on page sizes; 0 = none */
     uint64_t fault_seed;   /* PRNG seed of every random fault decision */
     int burst_429;         /* the next N PMS API requests get 429 */

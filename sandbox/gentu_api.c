@@ -231,7 +231,7 @@ static void handle_token(const sbx_request *req, sbx_response *resp)
                                                               : "Invalid client credentials");
         return;
     }
-    int lifetime = sbx_faults_token_lifetime();
+    int lifetime = sbx_faults_token_lifetime(GENTU_TOKEN_LIFETIME);
     char token[GENTU_TOKEN_LEN];
     if (gentu_token_mint(lifetime, token, NULL) != PMS_OK) {
         sbx_respond_message(resp, 500, "Internal Server Error");

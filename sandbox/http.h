@@ -82,7 +82,6 @@ void sbx_response_header(sbx_response *resp, const char *name, const char *value
 /* Parses a JSON object body; on failure answers 400 {"message":...} and returns NULL. */
 json_t *sbx_parse_json_object(const sbx_request *req, sbx_response *resp);
 
-
 /* Reads one application/x-www-form-urlencoded field (decoded) into out; false when absent. */
 bool sbx_form_field(const char *body, const char *key, char *out, size_t out_len);
 

@@ -109,7 +109,6 @@ void sbx_options_defaults(sbx_config *cfg)
     cfg->dataset.practitioners = 6;
     cfg->dataset.appointments_per_day = 12;
     cfg->dataset.patients = 150;
-    cfg->faults.token_lifetime = 3599;
     cfg->faults.fault_seed = 1;
     snprintf(cfg->gentu.client_id, sizeof(cfg->gentu.client_id), "sandbox-client");
     snprintf(cfg->gentu.client_secret, sizeof(cfg->gentu.client_secret), "sandbox-secret");
