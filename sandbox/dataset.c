@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "names_data.h"
@@ -62,6 +63,16 @@ const sbx_region *sbx_region_dst_first(size_t practice_index)
     /* Melbourne, Adelaide, Lord Howe, Sydney, Brisbane, Perth, Hobart, Darwin. */
     static const size_t order[] = {0, 3, 6, 1, 2, 4, 5, 7};
     return &regions[order[practice_index % COUNT(order)]];
+}
+
+bool sbx_set_string(char **dst, const char *src)
+{
+    char *copy = NULL;
+    if (src != NULL && (copy = strdup(src)) == NULL)
+        return false;
+    free(*dst);
+    *dst = copy;
+    return true;
 }
 
 size_t sbx_pick_weighted(sbx_prng *prng, const int *weights, size_t count)

@@ -66,6 +66,9 @@ pms_date sbx_gen_birth_date(sbx_prng *prng, pms_date today, int min_age, int max
 /* "12 Lygon Street" */
 void sbx_gen_street(sbx_prng *prng, char *buf, size_t len);
 
+/* Replaces *dst with a malloc'd copy of src (NULL allowed); false when out of memory. */
+bool sbx_set_string(char **dst, const char *src);
+
 /* Picks an index by integer weights; total must be > 0. */
 size_t sbx_pick_weighted(sbx_prng *prng, const int *weights, size_t count);
 

@@ -3,9 +3,11 @@
 #include <string.h>
 
 #include "gentu.h"
+#include "medirecords.h"
 
 const sbx_pms *const sbx_pms_list[] = {
     &sbx_gentu,
+    &sbx_medirecords,
     NULL,
 };
 
