@@ -33,7 +33,7 @@ typedef struct sbx_fault_config {
     double rate_drop;      /* probability of closing the connection without a response */
     double rate_truncate;  /* probability of cutting a 200 body short */
     double rate_malformed; /* fraction of appointment ids served as malformed records */
-    int token_lifetime;    /* seconds */
+    int token_lifetime;    /* seconds; 0 = each simulator's default */
     int page_size;         /* server-side cap on page sizes; 0 = none */
     uint64_t fault_seed;   /* PRNG seed of every random fault decision */
     int burst_429;         /* the next N PMS API requests get 429 */
@@ -62,6 +62,41 @@ typedef struct sbx_gentu_config {
     sbx_gentu_error_style token_errors;
 } sbx_gentu_config;
 
+/* Medirecords behaviours the notes mark as guesses or unknown (docs/sandbox.md). */
+typedef enum sbx_mr_interval_shape {
+    SBX_MR_INTERVALS_ARRAY = 0, /* [{"code":2,"value":"5 min"}, ...] */
+    SBX_MR_INTERVALS_DATA,      /* {"data":[...the same...]} */
+    SBX_MR_INTERVALS_OBJECTS,   /* [{"id":2,"minutes":5,"description":"5 minutes"}, ...] */
+} sbx_mr_interval_shape;
+
+typedef struct sbx_medirecords_config {
+    bool raw_token;           /* also accept the token without "Bearer " */
+    bool oauth;               /* serve POST /oauth/token (client credentials) */
+    bool range_end_exclusive; /* scheduleTime < appointmentDateRangeEnd instead of <= */
+    bool empty_204;           /* an empty page is HTTP 204 without a body */
+    sbx_mr_interval_shape interval_shape;
+    bool types_page;         /* appointment-types in the page envelope instead of {"data":[...]} */
+    bool providers;          /* serve /v1/practices/{pid}/providers[/{id}] */
+    char client_id[128];     /* OAuth variant */
+    char client_secret[128]; /* OAuth variant */
+} sbx_medirecords_config;
+
+/* Halaxy behaviours the notes mark as guesses or unknown (docs/sandbox.md). */
+typedef enum sbx_hx_reference_style {
+    SBX_HX_REFS_ABSOLUTE = 0, /* http://127.0.0.1:PORT/halaxy/main/Patient/123 */
+    SBX_HX_REFS_RELATIVE,     /* /main/Patient/123 */
+    SBX_HX_REFS_BARE,         /* Patient/123 */
+    SBX_HX_REFS_MIXED,        /* each reference one of the three */
+} sbx_hx_reference_style;
+
+typedef struct sbx_halaxy_config {
+    int expires_in;         /* what the token answer claims; the real lifetime is separate */
+    int expired_status;     /* 401, 403 or 400 for an expired token */
+    bool no_range_prefixes; /* date=ge/le/gt/lt... answer 400 not-supported */
+    sbx_hx_reference_style reference_style;
+    bool location_type; /* supportingInformation carries a location-type entry */
+} sbx_halaxy_config;
+
 typedef struct sbx_config {
     int port; /* 0 = ephemeral */
     const char *port_file;
@@ -71,6 +106,8 @@ typedef struct sbx_config {
     sbx_dataset_config dataset;
     sbx_fault_config faults;
     sbx_gentu_config gentu;
+    sbx_medirecords_config medirecords;
+    sbx_halaxy_config halaxy;
 } sbx_config;
 
 #endif

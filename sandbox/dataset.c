@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "names_data.h"
@@ -55,6 +56,23 @@ const sbx_region *sbx_region_at(size_t practice_index)
 size_t sbx_region_count(void)
 {
     return COUNT(regions);
+}
+
+const sbx_region *sbx_region_dst_first(size_t practice_index)
+{
+    /* Melbourne, Adelaide, Lord Howe, Sydney, Brisbane, Perth, Hobart, Darwin. */
+    static const size_t order[] = {0, 3, 6, 1, 2, 4, 5, 7};
+    return &regions[order[practice_index % COUNT(order)]];
+}
+
+bool sbx_set_string(char **dst, const char *src)
+{
+    char *copy = NULL;
+    if (src != NULL && (copy = strdup(src)) == NULL)
+        return false;
+    free(*dst);
+    *dst = copy;
+    return true;
 }
 
 size_t sbx_pick_weighted(sbx_prng *prng, const int *weights, size_t count)
@@ -229,4 +247,70 @@ void sbx_gen_street(sbx_prng *prng, char *buf, size_t len)
         snprintf(buf, len, "%d/%d %s %s", sbx_prng_range(prng, 1, 12), number, name, kind);
     else
         snprintf(buf, len, "%d %s %s", number, name, kind);
+}
+
+void sbx_day_layout_init(sbx_day_layout *layout, const int *lengths, int count)
+{
+    int total = 0;
+    for (int i = 0; i < count; i++)
+        total += lengths[i];
+    int open = SBX_DAY_CLOSE_MINUTES - SBX_DAY_OPEN_MINUTES;
+    layout->lengths = lengths;
+    layout->count = count;
+    layout->next = 0;
+    layout->fits = total <= open;
+    layout->slack_slots = layout->fits ? (open - total) / 15 : 0;
+    layout->step = count > 0 ? (open / count) / 5 * 5 : 15;
+    if (layout->step < 5)
+        layout->step = 5;
+    layout->minute = SBX_DAY_OPEN_MINUTES;
+}
+
+int sbx_day_layout_next(sbx_day_layout *layout, sbx_prng *prng)
+{
+    int i = layout->next++;
+    if (!layout->fits)
+        return SBX_DAY_OPEN_MINUTES + i * layout->step;
+    /* Spread the free time over the day: on average the slack left divided by the
+     * appointments left (plus one share for the end of the day). */
+    int max_gap = 2 * layout->slack_slots / (layout->count - i + 1);
+    int gap = (int)sbx_prng_below(prng, (uint32_t)max_gap + 1);
+    layout->slack_slots -= gap;
+    layout->minute += gap * 15;
+    int start = layout->minute;
+    layout->minute += layout->lengths[i];
+    return start;
+}
+
+pms_instant sbx_local_instant(const pms_tz *tz, pms_date day, int minute_of_day)
+{
+    pms_civil c = {day.year, day.month, day.day, minute_of_day / 60, minute_of_day % 60, 0, 0};
+    return pms_tz_from_local(tz, &c, NULL);
+}
+
+bool sbx_dst_change_on(const pms_tz *tz, pms_date day, sbx_dst_change *out)
+{
+    pms_instant from = pms_tz_day_start(tz, day);
+    pms_instant to = pms_tz_day_start(tz, pms_date_add_days(day, 1));
+    int before = pms_tz_offset_at(tz, from, NULL);
+    if (pms_tz_offset_at(tz, to - 1, NULL) == before)
+        return false;
+    pms_instant lo = from, hi = to - 1; /* offset(lo) == before, offset(hi) != before */
+    while (hi - lo > 1000) {
+        pms_instant mid = lo + (hi - lo) / 2;
+        if (pms_tz_offset_at(tz, mid, NULL) == before)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    out->at = hi / 1000 * 1000;
+    out->before = pms_tz_offset_at(tz, out->at - 1, NULL);
+    out->after = pms_tz_offset_at(tz, out->at, NULL);
+    out->forward = out->after > out->before;
+    int shift = out->forward ? out->after - out->before : out->before - out->after;
+    out->minutes = shift / 60;
+    /* A gap starts at the old wall time of the change; an overlap at the new one. */
+    int wall_offset = out->forward ? out->before : out->after;
+    pms_civil_from_utc_instant(out->at + (pms_instant)wall_offset * 1000, &out->local_start);
+    return true;
 }

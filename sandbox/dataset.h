@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "pmsync/time.h"
+#include "pmsync/tz.h"
 #include "prng.h"
 
 /* Where a practice is: its IANA zone and the state, phone area code and suburbs that go with it. */
@@ -28,6 +29,10 @@ typedef struct sbx_region {
  * Perth, Hobart, Lord Howe, Darwin. */
 const sbx_region *sbx_region_at(size_t practice_index);
 size_t sbx_region_count(void);
+/* The order of the Medirecords and Halaxy practices: the three zones whose clocks change in
+ * three different ways first (Melbourne: an hour at 02:00/03:00; Adelaide: an hour on a
+ * half-hour offset; Lord Howe: half an hour), then Sydney, Brisbane, Perth, Hobart, Darwin. */
+const sbx_region *sbx_region_dst_first(size_t practice_index);
 
 typedef struct sbx_person {
     const char *given;
@@ -61,7 +66,53 @@ pms_date sbx_gen_birth_date(sbx_prng *prng, pms_date today, int min_age, int max
 /* "12 Lygon Street" */
 void sbx_gen_street(sbx_prng *prng, char *buf, size_t len);
 
+/* Replaces *dst with a malloc'd copy of src (NULL allowed); false when out of memory. */
+bool sbx_set_string(char **dst, const char *src);
+
 /* Picks an index by integer weights; total must be > 0. */
 size_t sbx_pick_weighted(sbx_prng *prng, const int *weights, size_t count);
+
+/* ---- appointment books ---- */
+
+/* Where a day lies from the dataset's today; statuses are mixed by it. */
+typedef enum sbx_day_kind {
+    SBX_DAY_PAST,
+    SBX_DAY_TODAY,
+    SBX_DAY_FUTURE,
+} sbx_day_kind;
+
+#define SBX_DAY_OPEN_MINUTES  (8 * 60) /* business hours, local */
+#define SBX_DAY_CLOSE_MINUTES (17 * 60 + 30)
+#define SBX_MINUTE_MS         ((pms_instant)60000)
+
+/* The start times of one practitioner-day's appointments, one at a time so that callers can
+ * draw their other values from the same stream in between: back to back on 15-minute
+ * boundaries with random gaps spread through the day when it has room, otherwise evenly spaced
+ * (overlapping, as a double-booked day does). */
+typedef struct sbx_day_layout {
+    const int *lengths; /* minutes, borrowed */
+    int count, next;
+    int slack_slots, step, minute;
+    bool fits;
+} sbx_day_layout;
+
+void sbx_day_layout_init(sbx_day_layout *layout, const int *lengths, int count);
+/* The local minute of the day at which the next appointment starts. */
+int sbx_day_layout_next(sbx_day_layout *layout, sbx_prng *prng);
+
+/* The instant of a local minute of a day (tz.h's policy for gaps and overlaps). */
+pms_instant sbx_local_instant(const pms_tz *tz, pms_date day, int minute_of_day);
+
+/* A change of a zone's UTC offset during one local day. */
+typedef struct sbx_dst_change {
+    pms_instant at;        /* the first instant at the new offset */
+    int before, after;     /* offsets in seconds */
+    bool forward;          /* clocks spring forward (a gap) rather than fall back (an overlap) */
+    pms_civil local_start; /* the first wall time skipped (gap) or repeated (overlap) */
+    int minutes;           /* how long the gap or the overlap is */
+} sbx_dst_change;
+
+/* Whether the zone changes offset on that local day, and how. */
+bool sbx_dst_change_on(const pms_tz *tz, pms_date day, sbx_dst_change *out);
 
 #endif

@@ -89,7 +89,7 @@ static int apply_key(sbx_fault_config *s, const char *key, const json_t *v, pms_
     if (strcmp(key, "fault_malformed") == 0)
         return set_rate(key, v, &s->rate_malformed, err);
     if (strcmp(key, "token_lifetime") == 0)
-        return set_int(key, v, 1, 30 * 86400, &s->token_lifetime, err);
+        return set_int(key, v, 0, 30 * 86400, &s->token_lifetime, err);
     if (strcmp(key, "page_size") == 0)
         return set_int(key, v, 0, 100000, &s->page_size, err);
     if (strcmp(key, "fault_429_burst") == 0)
@@ -208,12 +208,12 @@ bool sbx_faults_malformed(const char *record_id, unsigned *variant)
     return sbx_faults_malformed_with(rate, seed, record_id, variant);
 }
 
-int sbx_faults_token_lifetime(void)
+int sbx_faults_token_lifetime(int pms_default)
 {
     pthread_mutex_lock(&faults_lock);
     int v = settings.token_lifetime;
     pthread_mutex_unlock(&faults_lock);
-    return v;
+    return v > 0 ? v : pms_default;
 }
 
 int sbx_faults_page_size(void)

@@ -49,7 +49,8 @@ bool sbx_faults_malformed(const char *record_id, unsigned *variant);
 /* Same question with the rate and seed given (no lock; for ground truth reports). */
 bool sbx_faults_malformed_with(double rate, uint64_t seed, const char *record_id,
                                unsigned *variant);
-int sbx_faults_token_lifetime(void);
+/* Lifetime of new tokens in seconds: token_lifetime when set, else the simulator's default. */
+int sbx_faults_token_lifetime(int pms_default);
 int sbx_faults_page_size(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include "gentu_auth.h"
 #include "gentu_cursor.h"
 #include "gentu_json.h"
+#include "setting.h"
 
 static pthread_rwlock_t world_lock = PTHREAD_RWLOCK_INITIALIZER;
 static gentu_world *world;
@@ -45,63 +46,40 @@ json_t *gentu_settings_json(const sbx_gentu_config *s)
                      s->token_errors == SBX_GENTU_ERRORS_APIGEE ? "apigee" : "oauth");
 }
 
-static int setting_bool(const char *key, const json_t *v, bool *out, pms_error *err)
-{
-    if (!json_is_boolean(v))
-        return pms_error_set(err, PMS_ERR_INVALID, "%s must be true or false", key);
-    *out = json_is_true(v);
-    return PMS_OK;
-}
-
-static int setting_status(const char *key, const json_t *v, int *out, pms_error *err)
-{
-    if (!json_is_integer(v) || (json_integer_value(v) != 403 && json_integer_value(v) != 404))
-        return pms_error_set(err, PMS_ERR_INVALID, "%s must be 403 or 404", key);
-    *out = (int)json_integer_value(v);
-    return PMS_OK;
-}
-
-static int setting_choice(const char *key, const json_t *v, const char *a, const char *b,
-                          bool *is_a, pms_error *err)
-{
-    const char *s = json_string_value(v);
-    if (s == NULL || (strcmp(s, a) != 0 && strcmp(s, b) != 0))
-        return pms_error_set(err, PMS_ERR_INVALID, "%s must be \"%s\" or \"%s\"", key, a, b);
-    *is_a = strcmp(s, a) == 0;
-    return PMS_OK;
-}
-
 static int apply_setting(sbx_gentu_config *s, const char *key, const json_t *v, pms_error *err)
 {
+    static const int statuses[] = {403, 404};
+    static const char *const tenants_lists[] = {"paired", "all"};
+    static const char *const token_errors[] = {"oauth", "apigee"};
+    int choice = 0, rc;
     if (strcmp(key, "unprovisioned_app") == 0)
-        return setting_bool(key, v, &s->unprovisioned_app, err);
+        return sbx_setting_bool(key, v, &s->unprovisioned_app, err);
     if (strcmp(key, "todate_inclusive") == 0)
-        return setting_bool(key, v, &s->todate_inclusive, err);
+        return sbx_setting_bool(key, v, &s->todate_inclusive, err);
     if (strcmp(key, "empty_last_page") == 0)
-        return setting_bool(key, v, &s->empty_last_page, err);
+        return sbx_setting_bool(key, v, &s->empty_last_page, err);
     if (strcmp(key, "body_credentials") == 0)
-        return setting_bool(key, v, &s->body_credentials, err);
+        return sbx_setting_bool(key, v, &s->body_credentials, err);
     if (strcmp(key, "cursor_bound") == 0)
-        return setting_bool(key, v, &s->cursor_bound, err);
+        return sbx_setting_bool(key, v, &s->cursor_bound, err);
     if (strcmp(key, "unpaired_status") == 0)
-        return setting_status(key, v, &s->unpaired_status, err);
+        return sbx_setting_int_choice(key, v, statuses, 2, &s->unpaired_status, err);
     if (strcmp(key, "wrong_app_status") == 0)
-        return setting_status(key, v, &s->wrong_app_status, err);
-    if (strcmp(key, "tenants_list") == 0)
-        return setting_choice(key, v, "all", "paired", &s->tenants_list_all, err);
-    if (strcmp(key, "token_errors") == 0) {
-        bool apigee;
-        int rc = setting_choice(key, v, "apigee", "oauth", &apigee, err);
+        return sbx_setting_int_choice(key, v, statuses, 2, &s->wrong_app_status, err);
+    if (strcmp(key, "tenants_list") == 0) {
+        rc = sbx_setting_name(key, v, tenants_lists, 2, &choice, err);
         if (rc == PMS_OK)
-            s->token_errors = apigee ? SBX_GENTU_ERRORS_APIGEE : SBX_GENTU_ERRORS_OAUTH;
+            s->tenants_list_all = choice == 1;
         return rc;
     }
-    if (strcmp(key, "max_window_days") == 0) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 3650)
-            return pms_error_set(err, PMS_ERR_INVALID, "%s must be an integer in 0..3650", key);
-        s->max_window_days = (int)json_integer_value(v);
-        return PMS_OK;
+    if (strcmp(key, "token_errors") == 0) {
+        rc = sbx_setting_name(key, v, token_errors, 2, &choice, err);
+        if (rc == PMS_OK)
+            s->token_errors = choice == 1 ? SBX_GENTU_ERRORS_APIGEE : SBX_GENTU_ERRORS_OAUTH;
+        return rc;
     }
+    if (strcmp(key, "max_window_days") == 0)
+        return sbx_setting_int(key, v, 0, 3650, &s->max_window_days, err);
     return pms_error_set(err, PMS_ERR_INVALID, "unknown Gentu setting: %s", key);
 }
 

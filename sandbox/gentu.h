@@ -36,8 +36,10 @@ json_t *gentu_appt_out(const gentu_tenant *t, const gentu_appt *a, unsigned *mal
 
 /* Controls under /_sandbox/gentu (gentu_control.c). */
 void gentu_control_handle(const sbx_request *req, const char *rest, sbx_response *resp);
-/* An appointment as ground truth: the API object plus "_practitionerId", "_patientId",
- * "_appointmentTypeId", "_telehealthType", "_malformed", "_localDate". */
+/* An appointment as ground truth: the API object plus "_id", "_status", "_startUtc",
+ * "_telehealth" (= "_telehealthType"), "_kind", "_practitionerId", "_patientId",
+ * "_appointmentTypeId", "_telehealthType", "_malformed", "_malformedKind", "_localDate",
+ * "_minutes". */
 json_t *gentu_truth_json(const gentu_tenant *tenant, const gentu_appt *appt);
 
 #endif

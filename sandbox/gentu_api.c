@@ -6,7 +6,6 @@
 #include <strings.h>
 
 #include "faults.h"
-#include "pmsync/crypto.h"
 #include "gentu.h"
 #include "gentu_auth.h"
 #include "gentu_json.h"
@@ -173,25 +172,9 @@ static void token_error(const sbx_gentu_config *s, sbx_response *resp, int statu
 static bool read_client_credentials(const sbx_request *req, const sbx_gentu_config *s, char *id,
                                     char *secret, size_t len)
 {
-    const char *auth = sbx_header(req, "Authorization");
-    if (auth != NULL && strncasecmp(auth, "Basic ", 6) == 0) {
-        const char *b64 = auth + 6;
-        while (*b64 == ' ')
-            b64++;
-        unsigned char *decoded = NULL;
-        size_t decoded_len = 0;
-        if (pms_base64_decode(b64, strlen(b64), true, &decoded, &decoded_len, NULL) != PMS_OK)
-            return false;
-        char *colon = memchr(decoded, ':', decoded_len);
-        bool ok = colon != NULL && memchr(decoded, '\0', decoded_len) == NULL;
-        if (ok) {
-            *colon = '\0';
-            snprintf(id, len, "%s", (char *)decoded);
-            snprintf(secret, len, "%s", colon + 1);
-        }
-        free(decoded);
-        return ok;
-    }
+    int basic = sbx_basic_auth(req, id, secret, len);
+    if (basic != 0)
+        return basic > 0;
     if (s->body_credentials)
         return sbx_form_field(req->body, "client_id", id, len) &&
                sbx_form_field(req->body, "client_secret", secret, len);
@@ -231,7 +214,7 @@ static void handle_token(const sbx_request *req, sbx_response *resp)
                                                               : "Invalid client credentials");
         return;
     }
-    int lifetime = sbx_faults_token_lifetime();
+    int lifetime = sbx_faults_token_lifetime(GENTU_TOKEN_LIFETIME);
     char token[GENTU_TOKEN_LEN];
     if (gentu_token_mint(lifetime, token, NULL) != PMS_OK) {
         sbx_respond_message(resp, 500, "Internal Server Error");

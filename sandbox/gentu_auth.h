@@ -12,7 +12,8 @@ typedef enum gentu_token_state {
     GENTU_TOKEN_EXPIRED,
 } gentu_token_state;
 
-#define GENTU_TOKEN_LEN 29 /* 28 characters and NUL, like Apigee's */
+#define GENTU_TOKEN_LEN      29   /* 28 characters and NUL, like Apigee's */
+#define GENTU_TOKEN_LIFETIME 3599 /* seconds, unless --token-lifetime says otherwise */
 
 int gentu_token_mint(int lifetime_seconds, char out[GENTU_TOKEN_LEN], pms_error *err);
 gentu_token_state gentu_token_check(const char *token);

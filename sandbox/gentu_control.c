@@ -9,6 +9,7 @@
 #include "gentu.h"
 #include "gentu_auth.h"
 #include "gentu_json.h"
+#include "truth.h"
 
 static void method_not_allowed(sbx_response *resp, const char *allow)
 {
@@ -16,9 +17,36 @@ static void method_not_allowed(sbx_response *resp, const char *allow)
     sbx_response_header(resp, "Allow", allow);
 }
 
+/* pms-api-notes §2.5. */
+static sbx_unified_status unified_status(gentu_status status)
+{
+    switch (status) {
+    case GENTU_STATUS_NONE:
+        return SBX_UNIFIED_BOOKED;
+    case GENTU_STATUS_CONFIRMED:
+        return SBX_UNIFIED_CONFIRMED;
+    case GENTU_STATUS_IN_WAITING_ROOM:
+        return SBX_UNIFIED_ARRIVED;
+    case GENTU_STATUS_WITH_DOCTOR:
+        return SBX_UNIFIED_IN_PROGRESS;
+    case GENTU_STATUS_COMPLETED:
+    case GENTU_STATUS_INVOICED:
+        return SBX_UNIFIED_COMPLETED;
+    case GENTU_STATUS_CANCELLED:
+        return SBX_UNIFIED_CANCELLED;
+    case GENTU_STATUS_DID_NOT_ARRIVE:
+        return SBX_UNIFIED_NO_SHOW;
+    default:
+        return SBX_UNIFIED_NULL;
+    }
+}
+
 json_t *gentu_truth_json(const gentu_tenant *t, const gentu_appt *a)
 {
     json_t *obj = gentu_appt_json(t, a);
+    bool telehealth = a->type >= 0 && t->types[a->type].telehealth;
+    sbx_truth_set_common(obj, a->id, unified_status(a->status), a->start, telehealth,
+                         a->patient < 0);
     unsigned variant = 0;
     bool malformed = sbx_faults_malformed(a->id, &variant);
     char local_date[PMS_TIME_BUFLEN];
@@ -28,8 +56,7 @@ json_t *gentu_truth_json(const gentu_tenant *t, const gentu_appt *a)
                         a->patient >= 0 ? json_string(t->patients[a->patient].id) : json_null());
     json_object_set_new(obj, "_appointmentTypeId",
                         a->type >= 0 ? json_string(t->types[a->type].id) : json_null());
-    json_object_set_new(obj, "_telehealthType",
-                        json_boolean(a->type >= 0 && t->types[a->type].telehealth));
+    json_object_set_new(obj, "_telehealthType", json_boolean(telehealth));
     json_object_set_new(obj, "_malformed", json_boolean(malformed));
     if (malformed)
         json_object_set_new(obj, "_malformedKind", json_string(gentu_malformed_kind(variant)));
@@ -48,8 +75,6 @@ static int compare_truth(const void *x, const void *y)
 static void answer_truth(const sbx_request *req, sbx_response *resp)
 {
     const char *tenant_id = sbx_query(req, "tenantId");
-    const char *from_text = sbx_query(req, "from");
-    const char *to_text = sbx_query(req, "to");
     if (tenant_id == NULL) {
         sbx_respond_message(resp, 400, "tenantId is required");
         return;
@@ -62,11 +87,8 @@ static void answer_truth(const sbx_request *req, sbx_response *resp)
     }
     pms_date from = pms_date_add_days(t->today, -w->config.days_before);
     pms_date to = pms_date_add_days(t->today, w->config.days_after);
-    if ((from_text != NULL && pms_date_parse(from_text, &from, NULL) != PMS_OK) ||
-        (to_text != NULL && pms_date_parse(to_text, &to, NULL) != PMS_OK)) {
-        sbx_respond_message(resp, 400, "from and to must be YYYY-MM-DD");
+    if (!sbx_truth_dates(req, &from, &to, resp))
         goto out;
-    }
     pms_instant lo = pms_tz_day_start(t->tz, from);
     pms_instant hi = pms_tz_day_start(t->tz, pms_date_add_days(to, 1));
     size_t capacity = t->appt_count > 0 ? t->appt_count : 1;

@@ -20,9 +20,7 @@ enum {
     STREAM_MUTATION,
 };
 
-#define DAY_OPEN_MINUTES  (8 * 60)
-#define DAY_CLOSE_MINUTES (17 * 60 + 30)
-#define MINUTE_MS         ((pms_instant)60000)
+#define MINUTE_MS SBX_MINUTE_MS
 
 typedef struct type_spec {
     const char *text;
@@ -83,12 +81,6 @@ static const char *const indigenous_statuses[] = {
 static char *dup_or_null(const char *s)
 {
     return s != NULL ? strdup(s) : NULL;
-}
-
-static pms_instant local_instant(const pms_tz *tz, pms_date day, int minute_of_day)
-{
-    pms_civil c = {day.year, day.month, day.day, minute_of_day / 60, minute_of_day % 60, 0, 0};
-    return pms_tz_from_local(tz, &c, NULL);
 }
 
 static void gen_types(gentu_tenant *t, uint64_t seed, size_t tenant_index)
@@ -276,30 +268,24 @@ static int gen_patient(gentu_tenant *t, const sbx_dataset_config *cfg, size_t te
     return PMS_OK;
 }
 
-typedef enum day_kind {
-    DAY_PAST,
-    DAY_TODAY,
-    DAY_FUTURE,
-} day_kind;
-
 /* The status of an appointment as if the clock were at `noon` (12:00 local on today), so the
  * dataset never depends on when it was generated. */
-static gentu_status pick_status(sbx_prng *prng, day_kind kind, pms_instant start, int minutes,
+static gentu_status pick_status(sbx_prng *prng, sbx_day_kind kind, pms_instant start, int minutes,
                                 pms_instant noon)
 {
     enum { N = GENTU_STATUS_COUNT };
     int w[N] = {0};
     pms_instant end = start + minutes * MINUTE_MS;
-    if (kind == DAY_PAST || (kind == DAY_TODAY && end <= noon - 30 * MINUTE_MS)) {
+    if (kind == SBX_DAY_PAST || (kind == SBX_DAY_TODAY && end <= noon - 30 * MINUTE_MS)) {
         w[GENTU_STATUS_COMPLETED] = 50;
         w[GENTU_STATUS_INVOICED] = 30;
         w[GENTU_STATUS_DID_NOT_ARRIVE] = 8;
         w[GENTU_STATUS_CANCELLED] = 12;
-    } else if (kind == DAY_TODAY && start < noon) {
+    } else if (kind == SBX_DAY_TODAY && start < noon) {
         w[GENTU_STATUS_WITH_DOCTOR] = 45;
         w[GENTU_STATUS_IN_WAITING_ROOM] = 25;
         w[GENTU_STATUS_COMPLETED] = 30;
-    } else if (kind == DAY_TODAY && start < noon + 45 * MINUTE_MS) {
+    } else if (kind == SBX_DAY_TODAY && start < noon + 45 * MINUTE_MS) {
         w[GENTU_STATUS_IN_WAITING_ROOM] = 45;
         w[GENTU_STATUS_CONFIRMED] = 40;
         w[GENTU_STATUS_NONE] = 10;
@@ -321,7 +307,7 @@ static size_t pick_type(sbx_prng *prng, const gentu_tenant *t)
 }
 
 /* Fills everything but id, practitioner, start and type-derived length. */
-static void dress_appt(sbx_prng *prng, const gentu_tenant *t, gentu_appt *a, day_kind kind,
+static void dress_appt(sbx_prng *prng, const gentu_tenant *t, gentu_appt *a, sbx_day_kind kind,
                        pms_instant noon)
 {
     a->patient = (int)sbx_prng_below(prng, (uint32_t)t->patient_count);
@@ -371,8 +357,8 @@ static int add_generated(gentu_tenant *t, gentu_appt *a, pms_error *err)
 /* One practitioner's day: back to back on 15-minute boundaries with random gaps when the day
  * has room, otherwise evenly spaced (overlapping, as a double-booked day does). */
 static int gen_practitioner_day(gentu_tenant *t, const sbx_dataset_config *cfg, size_t tenant_index,
-                                size_t practitioner, pms_date day, day_kind kind, pms_instant noon,
-                                pms_error *err)
+                                size_t practitioner, pms_date day, sbx_day_kind kind,
+                                pms_instant noon, pms_error *err)
 {
     const gentu_practitioner *p = &t->practitioners[practitioner];
     sbx_prng prng;
@@ -392,33 +378,15 @@ static int gen_practitioner_day(gentu_tenant *t, const sbx_dataset_config *cfg, 
         rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory generating appointments");
         goto out;
     }
-    int total = 0;
     for (int i = 0; i < count; i++) {
         types[i] = pick_type(&prng, t);
         int d = t->types[types[i]].duration;
         lengths[i] = d > 0 ? d : 15;
-        total += lengths[i];
     }
-    int open = DAY_CLOSE_MINUTES - DAY_OPEN_MINUTES;
-    int slack_slots = total <= open ? (open - total) / 15 : 0;
-    int step = count > 0 ? (open / count) / 5 * 5 : 15;
-    if (step < 5)
-        step = 5;
-    int minute = DAY_OPEN_MINUTES;
+    sbx_day_layout layout;
+    sbx_day_layout_init(&layout, lengths, count);
     for (int i = 0; i < count; i++) {
-        int start_minute;
-        if (total <= open) {
-            /* Spread the free time over the day: on average the slack left divided by the
-             * appointments left (plus one share for the end of the day). */
-            int max_gap = 2 * slack_slots / (count - i + 1);
-            int gap = (int)sbx_prng_below(&prng, (uint32_t)max_gap + 1);
-            slack_slots -= gap;
-            minute += gap * 15;
-            start_minute = minute;
-            minute += lengths[i];
-        } else {
-            start_minute = DAY_OPEN_MINUTES + i * step;
-        }
+        int start_minute = sbx_day_layout_next(&layout, &prng);
         gentu_appt *a = calloc(1, sizeof(*a));
         if (a == NULL) {
             rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory generating appointments");
@@ -428,7 +396,7 @@ static int gen_practitioner_day(gentu_tenant *t, const sbx_dataset_config *cfg, 
         a->practitioner = (int)practitioner;
         a->type = (int)types[i];
         a->minutes = lengths[i];
-        a->start = local_instant(t->tz, day, start_minute);
+        a->start = sbx_local_instant(t->tz, day, start_minute);
         dress_appt(&prng, t, a, kind, noon);
         rc = add_generated(t, a, err);
         if (rc != PMS_OK)
@@ -440,25 +408,8 @@ out:
     return rc;
 }
 
-/* The instant a zone's offset changes within [from, to), found by bisection; 0 when none. */
-static pms_instant find_transition(const pms_tz *tz, pms_instant from, pms_instant to)
-{
-    int before = pms_tz_offset_at(tz, from, NULL);
-    if (pms_tz_offset_at(tz, to - 1, NULL) == before)
-        return 0;
-    pms_instant lo = from, hi = to - 1; /* offset(lo) == before, offset(hi) != before */
-    while (hi - lo > 1000) {
-        pms_instant mid = lo + (hi - lo) / 2;
-        if (pms_tz_offset_at(tz, mid, NULL) == before)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return hi / 1000 * 1000;
-}
-
 static int add_dst_appt(gentu_tenant *t, sbx_prng *prng, size_t practitioner, pms_instant start,
-                        int minutes, day_kind kind, pms_instant noon, pms_error *err)
+                        int minutes, sbx_day_kind kind, pms_instant noon, pms_error *err)
 {
     gentu_appt *a = calloc(1, sizeof(*a));
     if (a == NULL)
@@ -479,12 +430,10 @@ static int add_dst_appt(gentu_tenant *t, sbx_prng *prng, size_t practitioner, pm
  * visits around the change: across a spring-forward gap, and at the same wall-clock time
  * twice (once per offset) in a fall-back overlap. */
 static int gen_dst_day(gentu_tenant *t, const sbx_dataset_config *cfg, size_t tenant_index,
-                       pms_date day, day_kind kind, pms_instant noon, pms_error *err)
+                       pms_date day, sbx_day_kind kind, pms_instant noon, pms_error *err)
 {
-    pms_instant day_start = pms_tz_day_start(t->tz, day);
-    pms_instant next_start = pms_tz_day_start(t->tz, pms_date_add_days(day, 1));
-    pms_instant change = find_transition(t->tz, day_start, next_start);
-    if (change == 0)
+    sbx_dst_change change;
+    if (!sbx_dst_change_on(t->tz, day, &change))
         return PMS_OK;
     size_t practitioner = 0;
     while (practitioner < t->practitioner_count &&
@@ -494,18 +443,17 @@ static int gen_dst_day(gentu_tenant *t, const sbx_dataset_config *cfg, size_t te
         return PMS_OK;
     sbx_prng prng;
     sbx_prng_derive(&prng, cfg->seed, STREAM_DST, tenant_index, (uint64_t)pms_days_from_date(day));
-    int before = pms_tz_offset_at(t->tz, change - 1, NULL);
-    int after = pms_tz_offset_at(t->tz, change, NULL);
-    pms_instant shift = (pms_instant)(before > after ? before - after : after - before) * 1000;
+    pms_instant shift = (pms_instant)change.minutes * MINUTE_MS;
     int rc;
-    if (after > before) {
+    if (change.forward) {
         /* Spring forward: one visit spanning the gap, one just after it. */
-        rc = add_dst_appt(t, &prng, practitioner, change - 30 * MINUTE_MS, 60, kind, noon, err);
+        rc = add_dst_appt(t, &prng, practitioner, change.at - 30 * MINUTE_MS, 60, kind, noon, err);
         if (rc == PMS_OK)
-            rc = add_dst_appt(t, &prng, practitioner, change + 15 * MINUTE_MS, 30, kind, noon, err);
+            rc = add_dst_appt(t, &prng, practitioner, change.at + 15 * MINUTE_MS, 30, kind, noon,
+                              err);
     } else {
         /* Fall back: the same wall-clock time in the repeated hour, at both offsets. */
-        pms_instant first = change - shift / 2;
+        pms_instant first = change.at - shift / 2;
         rc = add_dst_appt(t, &prng, practitioner, first, 15, kind, noon, err);
         if (rc == PMS_OK)
             rc = add_dst_appt(t, &prng, practitioner, first + shift, 15, kind, noon, err);
@@ -520,7 +468,9 @@ static int gen_appointments(gentu_tenant *t, const sbx_dataset_config *cfg, size
     pms_instant noon = pms_tz_from_local(t->tz, &noon_civil, NULL);
     for (int offset = -cfg->days_before; offset <= cfg->days_after; offset++) {
         pms_date day = pms_date_add_days(t->today, offset);
-        day_kind kind = offset < 0 ? DAY_PAST : offset == 0 ? DAY_TODAY : DAY_FUTURE;
+        sbx_day_kind kind = offset < 0    ? SBX_DAY_PAST
+                            : offset == 0 ? SBX_DAY_TODAY
+                                          : SBX_DAY_FUTURE;
         for (size_t p = 0; p < t->practitioner_count; p++) {
             int rc = gen_practitioner_day(t, cfg, tenant_index, p, day, kind, noon, err);
             if (rc != PMS_OK)

@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "pmsync/crypto.h"
+
 const char *sbx_query(const sbx_request *req, const char *key)
 {
     for (size_t i = 0; i < req->query_count; i++) {
@@ -130,6 +132,12 @@ void sbx_response_header(sbx_response *resp, const char *name, const char *value
     resp->header_count++;
 }
 
+void sbx_respond_method_not_allowed(sbx_response *resp, const char *allow)
+{
+    sbx_respond_message(resp, 405, "Method not allowed");
+    sbx_response_header(resp, "Allow", allow);
+}
+
 json_t *sbx_parse_json_object(const sbx_request *req, sbx_response *resp)
 {
     json_error_t jerr;
@@ -211,4 +219,27 @@ void sbx_http_date(pms_instant t, char *buf, size_t len)
     gmtime_r(&secs, &tm);
     snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
              months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int sbx_basic_auth(const sbx_request *req, char *id, char *secret, size_t len)
+{
+    const char *auth = sbx_header(req, "Authorization");
+    if (auth == NULL || strncasecmp(auth, "Basic ", 6) != 0)
+        return 0;
+    const char *b64 = auth + 6;
+    while (*b64 == ' ')
+        b64++;
+    unsigned char *decoded = NULL;
+    size_t decoded_len = 0;
+    if (pms_base64_decode(b64, strlen(b64), true, &decoded, &decoded_len, NULL) != PMS_OK)
+        return -1;
+    char *colon = memchr(decoded, ':', decoded_len);
+    bool ok = colon != NULL && memchr(decoded, '\0', decoded_len) == NULL;
+    if (ok) {
+        *colon = '\0';
+        snprintf(id, len, "%s", (char *)decoded);
+        snprintf(secret, len, "%s", colon + 1);
+    }
+    free(decoded);
+    return ok ? 1 : -1;
 }

@@ -78,10 +78,15 @@ void sbx_respond_json(sbx_response *resp, int status, json_t *body);
 /* {"message": message} */
 void sbx_respond_message(sbx_response *resp, int status, const char *message);
 void sbx_response_header(sbx_response *resp, const char *name, const char *value);
+/* 405 {"message":"Method not allowed"} with Allow. */
+void sbx_respond_method_not_allowed(sbx_response *resp, const char *allow);
 
 /* Parses a JSON object body; on failure answers 400 {"message":...} and returns NULL. */
 json_t *sbx_parse_json_object(const sbx_request *req, sbx_response *resp);
 
+/* HTTP Basic credentials: 1 and id/secret filled, 0 when there is no Basic Authorization
+ * header, -1 when it is malformed (not base64, no colon, a NUL inside). */
+int sbx_basic_auth(const sbx_request *req, char *id, char *secret, size_t len);
 
 /* Reads one application/x-www-form-urlencoded field (decoded) into out; false when absent. */
 bool sbx_form_field(const char *body, const char *key, char *out, size_t out_len);

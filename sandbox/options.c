@@ -46,6 +46,18 @@ enum {
     OPT_MAX_WINDOW,
     OPT_CURSOR_UNBOUND,
     OPT_TOKEN_ERRORS,
+    OPT_MR_RAW_TOKEN,
+    OPT_MR_OAUTH,
+    OPT_MR_RANGE_END_EXCLUSIVE,
+    OPT_MR_EMPTY_204,
+    OPT_MR_INTERVAL_SHAPE,
+    OPT_MR_TYPES_ENVELOPE,
+    OPT_MR_PROVIDERS,
+    OPT_HX_EXPIRES_IN,
+    OPT_HX_EXPIRED_STATUS,
+    OPT_HX_NO_RANGE_PREFIXES,
+    OPT_HX_REFERENCE_STYLE,
+    OPT_HX_LOCATION_TYPE,
     OPT_HELP,
 };
 
@@ -91,6 +103,18 @@ static const struct option long_options[] = {
     {"gentu-max-window-days", required_argument, NULL, OPT_MAX_WINDOW},
     {"gentu-cursor-unbound", no_argument, NULL, OPT_CURSOR_UNBOUND},
     {"gentu-token-errors", required_argument, NULL, OPT_TOKEN_ERRORS},
+    {"medirecords-raw-token", no_argument, NULL, OPT_MR_RAW_TOKEN},
+    {"medirecords-oauth", no_argument, NULL, OPT_MR_OAUTH},
+    {"medirecords-range-end-exclusive", no_argument, NULL, OPT_MR_RANGE_END_EXCLUSIVE},
+    {"medirecords-empty-204", no_argument, NULL, OPT_MR_EMPTY_204},
+    {"medirecords-interval-shape", required_argument, NULL, OPT_MR_INTERVAL_SHAPE},
+    {"medirecords-types-envelope", required_argument, NULL, OPT_MR_TYPES_ENVELOPE},
+    {"medirecords-providers", no_argument, NULL, OPT_MR_PROVIDERS},
+    {"halaxy-expires-in", required_argument, NULL, OPT_HX_EXPIRES_IN},
+    {"halaxy-expired-status", required_argument, NULL, OPT_HX_EXPIRED_STATUS},
+    {"halaxy-no-range-prefixes", no_argument, NULL, OPT_HX_NO_RANGE_PREFIXES},
+    {"halaxy-reference-style", required_argument, NULL, OPT_HX_REFERENCE_STYLE},
+    {"halaxy-location-type", no_argument, NULL, OPT_HX_LOCATION_TYPE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -109,7 +133,6 @@ void sbx_options_defaults(sbx_config *cfg)
     cfg->dataset.practitioners = 6;
     cfg->dataset.appointments_per_day = 12;
     cfg->dataset.patients = 150;
-    cfg->faults.token_lifetime = 3599;
     cfg->faults.fault_seed = 1;
     snprintf(cfg->gentu.client_id, sizeof(cfg->gentu.client_id), "sandbox-client");
     snprintf(cfg->gentu.client_secret, sizeof(cfg->gentu.client_secret), "sandbox-secret");
@@ -119,6 +142,11 @@ void sbx_options_defaults(sbx_config *cfg)
     cfg->gentu.wrong_app_status = 403;
     cfg->gentu.cursor_bound = true;
     cfg->gentu.token_errors = SBX_GENTU_ERRORS_OAUTH;
+    snprintf(cfg->medirecords.client_id, sizeof(cfg->medirecords.client_id), "medirecords-client");
+    snprintf(cfg->medirecords.client_secret, sizeof(cfg->medirecords.client_secret),
+             "medirecords-secret");
+    cfg->halaxy.expires_in = 3600;
+    cfg->halaxy.expired_status = 401;
 }
 
 static void apply_large_preset(sbx_config *cfg)
@@ -143,7 +171,12 @@ void sbx_options_usage(FILE *out)
           "  --unprovisioned-app --gentu-todate-inclusive --gentu-empty-last-page\n"
           "  --gentu-body-credentials --gentu-tenants-list all|paired\n"
           "  --gentu-unpaired-status 403|404 --gentu-wrong-app-status 403|404\n"
-          "  --gentu-max-window-days N --gentu-cursor-unbound --gentu-token-errors oauth|apigee\n",
+          "  --gentu-max-window-days N --gentu-cursor-unbound --gentu-token-errors oauth|apigee\n"
+          "  --medirecords-raw-token --medirecords-oauth --medirecords-range-end-exclusive\n"
+          "  --medirecords-empty-204 --medirecords-interval-shape array|data|objects\n"
+          "  --medirecords-types-envelope data|page --medirecords-providers\n"
+          "  --halaxy-expires-in S --halaxy-expired-status 401|403|400 --halaxy-no-range-prefixes\n"
+          "  --halaxy-reference-style absolute|relative|bare|mixed --halaxy-location-type\n",
           out);
 }
 
@@ -211,6 +244,75 @@ static int copy_credential(const char *flag, const char *s, char *dst, size_t le
                              len - 1);
     memcpy(dst, s, n + 1);
     return PMS_OK;
+}
+
+/* The index of arg among names (NULL-terminated), or -1 after filling err. */
+static int parse_name(const char *flag, const char *arg, const char *const *names, int *out,
+                      pms_error *err)
+{
+    for (int i = 0; names[i] != NULL; i++) {
+        if (strcmp(arg, names[i]) == 0) {
+            *out = i;
+            return PMS_OK;
+        }
+    }
+    return pms_error_set(err, PMS_ERR_CONFIG, "--%s: unknown value %s", flag, arg);
+}
+
+/* Options of the Medirecords and Halaxy simulators. */
+static int apply_vendor_option(int opt, const char *flag, const char *arg, sbx_config *cfg,
+                               pms_error *err)
+{
+    static const char *const interval_shapes[] = {"array", "data", "objects", NULL};
+    static const char *const types_envelopes[] = {"data", "page", NULL};
+    static const char *const reference_styles[] = {"absolute", "relative", "bare", "mixed", NULL};
+    sbx_medirecords_config *mc = &cfg->medirecords;
+    sbx_halaxy_config *hc = &cfg->halaxy;
+    int choice = 0, rc;
+    switch (opt) {
+    case OPT_MR_RAW_TOKEN:
+        mc->raw_token = true;
+        return PMS_OK;
+    case OPT_MR_OAUTH:
+        mc->oauth = true;
+        return PMS_OK;
+    case OPT_MR_RANGE_END_EXCLUSIVE:
+        mc->range_end_exclusive = true;
+        return PMS_OK;
+    case OPT_MR_EMPTY_204:
+        mc->empty_204 = true;
+        return PMS_OK;
+    case OPT_MR_PROVIDERS:
+        mc->providers = true;
+        return PMS_OK;
+    case OPT_MR_INTERVAL_SHAPE:
+        rc = parse_name(flag, arg, interval_shapes, &choice, err);
+        mc->interval_shape = rc == PMS_OK ? (sbx_mr_interval_shape)choice : mc->interval_shape;
+        return rc;
+    case OPT_MR_TYPES_ENVELOPE:
+        rc = parse_name(flag, arg, types_envelopes, &choice, err);
+        mc->types_page = rc == PMS_OK ? choice == 1 : mc->types_page;
+        return rc;
+    case OPT_HX_EXPIRES_IN:
+        return parse_int(flag, arg, 1, 30 * 86400, &hc->expires_in, err);
+    case OPT_HX_EXPIRED_STATUS:
+        if (strcmp(arg, "401") != 0 && strcmp(arg, "403") != 0 && strcmp(arg, "400") != 0)
+            return pms_error_set(err, PMS_ERR_CONFIG, "--%s wants 401, 403 or 400", flag);
+        hc->expired_status = atoi(arg);
+        return PMS_OK;
+    case OPT_HX_NO_RANGE_PREFIXES:
+        hc->no_range_prefixes = true;
+        return PMS_OK;
+    case OPT_HX_REFERENCE_STYLE:
+        rc = parse_name(flag, arg, reference_styles, &choice, err);
+        hc->reference_style = rc == PMS_OK ? (sbx_hx_reference_style)choice : hc->reference_style;
+        return rc;
+    case OPT_HX_LOCATION_TYPE:
+        hc->location_type = true;
+        return PMS_OK;
+    default:
+        return pms_error_set(err, PMS_ERR_CONFIG, "unknown option");
+    }
 }
 
 static int apply_option(int opt, const char *arg, sbx_config *cfg, pms_error *err)
@@ -327,7 +429,7 @@ static int apply_option(int opt, const char *arg, sbx_config *cfg, pms_error *er
             return pms_error_set(err, PMS_ERR_CONFIG, "--%s wants oauth or apigee", flag);
         return PMS_OK;
     default:
-        return pms_error_set(err, PMS_ERR_CONFIG, "unknown option");
+        return apply_vendor_option(opt, flag, arg, cfg, err);
     }
 }
 

@@ -3,9 +3,13 @@
 #include <string.h>
 
 #include "gentu.h"
+#include "halaxy.h"
+#include "medirecords.h"
 
 const sbx_pms *const sbx_pms_list[] = {
     &sbx_gentu,
+    &sbx_medirecords,
+    &sbx_halaxy,
     NULL,
 };
 
