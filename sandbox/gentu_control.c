@@ -21,6 +21,7 @@ static void method_not_allowed(sbx_response *resp, const char *allow)
 static sbx_unified_status unified_status(gentu_status status)
 {
     switch (status) {
+    case GENTU_STATUS_NULL: /* "status": null is booked (the mapping) */
     case GENTU_STATUS_NONE:
         return SBX_UNIFIED_BOOKED;
     case GENTU_STATUS_CONFIRMED:

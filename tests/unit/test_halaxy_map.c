@@ -654,7 +654,6 @@ static void telehealth_by_service_and_location_type(void **state)
         "{'name': 'location-type', 'valueCode': 'telehealth'}",
         "{'type': 'location-type', 'value': 'telehealth'}",
         "{'name': 'location-type', 'valueCode': 'online'}",
-        "{'type': 'location-type', 'valueCode': 'phone'}",
     };
     for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
         json_t *info = json_object_get(f->appt, "supportingInformation");
@@ -666,9 +665,13 @@ static void telehealth_by_service_and_location_type(void **state)
             fail_msg("%s did not count as telehealth", remote[i]);
         assert_int_equal(pms_halaxy_location_type(f->appt), 1);
     }
-    /* In person at the clinic, although the service is the telehealth one. */
+    /* In person at the clinic, or by phone, although the service is the telehealth one. */
     set_service(f, HALAXY "HealthcareService/" SERVICE_TELE);
     json_t *info = json_object_get(f->appt, "supportingInformation");
+    json_array_remove(info, 1);
+    json_array_append_new(info, parse("{'type': 'location-type', 'valueCode': 'phone'}"));
+    expect_mapped(f);
+    assert_false(f->out.is_telehealth);
     json_array_remove(info, 1);
     json_array_append_new(info, parse("{'name': 'location-type', 'valueCode': 'clinic'}"));
     expect_mapped(f);

@@ -259,24 +259,6 @@ static const char *participant_ref(const json_t *participants, const char *type,
     return NULL;
 }
 
-static bool has_cancelled_at(const json_t *appt)
-{
-    const json_t *ext = json_object_get(appt, "extension");
-    size_t i;
-    json_t *item;
-    if (!json_is_array(ext))
-        return false;
-    json_array_foreach(ext, i, item)
-    {
-        const json_t *sys = json_object_get(item, "system");
-        const json_t *v = json_object_get(item, "valueDateTime");
-        if (json_is_string(sys) && strcmp(json_string_value(sys), "cancelled-at") == 0 &&
-            json_is_string(v))
-            return true;
-    }
-    return false;
-}
-
 static gentu_map_outcome invalid(pms_error *err, const char *reason)
 {
     pms_error_set(err, PMS_ERR_PARSE, "%s", reason);
@@ -328,8 +310,6 @@ gentu_map_outcome pms_gentu_map_appointment(const json_t *appt, const gentu_map_
     pms_appt_status status;
     if (pms_gentu_status(status_text, &status) != PMS_OK)
         return invalid(err, "status is not a known Gentu status");
-    if (status_text == NULL && has_cancelled_at(appt))
-        status = PMS_STATUS_CANCELLED;
 
     const json_t *participants = json_object_get(appt, "participant");
     if (participants != NULL && !json_is_null(participants) && !json_is_array(participants))

@@ -263,8 +263,10 @@ int pms_halaxy_location_type(const json_t *appt)
 {
     static const char *const name_keys[] = {"name", "type"};
     static const char *const value_keys[] = {"valueCode", "value", "valueString"};
-    static const char *const remote[] = {"telehealth", "online", "phone"};
-    static const char *const in_person[] = {"clinic", "organization"};
+    /* Video telehealth is what the run sheet shows; a phone call is a remote appointment but
+     * not a telehealth session to join. */
+    static const char *const remote[] = {"telehealth", "online"};
+    static const char *const in_person[] = {"clinic", "organization", "phone"};
     const json_t *info = json_object_get(appt, "supportingInformation");
     size_t i;
     json_t *item;
