@@ -40,7 +40,8 @@ typedef struct fixture {
     char db[512];
     char env_db[600], env_key[600];
     const char *log_level;
-    int practice_index; /* which of the sandbox's practices to connect */
+    bool all_appointments; /* the connection keeps every appointment, not only telehealth */
+    int practice_index;    /* which of the sandbox's practices to connect */
     char conn[64];
     char practice[128]; /* the truth's key: tenantId, practiceId or clientId */
     char timezone[64];
@@ -234,6 +235,8 @@ static void connect_pms(fixture *f, const char *const *extra_settings)
         args[n++] = "--set";
         args[n++] = extra_settings[i];
     }
+    if (f->all_appointments)
+        args[n++] = "--all-appointments";
     args[n] = NULL;
     char *out = NULL, *err = NULL;
     int status = pmsctl(f, &out, &err, args);
@@ -324,8 +327,9 @@ static json_t *expected(fixture *f, const char *from, const char *to, long *malf
                 ? in_list(types, "id", json_string_value(json_object_get(a, "_appointmentTypeId")),
                           "isTelehealth")
                 : json_is_true(json_object_get(a, "_telehealth"));
-        if (!telehealth)
+        if (!telehealth && !f->all_appointments)
             continue;
+        json_object_set_new(a, "_expectTelehealth", json_boolean(telehealth));
         json_object_set(want, json_string_value(json_object_get(a, "_id")), a);
     }
     json_decref(all);
@@ -389,7 +393,8 @@ static void assert_matches_truth(fixture *f, const char *from, const char *to)
         assert_string_equal(json_string_value(json_object_get(json_object_get(h, "practitioner"),
                                                               "pmsPractitionerId")),
                             json_string_value(json_object_get(w, "_practitionerId")));
-        assert_true(json_is_true(json_object_get(h, "isTelehealth")));
+        assert_int_equal(json_is_true(json_object_get(h, "isTelehealth")),
+                         json_is_true(json_object_get(w, "_expectTelehealth")));
         assert_int_equal(json_integer_value(json_object_get(h, "durationMinutes")),
                          json_integer_value(json_object_get(w, "_minutes")));
         assert_string_equal(json_string_value(json_object_get(h, "timezone")), f->timezone);
@@ -831,7 +836,81 @@ static void the_secrets_are_stored_encrypted(void **state)
                      0);
 }
 
+/* The change days in every practice zone with every appointment kept, so the after-hours
+ * appointments the sandbox puts in the skipped and the repeated hour are on the run sheet. */
+static void daylight_saving_days_with_every_appointment(void **state)
+{
+    (void)state;
+    const char *days[] = {"2026-04-05", "2026-10-04"};
+    for (int d = 0; d < 2; d++) {
+        for (int practice = 0; practice < 3; practice++) {
+            fixture f;
+            const char *args[] = {"--seed", "11", "--today", days[d], NULL};
+            assert_int_equal(start(&f, args, practice), 0);
+            f.all_appointments = true;
+            connect_pms(&f, NULL);
+            const char *window[] = {"--date", days[d], NULL};
+            json_decref(sync_json(&f, 0, window));
+            assert_matches_truth(&f, days[d], days[d]);
+            stop(&f);
+        }
+    }
+}
+
 /* ---- particular to one PMS ----------------------------------------------------------- */
+
+/* Medirecords sends wall-clock times without an offset. In a gap or an overlap the instant is
+ * decided by the documented policy; these instants were worked out by hand from zdump's
+ * transitions, independently of the code. */
+static void medirecords_ambiguous_local_times_get_the_documented_instants(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *zone, *local, *utc;
+    } expected_instants[] = {
+        {"Australia/Melbourne", "2026-04-05T02:30", "2026-04-04T15:30:00.000Z"},
+        {"Australia/Adelaide", "2026-04-05T02:30", "2026-04-04T16:00:00.000Z"},
+        {"Australia/Lord_Howe", "2026-04-05T01:45", "2026-04-04T14:45:00.000Z"},
+        {"Australia/Melbourne", "2026-10-04T02:30", "2026-10-03T16:30:00.000Z"},
+        {"Australia/Adelaide", "2026-10-04T02:30", "2026-10-03T17:00:00.000Z"},
+        {"Australia/Lord_Howe", "2026-10-04T02:15", "2026-10-03T15:45:00.000Z"},
+    };
+    const char *days[] = {"2026-04-05", "2026-10-04"};
+    int checked = 0;
+    for (int d = 0; d < 2; d++) {
+        for (int practice = 0; practice < 3; practice++) {
+            fixture f;
+            const char *args[] = {"--seed", "11", "--today", days[d], NULL};
+            assert_int_equal(start(&f, args, practice), 0);
+            f.all_appointments = true;
+            connect_pms(&f, NULL);
+            const char *window[] = {"--date", days[d], NULL};
+            json_decref(sync_json(&f, 0, window));
+            json_t *sheet = run_sheet(&f, days[d], days[d]);
+            const char *id;
+            json_t *a;
+            json_object_foreach(sheet, id, a)
+            {
+                const char *local = json_string_value(
+                    json_object_get(json_object_get(a, "rawData"), "scheduleTime"));
+                for (size_t i = 0;
+                     local && i < sizeof expected_instants / sizeof expected_instants[0]; i++) {
+                    if (strcmp(expected_instants[i].zone, f.timezone) != 0 ||
+                        strcmp(expected_instants[i].local, local) != 0)
+                        continue;
+                    const char *got = json_string_value(json_object_get(a, "startTime"));
+                    if (strcmp(got, expected_instants[i].utc) != 0)
+                        fail_msg("%s %s became %s, not %s", f.timezone, local, got,
+                                 expected_instants[i].utc);
+                    checked++;
+                }
+            }
+            json_decref(sheet);
+            stop(&f);
+        }
+    }
+    assert_true(checked >= 6); /* every zone's gap and overlap was on a run sheet */
+}
 
 static void gentu_errors_are_explained(void **state)
 {
@@ -949,6 +1028,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_week_across_daylight_saving_first_zone, setup, teardown),
         cmocka_unit_test(a_week_across_daylight_saving_third_zone),
         cmocka_unit_test(spring_forward_days),
+        cmocka_unit_test(daylight_saving_days_with_every_appointment),
         cmocka_unit_test_setup_teardown(changes_in_the_pms_reach_the_run_sheet, setup, teardown),
         cmocka_unit_test_setup_teardown(fault_429_with_retry_after, setup, teardown),
         cmocka_unit_test_setup_teardown(fault_429_with_http_date, setup, teardown),
@@ -971,6 +1051,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(gentu_requests_are_the_minimum, setup, teardown),
     };
     const struct CMUnitTest medirecords_only[] = {
+        cmocka_unit_test(medirecords_ambiguous_local_times_get_the_documented_instants),
         cmocka_unit_test_setup_teardown(medirecords_variants_of_the_unknowns, setup, teardown),
     };
     const struct CMUnitTest halaxy_only[] = {
