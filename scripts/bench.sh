@@ -3,5 +3,6 @@
 # Record the figures of a run in docs/performance.md.
 set -euo pipefail
 build=${1:-build/release}
-echo "== Gentu sync of a large practice ($(nproc) cores, $(uname -r))"
-"$build/bench/bench_sync" "$build/sandbox/pms-sandbox" "$build/src/cmd/pmsctl" ${BENCH_QUICK:+--quick}
+shift || true
+echo "== Syncs of a large practice ($(nproc) cores, $(uname -r))"
+"$build/bench/bench_sync" "$build/sandbox/pms-sandbox" "$build/src/cmd/pmsctl" ${BENCH_QUICK:+--quick} "$@"

@@ -822,6 +822,40 @@ static void referenced_records_are_read_once_per_sync(void **state)
     json_decref(log);
 }
 
+/* A PMS that needs one request per patient reads only the patients of appointments the sync
+ * keeps: a telehealth-only run sheet costs no reads for in-person appointments. */
+static void only_kept_appointments_patients_are_read(void **state)
+{
+    fixture *f = *state;
+    if (is("gentu"))
+        return; /* Gentu's pages include their patients */
+    connect_pms(f, NULL);
+    json_t *before = tu_sandbox_json(&f->box, "GET", "/_sandbox/stats", NULL);
+    const char *window[] = {"--date", TODAY, NULL};
+    json_decref(sync_json(f, 0, window));
+    json_t *after = tu_sandbox_json(&f->box, "GET", "/_sandbox/stats", NULL);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "%s.patient", pms);
+    json_int_t reads =
+        json_integer_value(json_object_get(json_object_get(after, "byEndpoint"), endpoint)) -
+        json_integer_value(json_object_get(json_object_get(before, "byEndpoint"), endpoint));
+    json_t *want = expected(f, TODAY, TODAY, NULL, NULL);
+    json_t *patients = json_object();
+    const char *id;
+    json_t *a;
+    json_object_foreach(want, id, a)
+    {
+        json_object_set_new(patients, json_string_value(json_object_get(a, "_patientId")),
+                            json_true());
+    }
+    assert_true(json_object_size(patients) > 0);
+    assert_int_equal(reads, (json_int_t)json_object_size(patients));
+    json_decref(patients);
+    json_decref(want);
+    json_decref(before);
+    json_decref(after);
+}
+
 static void the_secrets_are_stored_encrypted(void **state)
 {
     fixture *f = *state;
@@ -1044,6 +1078,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_second_sync_of_the_same_connection_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(referenced_records_are_read_once_per_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(only_kept_appointments_patients_are_read, setup, teardown),
         cmocka_unit_test_setup_teardown(the_secrets_are_stored_encrypted, setup, teardown),
     };
     const struct CMUnitTest gentu_only[] = {

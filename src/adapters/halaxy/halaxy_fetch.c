@@ -54,37 +54,112 @@ static halaxy_map_context context_for(pms_session *s, const json_t *resources)
     return ctx;
 }
 
-/* Step 1: the PractitionerRoles, Practitioners and HealthcareServices of a page. */
+/* Reads a set of records ("Type/id" keys) in parallel, each once per sync. */
+typedef struct record_reads {
+    const char **keys;
+} record_reads;
+
+static int read_record(pms_session *s, pms_http_client *client, size_t index, void *arg,
+                       pms_error *err)
+{
+    const record_reads *reads = arg;
+    const char *key = reads->keys[index];
+    const char *slash = strchr(key, '/');
+    char type[64];
+    snprintf(type, sizeof type, "%.*s", (int)(slash - key), key);
+    return pms_halaxy_resource_cached(s, client, type, slash + 1, NULL, err);
+}
+
+static int read_records(pms_session *s, pms_http_client *client, json_t *keys, pms_error *err)
+{
+    size_t count = json_object_size(keys);
+    if (count == 0)
+        return PMS_OK;
+    record_reads reads = {.keys = calloc(count, sizeof *reads.keys)};
+    if (reads.keys == NULL)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    const char *key;
+    json_t *unused;
+    json_object_foreach(keys, key, unused)
+    {
+        reads.keys[n++] = key;
+    }
+    int rc = PMS_OK;
+    if (n == 1) {
+        rc = read_record(s, client, 0, &reads, err);
+    } else {
+        int concurrency = (int)pms_session_setting_long(s, "concurrency", 1, 16, 4);
+        pms_error first = {0};
+        if (pms_session_parallel(s, n, concurrency, read_record, &reads, &first) > 0) {
+            rc = first.code != PMS_OK ? (int)first.code : PMS_ERR_UPSTREAM;
+            if (err)
+                *err = first;
+        }
+    }
+    free(reads.keys);
+    return rc;
+}
+
+/* Adds "Type/id" to keys unless the sync has read it already. */
+static void want_record(halaxy_state *st, json_t *keys, const char *type, const char *id)
+{
+    char key[HALAXY_KEY_LEN];
+    snprintf(key, sizeof key, "%s/%s", type, id);
+    if (json_object_get(st->resources, key) == NULL)
+        json_object_set_new(keys, key, json_true());
+}
+
+/* Step 1: the PractitionerRoles (then the Practitioners they point to) and HealthcareServices of
+ * a page, the page's distinct unread ones in parallel. */
 static int resolve_providers(pms_session *s, pms_http_client *client, const json_t *appointments,
                              pms_error *err)
 {
+    halaxy_state *st = pms_session_state(s);
+    json_t *first = json_object(), *second = json_object();
+    if (first == NULL || second == NULL) {
+        json_decref(first);
+        json_decref(second);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
     size_t i;
     json_t *appt;
+    pthread_mutex_lock(&st->lock);
     json_array_foreach(appointments, i, appt)
     {
         halaxy_appt_refs refs;
-        int rc = PMS_OK;
         if (pms_halaxy_appointment_refs(appt, &refs, NULL) != PMS_OK)
             continue; /* malformed: the mapper says why */
-        if (refs.has_provider && strcmp(refs.provider.type, "PractitionerRole") == 0) {
-            json_t *role = NULL;
-            rc = pms_halaxy_resource_cached(s, client, "PractitionerRole", refs.provider.id, &role,
-                                            err);
-            halaxy_ref practitioner;
-            if (rc == PMS_OK && role && pms_halaxy_role_practitioner(role, &practitioner) == PMS_OK)
-                rc = pms_halaxy_resource_cached(s, client, "Practitioner", practitioner.id, NULL,
-                                                err);
-            json_decref(role);
-        } else if (refs.has_provider) {
-            rc = pms_halaxy_resource_cached(s, client, "Practitioner", refs.provider.id, NULL, err);
-        }
-        if (rc == PMS_OK && refs.has_service)
-            rc = pms_halaxy_resource_cached(s, client, "HealthcareService", refs.service.id, NULL,
-                                            err);
-        if (rc != PMS_OK)
-            return rc;
+        if (refs.has_provider)
+            want_record(st, first, refs.provider.type, refs.provider.id);
+        if (refs.has_service)
+            want_record(st, first, "HealthcareService", refs.service.id);
     }
-    return PMS_OK;
+    pthread_mutex_unlock(&st->lock);
+    int rc = read_records(s, client, first, err);
+
+    /* The Practitioners behind the roles (usually listed already). */
+    if (rc == PMS_OK) {
+        pthread_mutex_lock(&st->lock);
+        json_array_foreach(appointments, i, appt)
+        {
+            halaxy_appt_refs refs;
+            if (pms_halaxy_appointment_refs(appt, &refs, NULL) != PMS_OK || !refs.has_provider ||
+                strcmp(refs.provider.type, "PractitionerRole") != 0)
+                continue;
+            char key[HALAXY_KEY_LEN];
+            pms_halaxy_ref_key(&refs.provider, key);
+            const json_t *role = json_object_get(st->resources, key);
+            halaxy_ref practitioner;
+            if (json_is_object(role) && pms_halaxy_role_practitioner(role, &practitioner) == PMS_OK)
+                want_record(st, second, "Practitioner", practitioner.id);
+        }
+        pthread_mutex_unlock(&st->lock);
+        rc = read_records(s, client, second, err);
+    }
+    json_decref(first);
+    json_decref(second);
+    return rc;
 }
 
 /* Whether the sync keeps a mapped appointment (the engine decides again; this only saves

@@ -158,17 +158,28 @@ static int read_patient(pms_session *s, pms_http_client *client, size_t index, v
     return PMS_OK;
 }
 
-/* The page's patients, read in parallel. New object id -> Patient. */
-static json_t *page_patients(pms_session *s, const json_t *items)
+static int lookup_interval(void *ctx, long code);
+static const pms_appt_type *lookup_type(void *ctx, const char *type_id);
+
+/* The patients of the page's appointments that the sync keeps (in the window, telehealth when
+ * only telehealth is kept), read in parallel: the others are skipped by the engine, so their
+ * patients are not read. New object id -> Patient. */
+static json_t *page_patients(pms_session *s, const pms_fetch_options *opts, const json_t *items,
+                             const medirecords_map_context *ctx)
 {
     json_t *wanted = json_object();
     size_t i;
     json_t *appt;
     json_array_foreach(items, i, appt)
     {
-        const json_t *pid = json_object_get(appt, "patientId");
-        if (json_is_string(pid))
-            json_object_set_new(wanted, json_string_value(pid), json_true());
+        pms_appointment a;
+        if (pms_medirecords_map_appointment(appt, ctx, &a, NULL, NULL) != MEDIRECORDS_MAPPED)
+            continue;
+        bool kept = a.start_time >= opts->from && a.start_time < opts->to &&
+                    (!opts->telehealth_only || a.is_telehealth);
+        if (kept)
+            json_object_set_new(wanted, a.patient.pms_patient_id, json_true());
+        pms_appointment_clear(&a);
     }
     patient_batch b = {.found = json_object()};
     pthread_mutex_init(&b.lock, NULL);
@@ -206,25 +217,25 @@ static int emit_page(pms_session *s, const pms_fetch_options *opts, const pms_ba
     size_t n = json_array_size(items);
     if (n == 0)
         return PMS_OK;
-    json_t *patients = page_patients(s, items);
-    pms_appointment *batch = calloc(n, sizeof *batch);
-    if (batch == NULL || patients == NULL) {
-        free(batch);
-        json_decref(patients);
-        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-    }
     medirecords_map_context ctx = {
         .connection_id = pms_session_connection_id(s),
         .timezone = pms_session_tz_name(s),
         .tz = pms_session_tz(s),
         .phone_region = pms_phone_region_for_timezone(pms_session_tz_name(s)),
         .fetched_at = pms_now(),
-        .patients = patients,
         .providers = providers,
         .interval_minutes = lookup_interval,
         .type = lookup_type,
         .lookup_ctx = s,
     };
+    json_t *patients = page_patients(s, opts, items, &ctx);
+    pms_appointment *batch = calloc(n, sizeof *batch);
+    if (batch == NULL || patients == NULL) {
+        free(batch);
+        json_decref(patients);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
+    ctx.patients = patients;
     size_t kept = 0, i;
     json_t *appt;
     int rc = PMS_OK;
