@@ -236,13 +236,13 @@ typedef struct pms_account {
     pms_instant created_at;
 } pms_account;
 
-typedef struct pms_account_list {
+typedef struct pms_account_array {
     pms_account *items;
     size_t count;
-} pms_account_list;
+} pms_account_array;
 
 void pms_account_clear(pms_account *a);
-void pms_account_list_clear(pms_account_list *l);
+void pms_account_array_clear(pms_account_array *l);
 
 #define PMS_API_KEY_PREFIX_LEN 12
 
@@ -260,13 +260,13 @@ typedef struct pms_api_key {
     pms_instant revoked_at;   /* PMS_INSTANT_NONE: active */
 } pms_api_key;
 
-typedef struct pms_api_key_list {
+typedef struct pms_api_key_array {
     pms_api_key *items;
     size_t count;
-} pms_api_key_list;
+} pms_api_key_array;
 
 void pms_api_key_clear(pms_api_key *k);
-void pms_api_key_list_clear(pms_api_key_list *l);
+void pms_api_key_array_clear(pms_api_key_array *l);
 
 /* One audit record as stored (audit.h). Strings are borrowed: when the store hands a record to a
  * callback they live until the callback returns. */
@@ -395,14 +395,14 @@ typedef struct pms_store_ops {
     int (*account_insert)(pms_store *st, const pms_account *a, pms_error *err);
     int (*account_get)(pms_store *st, const char *id, pms_account *out,
                        pms_error *err); /* PMS_ERR_NOT_FOUND */
-    int (*account_list)(pms_store *st, pms_account_list *out, pms_error *err);
+    int (*account_list)(pms_store *st, pms_account_array *out, pms_error *err);
 
     /* PMS_ERR_CONFLICT when the prefix is taken, PMS_ERR_NOT_FOUND without such an account. */
     int (*api_key_insert)(pms_store *st, const pms_api_key *k, pms_error *err);
     int (*api_key_find_by_prefix)(pms_store *st, const char *prefix, pms_api_key *out,
                                   pms_error *err); /* PMS_ERR_NOT_FOUND */
     /* An account's keys (every account's when account_id is NULL), oldest first. */
-    int (*api_key_list)(pms_store *st, const char *account_id, pms_api_key_list *out,
+    int (*api_key_list)(pms_store *st, const char *account_id, pms_api_key_array *out,
                         pms_error *err);
     /* Sets revoked_at to at unless already revoked (the first time stays). account_id NULL
      * matches any account. PMS_ERR_NOT_FOUND when no such key (in that account). */

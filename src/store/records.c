@@ -148,7 +148,7 @@ void pms_account_clear(pms_account *a)
     memset(a, 0, sizeof *a);
 }
 
-void pms_account_list_clear(pms_account_list *l)
+void pms_account_array_clear(pms_account_array *l)
 {
     for (size_t i = 0; i < l->count; i++)
         pms_account_clear(&l->items[i]);
@@ -165,7 +165,7 @@ void pms_api_key_clear(pms_api_key *k)
     k->created_at = k->last_used_at = k->revoked_at = PMS_INSTANT_NONE;
 }
 
-void pms_api_key_list_clear(pms_api_key_list *l)
+void pms_api_key_array_clear(pms_api_key_array *l)
 {
     for (size_t i = 0; i < l->count; i++)
         pms_api_key_clear(&l->items[i]);

@@ -480,12 +480,12 @@ static void accounts_and_api_keys_round_trip(void **state)
     assert_int_equal(st->ops->account_insert(st, &add, &err), PMS_OK);
     assert_int_equal(st->ops->account_insert(st, &add, &err), PMS_ERR_CONFLICT);
     assert_int_equal(st->ops->account_get(st, "nope", &a, &err), PMS_ERR_NOT_FOUND);
-    pms_account_list accounts = {0};
+    pms_account_array accounts = {0};
     assert_int_equal(st->ops->account_list(st, &accounts, &err), PMS_OK);
     assert_int_equal(accounts.count, 2);
     assert_string_equal(accounts.items[1].timezone, "Australia/Adelaide");
     assert_true(accounts.items[1].created_at > 0);
-    pms_account_list_clear(&accounts);
+    pms_account_array_clear(&accounts);
 
     pms_api_key k = {
         .id = (char *)"key-1",
@@ -533,14 +533,14 @@ static void accounts_and_api_keys_round_trip(void **state)
     assert_int_equal(st->ops->api_key_revoke(st, "acct-2", "key-1", 5000, &err), PMS_OK);
     assert_int_equal(st->ops->api_key_revoke(st, NULL, "key-1", 9000, &err), PMS_OK);
     assert_int_equal(st->ops->api_key_revoke(st, NULL, "key-9", 9000, &err), PMS_ERR_NOT_FOUND);
-    pms_api_key_list keys = {0};
+    pms_api_key_array keys = {0};
     assert_int_equal(st->ops->api_key_list(st, "acct-2", &keys, &err), PMS_OK);
     assert_int_equal(keys.count, 1);
     assert_int_equal(keys.items[0].revoked_at, 5000);
-    pms_api_key_list_clear(&keys);
+    pms_api_key_array_clear(&keys);
     assert_int_equal(st->ops->api_key_list(st, PMS_DEFAULT_ACCOUNT_ID, &keys, &err), PMS_OK);
     assert_int_equal(keys.count, 0);
-    pms_api_key_list_clear(&keys);
+    pms_api_key_array_clear(&keys);
 }
 
 static void audit_log_is_append_only(void **state)

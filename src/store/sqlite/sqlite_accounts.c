@@ -12,7 +12,7 @@ static const char account_insert_sql[] =
 static const char account_get_sql[] =
     "SELECT id, name, timezone, created_at FROM accounts WHERE id = ?1";
 static const char account_list_sql[] =
-    "SELECT id, name, timezone, created_at FROM accounts ORDER BY created_at, id";
+    "SELECT id, name, timezone, created_at FROM accounts ORDER BY created_at, rowid";
 static const char account_exists_sql[] = "SELECT 1 FROM accounts WHERE id = ?1";
 
 static const char key_insert_sql[] = "INSERT INTO api_keys (" API_KEY_COLUMNS ") VALUES (?1, ?2, "
@@ -20,7 +20,7 @@ static const char key_insert_sql[] = "INSERT INTO api_keys (" API_KEY_COLUMNS ")
 static const char key_by_prefix_sql[] =
     "SELECT " API_KEY_COLUMNS " FROM api_keys WHERE prefix = ?1";
 static const char key_list_sql[] = "SELECT " API_KEY_COLUMNS " FROM api_keys "
-                                   "WHERE ?1 IS NULL OR account_id = ?1 ORDER BY created_at, id";
+                                   "WHERE ?1 IS NULL OR account_id = ?1 ORDER BY created_at, rowid";
 static const char key_revoke_sql[] = "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?3) "
                                      "WHERE id = ?1 AND (?2 IS NULL OR account_id = ?2)";
 static const char key_touch_sql[] =
@@ -77,7 +77,7 @@ int sq_account_get(pms_store *st, const char *id, pms_account *out, pms_error *e
     return rc;
 }
 
-int sq_account_list(pms_store *st, pms_account_list *out, pms_error *err)
+int sq_account_list(pms_store *st, pms_account_array *out, pms_error *err)
 {
     sqlite_store *s = SQ(st);
     memset(out, 0, sizeof *out);
@@ -87,7 +87,7 @@ int sq_account_list(pms_store *st, pms_account_list *out, pms_error *err)
     int rc = sq_collect(s, stmt, sizeof *out->items, (void **)&out->items, &out->count,
                         read_account, "listing accounts", err);
     if (rc != PMS_OK)
-        pms_account_list_clear(out);
+        pms_account_array_clear(out);
     return rc;
 }
 
@@ -164,7 +164,7 @@ int sq_api_key_find_by_prefix(pms_store *st, const char *prefix, pms_api_key *ou
     return rc;
 }
 
-int sq_api_key_list(pms_store *st, const char *account_id, pms_api_key_list *out, pms_error *err)
+int sq_api_key_list(pms_store *st, const char *account_id, pms_api_key_array *out, pms_error *err)
 {
     sqlite_store *s = SQ(st);
     memset(out, 0, sizeof *out);
@@ -175,7 +175,7 @@ int sq_api_key_list(pms_store *st, const char *account_id, pms_api_key_list *out
     int rc = sq_collect(s, stmt, sizeof *out->items, (void **)&out->items, &out->count,
                         read_api_key, "listing API keys", err);
     if (rc != PMS_OK)
-        pms_api_key_list_clear(out);
+        pms_api_key_array_clear(out);
     return rc;
 }
 

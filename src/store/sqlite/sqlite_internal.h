@@ -120,10 +120,10 @@ int sq_sync_log_fail_running(pms_store *st, const char *connection_id, const cha
 
 int sq_account_insert(pms_store *st, const pms_account *a, pms_error *err);
 int sq_account_get(pms_store *st, const char *id, pms_account *out, pms_error *err);
-int sq_account_list(pms_store *st, pms_account_list *out, pms_error *err);
+int sq_account_list(pms_store *st, pms_account_array *out, pms_error *err);
 int sq_api_key_insert(pms_store *st, const pms_api_key *k, pms_error *err);
 int sq_api_key_find_by_prefix(pms_store *st, const char *prefix, pms_api_key *out, pms_error *err);
-int sq_api_key_list(pms_store *st, const char *account_id, pms_api_key_list *out, pms_error *err);
+int sq_api_key_list(pms_store *st, const char *account_id, pms_api_key_array *out, pms_error *err);
 int sq_api_key_revoke(pms_store *st, const char *account_id, const char *id, pms_instant at,
                       pms_error *err);
 int sq_api_key_touch(pms_store *st, const char *id, pms_instant at, pms_instant min_interval_ms,
