@@ -1100,6 +1100,9 @@ int pms_keyring_derive(const pms_keyring *ring, const char *key_id, const char *
         return pms_error_set(err, PMS_ERR_CONFIG, "no key ring");
     if (label == NULL)
         return pms_error_set(err, PMS_ERR_INVALID, "no label to derive a key for");
+    /* The primary after a rotation by another process is the new one, as for pms_seal. */
+    if (key_id == NULL)
+        ring_refresh_if_changed(mutable_ring(ring));
     ring_key key;
     if (!ring_find_key(ring, key_id, &key)) {
         OPENSSL_cleanse(&key, sizeof key);
