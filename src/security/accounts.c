@@ -189,6 +189,10 @@ int pms_api_key_revoke(pms_store *st, const char *account_id, const char *key_id
 {
     if (key_id == NULL || key_id[0] == '\0')
         return pms_error_set(err, PMS_ERR_INVALID, "no API key id");
+    /* Someone pasted the key itself: never echo it back in "no API key with id ...". */
+    if (strncmp(key_id, PMS_API_KEY_TAG, PREFIX_OFFSET) == 0)
+        return pms_error_set(err, PMS_ERR_INVALID,
+                             "give the API key's id (as listed), not the key itself");
     return st->ops->api_key_revoke(st, account_id, key_id, pms_now(), err);
 }
 
