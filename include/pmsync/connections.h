@@ -44,6 +44,11 @@ int pms_connection_update(pms_store *st, const pms_keyring *ring, const char *id
                           const pms_connection_fields *fields, const pms_setting_value *settings,
                           size_t setting_count, pms_error *err);
 
+/* The associated data that binds a sealed value to its row and column:
+ * "pms_connections/<id>/<field>", field one of "secrets", "access_token", "refresh_token".
+ * A new string the caller frees; NULL when out of memory. */
+char *pms_connection_aad(const char *connection_id, const char *field);
+
 /* A connection as JSON for people and APIs: secrets never included, only which are set. */
 json_t *pms_connection_to_json(const pms_connection *c);
 

@@ -6,9 +6,9 @@
  * coexist during a rotation. Associated data binds a value to where it is stored (for example
  * "pms_connections/<id>/secrets"), so a value copied to another row does not decrypt.
  *
- * Key sources, in order: PMSYNC_SECRET_KEY (64 hex digits or base64 of 32 bytes), then a key file
- * (the same text on one line; further lines hold older keys still accepted for decryption).
- * A created key file gets mode 0600.
+ * Key sources, in order: PMSYNC_SECRET_KEY (64 hex digits or base64 of 32 bytes; several keys
+ * separated by commas, the first the primary), then a key file (the same text on one line;
+ * further lines hold older keys still accepted for decryption). A created key file gets mode 0600.
  *
  * Key files: the first key line is the primary, further key lines are older keys; blank lines
  * and '#' comments (whole lines or after a key) are skipped; at most 64 KiB. Like ssh with a
@@ -22,9 +22,16 @@
  * (NULL counts as "") as associated data. The base64 is standard with padding and decoded
  * strictly, so any changed character of an envelope makes it fail to open.
  *
+ * Rotation without downtime: a ring loaded from a key file remembers the file. When the file is
+ * replaced (pmsctl key rotate writes a new primary first, the old keys after it), pms_seal
+ * notices (one stat per seal) and reloads before sealing, and pms_open reloads once when an
+ * envelope names a key id the ring does not know, then retries. pms_keyring_reload re-reads the
+ * file on request (SIGHUP). A ring from PMSYNC_SECRET_KEY or raw keys has nothing to re-read.
+ *
  * Thread safety: the EVP cipher and digest are fetched once (pthread_once) on first use. A key
- * ring is immutable once loaded: any number of threads may seal and open with it at once;
- * pms_keyring_add_raw and pms_keyring_free need it to be unused by other threads.
+ * ring takes a read-write lock internally: any number of threads may seal, open, derive and read
+ * ids at once while another reloads it or adds a key; callers keep using it through a
+ * `const pms_keyring *`. pms_keyring_free needs it to be unused by other threads.
  */
 #ifndef PMSYNC_CRYPTO_H
 #define PMSYNC_CRYPTO_H
@@ -37,6 +44,7 @@
 #define PMS_KEY_BYTES  32
 #define PMS_KEY_ID_LEN 17 /* 16 hex digits + NUL */
 #define PMS_UUID_LEN   37 /* 36 characters + NUL */
+#define PMS_HMAC_BYTES 32 /* HMAC-SHA256 */
 
 typedef struct pms_keyring pms_keyring;
 
@@ -51,12 +59,49 @@ int pms_keyring_load(const char *env_value, const char *key_file, bool create_if
 int pms_keyring_from_raw(const unsigned char key[PMS_KEY_BYTES], pms_keyring **out, pms_error *err);
 /* Adds an older key accepted for opening (a key already in the ring is not added twice). */
 int pms_keyring_add_raw(pms_keyring *ring, const unsigned char key[PMS_KEY_BYTES], pms_error *err);
-/* Id of the primary key, borrowed from the ring; NULL for NULL. */
+/* Id of the primary key, borrowed from the ring (valid until the ring is freed; after a reload
+ * it still names the key that was primary when it was asked); NULL for NULL. */
 const char *pms_keyring_primary_id(const pms_keyring *ring);
+/* How many keys the ring holds now, and the id of the index-th (0: the primary) copied into out;
+ * false when there is no such key. */
+size_t pms_keyring_count(const pms_keyring *ring);
+bool pms_keyring_key_id_at(const pms_keyring *ring, size_t index, char out[PMS_KEY_ID_LEN]);
+/* Whether the ring holds a key with that id (reloading once, like pms_open, when it does not). */
+bool pms_keyring_has_key(const pms_keyring *ring, const char *key_id);
+/* Re-reads the key file the ring was loaded from and takes its keys, in the file's order (the
+ * first becomes the primary; keys no longer in the file are wiped from memory). A ring without a
+ * file (environment, raw keys) is left as it is: PMS_OK. On error the ring keeps its keys.
+ * Safe while other threads seal and open with the ring. */
+int pms_keyring_reload(const pms_keyring *ring, pms_error *err);
 void pms_keyring_free(pms_keyring *ring);
 
 /* Writes a new random key file (0600, refuses to overwrite: PMS_ERR_CONFLICT when path exists). */
 int pms_key_file_generate(const char *path, pms_error *err);
+/* Rotation: writes a new random key as the primary (first line) of an existing key file, the
+ * file's keys after it, replacing the file atomically (a temporary file beside it with mode 0600
+ * and the old file's owner, fsync'ed, renamed over it, the directory fsync'ed). Edits of one
+ * file are serialised by a lock on "<path>.lock". Comments in the file are not kept; each key line
+ * ends with "# key id <id>". new_id (may be NULL) receives the new key's id. PMS_ERR_CONFIG when
+ * the file is missing, not a regular file (a symbolic link is refused) or not a key file. */
+int pms_key_file_rotate(const char *path, char new_id[PMS_KEY_ID_LEN], pms_error *err);
+/* Retirement: removes the key with that id from the key file, the same atomic way.
+ * PMS_ERR_NOT_FOUND when the file holds no such key, PMS_ERR_INVALID for the primary (rotate
+ * first). Checking that nothing still needs the key is the caller's job (rotation.h). */
+int pms_key_file_remove(const char *path, const char *key_id, pms_error *err);
+/* A new random key as 64 hex digits and its id, for key sources pmsync cannot edit
+ * (PMSYNC_SECRET_KEY). The caller clears hex when done with it. */
+int pms_key_new_hex(char hex[2 * PMS_KEY_BYTES + 1], char id[PMS_KEY_ID_LEN], pms_error *err);
+
+/* HMAC-SHA256 of data under key. */
+int pms_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                    unsigned char out[PMS_HMAC_BYTES], pms_error *err);
+/* A key for another purpose derived from a ring key: HMAC-SHA256(ring key, label). key_id NULL
+ * takes the primary; id_out (may be NULL) receives the id of the key used. The ring key never
+ * leaves the ring. PMS_ERR_NOT_FOUND when the ring holds no key with that id (after one reload,
+ * as pms_open does); PMS_ERR_CONFIG for an empty ring. The caller wipes out after use. */
+int pms_keyring_derive(const pms_keyring *ring, const char *key_id, const char *label,
+                       unsigned char out[PMS_KEY_BYTES], char id_out[PMS_KEY_ID_LEN],
+                       pms_error *err);
 
 /* Seals plaintext under the primary key with the given associated data. *out is a new
  * NUL-terminated envelope the caller frees. */

@@ -1,6 +1,6 @@
-/* The store: connections, clinician mappings, appointment types, run sheets and their
- * appointments, and the sync log, behind one ops struct per backend (SQLite now; PostgreSQL
- * plugs in with the same tests).
+/* The store: accounts and their API keys, connections, clinician mappings, appointment types,
+ * run sheets and their appointments, the sync log and the audit log, behind one ops struct per
+ * backend (SQLite now; PostgreSQL plugs in with the same tests).
  *
  * A pms_store handle is used by one thread at a time (pmsd opens one per worker thread).
  * Write transactions: begin/commit/rollback; every write outside one is its own transaction.
@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pmsync/crypto.h"
 #include "pmsync/error.h"
 #include "pmsync/model.h"
 #include "pmsync/time.h"
@@ -214,6 +215,86 @@ typedef struct pms_sync_log_list {
 void pms_sync_log_entry_clear(pms_sync_log_entry *e);
 void pms_sync_log_list_clear(pms_sync_log_list *l);
 
+/* ---- accounts, API keys and the audit log ---------------------------------------------- */
+
+/* What an API key may do (accounts.h): admin manages connections and keys, staff works the run
+ * sheet, agent is the voice agent's tools. */
+typedef enum pms_role {
+    PMS_ROLE_ADMIN = 0,
+    PMS_ROLE_STAFF,
+    PMS_ROLE_AGENT,
+} pms_role;
+/* "admin", "staff", "agent". */
+const char *pms_role_name(pms_role r);
+/* PMS_ERR_PARSE for anything else (exact, lower case). */
+int pms_role_parse(const char *name, pms_role *out);
+
+typedef struct pms_account {
+    char *id;
+    char *name;
+    char *timezone; /* IANA, or NULL until set (a practice's zone when paired) */
+    pms_instant created_at;
+} pms_account;
+
+typedef struct pms_account_array {
+    pms_account *items;
+    size_t count;
+} pms_account_array;
+
+void pms_account_clear(pms_account *a);
+void pms_account_array_clear(pms_account_array *l);
+
+#define PMS_API_KEY_PREFIX_LEN 12
+
+/* An API key as stored: never the key itself, only its lookup prefix and the SHA-256 of the
+ * whole key text. */
+typedef struct pms_api_key {
+    char *id;
+    char *account_id;
+    char *name;
+    pms_role role;
+    char prefix[PMS_API_KEY_PREFIX_LEN + 1];
+    char key_hash[65]; /* lower-case hex */
+    pms_instant created_at;
+    pms_instant last_used_at; /* PMS_INSTANT_NONE: never used */
+    pms_instant revoked_at;   /* PMS_INSTANT_NONE: active */
+} pms_api_key;
+
+typedef struct pms_api_key_array {
+    pms_api_key *items;
+    size_t count;
+} pms_api_key_array;
+
+void pms_api_key_clear(pms_api_key *k);
+void pms_api_key_array_clear(pms_api_key_array *l);
+
+/* One audit record as stored (audit.h). Strings are borrowed: when the store hands a record to a
+ * callback they live until the callback returns. */
+typedef struct pms_audit_record {
+    long long seq; /* 1, 2, 3, ... with no gaps */
+    pms_instant at;
+    const char *account_id;   /* NULL: not tied to an account */
+    const char *actor_key_id; /* NULL: no API key (the system, pmsctl) */
+    const char *actor_role;   /* admin | staff | agent | system */
+    const char *action;
+    const char *resource;
+    const char *patient_ids; /* compact JSON array of strings, exactly the text that was hashed */
+    const char *client_addr; /* NULL when none */
+    int outcome;             /* HTTP status, or 0 */
+    const char *key_id;      /* the key ring key the chain key was derived from */
+    const char *prev_hash;   /* hex; the previous record's hash, 64 zeros for the first */
+    const char *hash;        /* hex HMAC-SHA256 */
+} pms_audit_record;
+
+/* The authenticated head of the audit chain: the last record's seq and hash and a MAC over them
+ * (by the chain key of key_id). An empty log has seq 0, 64 zeros and no key or MAC. */
+typedef struct pms_audit_head {
+    long long seq;
+    char hash[65];
+    char key_id[PMS_KEY_ID_LEN]; /* "" when none */
+    char mac[65];                /* "" when none */
+} pms_audit_head;
+
 /* A held lock on a connection's sync (one sync per connection, across processes). */
 typedef struct pms_store_lock pms_store_lock;
 
@@ -308,6 +389,47 @@ typedef struct pms_store_ops {
     /* Marks every 'running' row of a connection failed (a sync that died); returns how many. */
     int (*sync_log_fail_running)(pms_store *st, const char *connection_id, const char *reason,
                                  int *count, pms_error *err);
+
+    /* ---- accounts, API keys, the audit log, re-encryption (migration 3) ---- */
+
+    int (*account_insert)(pms_store *st, const pms_account *a, pms_error *err);
+    int (*account_get)(pms_store *st, const char *id, pms_account *out,
+                       pms_error *err); /* PMS_ERR_NOT_FOUND */
+    int (*account_list)(pms_store *st, pms_account_array *out, pms_error *err);
+
+    /* PMS_ERR_CONFLICT when the prefix is taken, PMS_ERR_NOT_FOUND without such an account. */
+    int (*api_key_insert)(pms_store *st, const pms_api_key *k, pms_error *err);
+    int (*api_key_find_by_prefix)(pms_store *st, const char *prefix, pms_api_key *out,
+                                  pms_error *err); /* PMS_ERR_NOT_FOUND */
+    /* An account's keys (every account's when account_id is NULL), oldest first. */
+    int (*api_key_list)(pms_store *st, const char *account_id, pms_api_key_array *out,
+                        pms_error *err);
+    /* Sets revoked_at to at unless already revoked (the first time stays). account_id NULL
+     * matches any account. PMS_ERR_NOT_FOUND when no such key (in that account). */
+    int (*api_key_revoke)(pms_store *st, const char *account_id, const char *id, pms_instant at,
+                          pms_error *err);
+    /* Sets last_used_at to at unless it is later than at - min_interval_ms already. */
+    int (*api_key_touch)(pms_store *st, const char *id, pms_instant at, pms_instant min_interval_ms,
+                         pms_error *err);
+
+    /* The chain's head, its records and its head update: pms_audit_append calls them inside
+     * one write transaction. audit_insert is PMS_ERR_CONFLICT when the seq is taken. */
+    int (*audit_head_get)(pms_store *st, pms_audit_head *out, pms_error *err);
+    int (*audit_insert)(pms_store *st, const pms_audit_record *r, pms_error *err);
+    int (*audit_head_set)(pms_store *st, const pms_audit_head *h, pms_error *err);
+    /* Reads the head into *head and calls fn for each record with at in [from, to) (either
+     * bound PMS_INSTANT_NONE: open), by seq, from one consistent snapshot that does not block
+     * writers. A non-zero return from fn stops the walk and is returned. */
+    int (*audit_walk)(pms_store *st, pms_instant from, pms_instant to, pms_audit_head *head,
+                      int (*fn)(void *ctx, const pms_audit_record *r), void *ctx, pms_error *err);
+    /* How many audit records were chained with the key of that id. */
+    int (*audit_count_key)(pms_store *st, const char *key_id, long long *count, pms_error *err);
+
+    /* Writes a connection's three sealed columns (secrets, access and refresh token) and nothing
+     * else (not updated_at): re-encryption under a new key. PMS_ERR_NOT_FOUND. */
+    int (*connection_set_sealed)(pms_store *st, const char *id, const char *secrets_sealed,
+                                 const char *access_sealed, const char *refresh_sealed,
+                                 pms_error *err);
 } pms_store_ops;
 
 struct pms_store {

@@ -1,5 +1,7 @@
 #include "cmd/cli.h"
 
+#include "pmsync/audit.h"
+
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -189,4 +191,44 @@ bool cli_refresh_catalog(cli *c, const pms_connection *conn, bool practitioners,
     if (rc != PMS_OK)
         cli_report("cannot read from the PMS", &err);
     return rc == PMS_OK;
+}
+
+bool cli_take_option(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    const char *arg = argv[*i];
+    size_t len = strlen(name);
+    if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, len) != 0)
+        return false;
+    if (arg[2 + len] == '=') {
+        *value = arg + 3 + len;
+        return true;
+    }
+    if (arg[2 + len] != '\0')
+        return false;
+    *value = *i + 1 < argc ? argv[++*i] : NULL;
+    return true;
+}
+
+bool cli_audit(cli *c, const char *account_id, const char *action, const char *resource)
+{
+    pms_store *st = cli_store(c);
+    if (st == NULL)
+        return false;
+    bool failed = false;
+    const pms_keyring *ring = cli_keyring(c, true, &failed);
+    if (ring == NULL)
+        return false;
+    pms_audit_event e = {
+        .account_id = account_id,
+        .actor_role = "system",
+        .action = action,
+        .resource = resource,
+        .at = PMS_INSTANT_NONE,
+    };
+    pms_error err = {0};
+    if (pms_audit_append(st, ring, &e, &err) != PMS_OK) {
+        cli_report("cannot record this in the audit log", &err);
+        return false;
+    }
+    return true;
 }

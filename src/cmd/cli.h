@@ -59,6 +59,14 @@ pms_session_options cli_session_options(void);
 /* The --help text of a command when argv asks for it. */
 bool cli_wants_help(int argc, char **argv);
 
+/* Whether argv[*i] is the option --name, as "--name VALUE" or "--name=VALUE". When it is, *value
+ * is the value (NULL when "--name" came last) and *i has moved past it. */
+bool cli_take_option(int argc, char **argv, int *i, const char *name, const char **value);
+
+/* Appends an audit record of a pmsctl action (actor role "system", outcome 0) with the key ring
+ * (created when missing). Prints why and returns false when it could not be written. */
+bool cli_audit(cli *c, const char *account_id, const char *action, const char *resource);
+
 int cmd_connection(cli *c, int argc, char **argv);
 int cmd_pair(cli *c, int argc, char **argv);
 int cmd_practitioners(cli *c, int argc, char **argv);
@@ -69,5 +77,8 @@ int cmd_runsheet(cli *c, int argc, char **argv);
 int cmd_log(cli *c, int argc, char **argv);
 int cmd_key(cli *c, int argc, char **argv);
 int cmd_pms(cli *c, int argc, char **argv);
+int cmd_account(cli *c, int argc, char **argv);
+int cmd_apikey(cli *c, int argc, char **argv);
+int cmd_audit(cli *c, int argc, char **argv);
 
 #endif

@@ -21,8 +21,11 @@ static const struct {
     {"sync", cmd_sync, "sync a connection's appointments into the run sheet"},
     {"runsheet", cmd_runsheet, "show a day's run sheet"},
     {"log", cmd_log, "show a connection's sync history"},
-    {"key", cmd_key, "manage the encryption key for stored credentials"},
+    {"key", cmd_key, "generate, rotate and retire the encryption keys"},
     {"pms", cmd_pms, "list the supported PMSs and their settings"},
+    {"account", cmd_account, "add or list accounts"},
+    {"apikey", cmd_apikey, "create, list or revoke API keys"},
+    {"audit", cmd_audit, "verify or export the audit log"},
 };
 
 static void usage(FILE *out)
@@ -43,7 +46,8 @@ static void usage(FILE *out)
         "\n"
         "Environment:\n"
         "  PMSYNC_DB                the database, when --db is not given\n"
-        "  PMSYNC_SECRET_KEY        the encryption key for stored credentials (64 hex digits)\n"
+        "  PMSYNC_SECRET_KEY        the encryption key (64 hex digits); during a rotation\n"
+        "                           several, comma-separated, the first one sealing\n"
         "  PMSYNC_SECRET_KEY_FILE   a key file instead (default: pmsync.key beside the database)\n"
         "  PMSYNC_LOG_LEVEL         debug, info, warn (default), error or off\n"
         "\n"

@@ -112,6 +112,67 @@ int pms_source_parse(const char *name, pms_source *out)
     return PMS_OK;
 }
 
+const char *pms_role_name(pms_role r)
+{
+    switch (r) {
+    case PMS_ROLE_STAFF:
+        return "staff";
+    case PMS_ROLE_AGENT:
+        return "agent";
+    case PMS_ROLE_ADMIN:
+        break;
+    }
+    return "admin";
+}
+
+int pms_role_parse(const char *name, pms_role *out)
+{
+    if (name == NULL)
+        return PMS_ERR_PARSE;
+    if (strcmp(name, "admin") == 0)
+        *out = PMS_ROLE_ADMIN;
+    else if (strcmp(name, "staff") == 0)
+        *out = PMS_ROLE_STAFF;
+    else if (strcmp(name, "agent") == 0)
+        *out = PMS_ROLE_AGENT;
+    else
+        return PMS_ERR_PARSE;
+    return PMS_OK;
+}
+
+void pms_account_clear(pms_account *a)
+{
+    free(a->id);
+    free(a->name);
+    free(a->timezone);
+    memset(a, 0, sizeof *a);
+}
+
+void pms_account_array_clear(pms_account_array *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        pms_account_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void pms_api_key_clear(pms_api_key *k)
+{
+    free(k->id);
+    free(k->account_id);
+    free(k->name);
+    memset(k, 0, sizeof *k);
+    k->created_at = k->last_used_at = k->revoked_at = PMS_INSTANT_NONE;
+}
+
+void pms_api_key_array_clear(pms_api_key_array *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        pms_api_key_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
 void pms_sheet_entry_init(pms_sheet_entry *e)
 {
     memset(e, 0, sizeof *e);

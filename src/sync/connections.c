@@ -91,12 +91,17 @@ static int check_timezone(const char *tz, pms_error *err)
     return PMS_OK;
 }
 
-static char *aad_for(const char *connection_id, const char *field)
+char *pms_connection_aad(const char *connection_id, const char *field)
 {
     char *aad = NULL;
     if (asprintf(&aad, "pms_connections/%s/%s", connection_id, field) < 0)
         return NULL;
     return aad;
+}
+
+static char *aad_for(const char *connection_id, const char *field)
+{
+    return pms_connection_aad(connection_id, field);
 }
 
 /* Decrypted secret settings of a connection (an object; empty when none). */

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #define ENVELOPE_PREFIX     "pmsenc:v1:"
@@ -27,12 +29,33 @@
 typedef struct ring_key {
     unsigned char key[PMS_KEY_BYTES];
     char id[PMS_KEY_ID_LEN];
+    bool dropped; /* no longer in the ring (a reload left it out): bytes wiped, id kept */
 } ring_key;
 
+/* What a key file looked like when it was read, to notice that it was replaced. */
+typedef struct file_stamp {
+    bool valid;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    struct timespec ctime;
+} file_stamp;
+
+/* Keys are allocated one by one and only freed with the ring, so the id pms_keyring_primary_id
+ * hands out stays valid across reloads. `keys` is the ring as it is now (keys[0] the primary);
+ * `owned` every key it has held. `lock` guards keys, count, owned and stamp: seal, open and the
+ * id readers take it shared, adding and reloading take it exclusive. `reload_lock` lets one
+ * reload read the file at a time. */
 struct pms_keyring {
-    ring_key *keys; /* keys[0] is the primary */
-    size_t count;
-    size_t cap;
+    pthread_rwlock_t lock;
+    pthread_mutex_t reload_lock;
+    ring_key **keys;
+    size_t count, cap;
+    ring_key **owned;
+    size_t owned_count, owned_cap;
+    char *source_path; /* the key file to re-read; NULL for keys from the environment or raw */
+    file_stamp stamp;
 };
 
 /* ---- algorithms, fetched once -------------------------------------------------------------- */
@@ -134,8 +157,7 @@ int pms_base64_decode(const char *in, size_t len, bool padding_required, unsigne
     size_t pad = 0;
     while (pad < 2 && padded_len > pad && padded[padded_len - 1 - pad] == '=')
         pad++;
-    int n = padded_len ? EVP_DecodeBlock(bytes, (const unsigned char *)padded, (int)padded_len)
-                       : 0;
+    int n = padded_len ? EVP_DecodeBlock(bytes, (const unsigned char *)padded, (int)padded_len) : 0;
     if (n < 0 || (size_t)n < pad) {
         rc = pms_error_set(err, PMS_ERR_PARSE, "not base64");
         goto out;
@@ -267,37 +289,93 @@ void pms_secure_free(void *p, size_t len)
 
 /* ---- key ring ------------------------------------------------------------------------------ */
 
+/* The ring behind a const pointer: its keys change only under its lock (reload), so callers
+ * may keep using `const pms_keyring *`. Every ring is allocated by ring_new, never const. */
+static pms_keyring *mutable_ring(const pms_keyring *ring)
+{
+    return (pms_keyring *)ring;
+}
+
+static pms_keyring *ring_new(void)
+{
+    pms_keyring *ring = calloc(1, sizeof *ring);
+    if (ring == NULL)
+        return NULL;
+    if (pthread_rwlock_init(&ring->lock, NULL) != 0) {
+        free(ring);
+        return NULL;
+    }
+    if (pthread_mutex_init(&ring->reload_lock, NULL) != 0) {
+        pthread_rwlock_destroy(&ring->lock);
+        free(ring);
+        return NULL;
+    }
+    return ring;
+}
+
 void pms_keyring_free(pms_keyring *ring)
 {
     if (ring == NULL)
         return;
-    pms_secure_free(ring->keys, ring->cap * sizeof *ring->keys);
+    for (size_t i = 0; i < ring->owned_count; i++)
+        pms_secure_free(ring->owned[i], sizeof *ring->owned[i]);
+    free(ring->owned);
+    free(ring->keys);
+    free(ring->source_path);
+    pthread_mutex_destroy(&ring->reload_lock);
+    pthread_rwlock_destroy(&ring->lock);
     free(ring);
+}
+
+/* Room for `more` keys in both arrays; called before taking the lock, so nothing can fail
+ * while it is held. */
+static int ring_reserve(pms_keyring *ring, size_t more)
+{
+    if (ring->owned_count + more > ring->owned_cap) {
+        size_t cap = ring->owned_cap ? ring->owned_cap : 4;
+        while (cap < ring->owned_count + more)
+            cap *= 2;
+        ring_key **grown = realloc(ring->owned, cap * sizeof *grown);
+        if (grown == NULL)
+            return PMS_ERR_NOMEM;
+        ring->owned = grown;
+        ring->owned_cap = cap;
+    }
+    if (ring->count + more > ring->cap) {
+        size_t cap = ring->cap ? ring->cap : 4;
+        while (cap < ring->count + more)
+            cap *= 2;
+        ring_key **grown = realloc(ring->keys, cap * sizeof *grown);
+        if (grown == NULL)
+            return PMS_ERR_NOMEM;
+        ring->keys = grown;
+        ring->cap = cap;
+    }
+    return PMS_OK;
 }
 
 int pms_keyring_add_raw(pms_keyring *ring, const unsigned char key[PMS_KEY_BYTES], pms_error *err)
 {
     if (ring == NULL || key == NULL)
         return pms_error_set(err, PMS_ERR_INVALID, "no key ring or key");
-    for (size_t i = 0; i < ring->count; i++)
-        if (CRYPTO_memcmp(ring->keys[i].key, key, PMS_KEY_BYTES) == 0)
-            return PMS_OK; /* already there */
-    if (ring->count == ring->cap) {
-        /* Grow by copying, so no stale copy of a key is left in freed memory. */
-        size_t cap = ring->cap ? ring->cap * 2 : 2;
-        ring_key *keys = calloc(cap, sizeof *keys);
-        if (keys == NULL)
-            return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-        if (ring->count > 0)
-            memcpy(keys, ring->keys, ring->count * sizeof *keys);
-        pms_secure_free(ring->keys, ring->cap * sizeof *ring->keys);
-        ring->keys = keys;
-        ring->cap = cap;
-    }
-    ring_key *slot = &ring->keys[ring->count++];
+    ring_key *slot = calloc(1, sizeof *slot);
+    if (slot == NULL)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     memcpy(slot->key, key, PMS_KEY_BYTES);
     key_id_of(key, slot->id);
-    return PMS_OK;
+    pthread_rwlock_wrlock(&ring->lock);
+    bool present = false;
+    for (size_t i = 0; i < ring->count && !present; i++)
+        present = CRYPTO_memcmp(ring->keys[i]->key, key, PMS_KEY_BYTES) == 0;
+    int rc = present ? PMS_OK : ring_reserve(ring, 1);
+    if (!present && rc == PMS_OK) {
+        ring->owned[ring->owned_count++] = slot;
+        ring->keys[ring->count++] = slot;
+        slot = NULL;
+    }
+    pthread_rwlock_unlock(&ring->lock);
+    pms_secure_free(slot, sizeof *slot);
+    return rc == PMS_OK ? PMS_OK : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
 }
 
 int pms_keyring_from_raw(const unsigned char key[PMS_KEY_BYTES], pms_keyring **out, pms_error *err)
@@ -305,7 +383,7 @@ int pms_keyring_from_raw(const unsigned char key[PMS_KEY_BYTES], pms_keyring **o
     if (out == NULL)
         return pms_error_set(err, PMS_ERR_INVALID, "no output for the key ring");
     *out = NULL;
-    pms_keyring *ring = calloc(1, sizeof *ring);
+    pms_keyring *ring = ring_new();
     if (ring == NULL)
         return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     int rc = pms_keyring_add_raw(ring, key, err);
@@ -319,9 +397,75 @@ int pms_keyring_from_raw(const unsigned char key[PMS_KEY_BYTES], pms_keyring **o
 
 const char *pms_keyring_primary_id(const pms_keyring *ring)
 {
-    if (ring == NULL || ring->count == 0)
+    if (ring == NULL)
         return NULL;
-    return ring->keys[0].id;
+    pms_keyring *r = mutable_ring(ring);
+    pthread_rwlock_rdlock(&r->lock);
+    /* The key itself lives until the ring is freed, so its id outlives the lock. */
+    const char *id = r->count > 0 ? r->keys[0]->id : NULL;
+    pthread_rwlock_unlock(&r->lock);
+    return id;
+}
+
+size_t pms_keyring_count(const pms_keyring *ring)
+{
+    if (ring == NULL)
+        return 0;
+    pms_keyring *r = mutable_ring(ring);
+    pthread_rwlock_rdlock(&r->lock);
+    size_t count = r->count;
+    pthread_rwlock_unlock(&r->lock);
+    return count;
+}
+
+bool pms_keyring_key_id_at(const pms_keyring *ring, size_t index, char out[PMS_KEY_ID_LEN])
+{
+    if (ring == NULL)
+        return false;
+    pms_keyring *r = mutable_ring(ring);
+    pthread_rwlock_rdlock(&r->lock);
+    bool found = index < r->count;
+    if (found)
+        memcpy(out, r->keys[index]->id, PMS_KEY_ID_LEN);
+    pthread_rwlock_unlock(&r->lock);
+    return found;
+}
+
+/* Copies the key with that id (NULL: the primary) out of the ring under its lock. */
+static bool ring_copy_key(pms_keyring *ring, const char *id, ring_key *out)
+{
+    bool found = false;
+    pthread_rwlock_rdlock(&ring->lock);
+    for (size_t i = 0; i < ring->count && !found; i++) {
+        if (id == NULL || strcmp(ring->keys[i]->id, id) == 0) {
+            memcpy(out, ring->keys[i], sizeof *out);
+            found = true;
+        }
+    }
+    pthread_rwlock_unlock(&ring->lock);
+    return found;
+}
+
+static bool ring_refresh_if_changed(pms_keyring *ring);
+
+/* ring_copy_key; when the id is unknown and the key file changed since it was read (a rotation
+ * by another process), the ring is reloaded once and the key looked up again. */
+static bool ring_find_key(const pms_keyring *ring, const char *id, ring_key *out)
+{
+    pms_keyring *r = mutable_ring(ring);
+    if (ring_copy_key(r, id, out))
+        return true;
+    return ring_refresh_if_changed(r) && ring_copy_key(r, id, out);
+}
+
+bool pms_keyring_has_key(const pms_keyring *ring, const char *key_id)
+{
+    if (ring == NULL || key_id == NULL)
+        return false;
+    ring_key copy;
+    bool found = ring_find_key(ring, key_id, &copy);
+    OPENSSL_cleanse(&copy, sizeof copy);
+    return found;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -420,12 +564,30 @@ int pms_key_file_generate(const char *path, pms_error *err)
     return create_key_file(path, NULL, err);
 }
 
+static void stamp_of(const struct stat *st, file_stamp *out)
+{
+    memset(out, 0, sizeof *out);
+    out->valid = true;
+    out->dev = st->st_dev;
+    out->ino = st->st_ino;
+    out->size = st->st_size;
+    out->mtime = st->st_mtim;
+    out->ctime = st->st_ctim;
+}
+
+static bool stamp_equal(const file_stamp *a, const file_stamp *b)
+{
+    return a->valid && b->valid && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+           a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
 /* Parses key file text: '#' starts a comment, blank lines are skipped, every other line is one
  * key, the first the primary. */
 static int parse_key_file(const char *path, const char *text, size_t len, pms_keyring **out,
                           pms_error *err)
 {
-    pms_keyring *ring = calloc(1, sizeof *ring);
+    pms_keyring *ring = ring_new();
     if (ring == NULL)
         return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     int rc = PMS_OK;
@@ -469,15 +631,22 @@ out:
     return rc;
 }
 
-static int load_key_file(const char *path, bool create_if_missing, pms_keyring **out,
-                         pms_error *err)
+/* Reads a key file into a new ring (without a source) and the file's stamp; creates the file
+ * first when asked and it is missing. */
+static int read_key_file(const char *path, bool create_if_missing, pms_keyring **out,
+                         file_stamp *stamp, pms_error *err)
 {
+    *out = NULL;
+    memset(stamp, 0, sizeof *stamp);
     /* O_NONBLOCK: a FIFO planted at the path must not hang start-up (fstat rejects it). */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0 && errno == ENOENT && create_if_missing) {
         unsigned char key[PMS_KEY_BYTES];
         int rc = create_key_file(path, key, err);
         if (rc == PMS_OK) {
+            struct stat st;
+            if (stat(path, &st) == 0)
+                stamp_of(&st, stamp);
             rc = pms_keyring_from_raw(key, out, err);
             OPENSSL_cleanse(key, sizeof key);
             return rc;
@@ -535,10 +704,52 @@ static int load_key_file(const char *path, bool create_if_missing, pms_keyring *
             goto out;
         }
     }
-    rc = parse_key_file(path, buf, len, out, err);
+    if ((rc = parse_key_file(path, buf, len, out, err)) == PMS_OK)
+        stamp_of(&st, stamp);
 out:
     pms_secure_free(buf, buf ? KEY_FILE_MAX_BYTES + 1 : 0);
     close(fd);
+    return rc;
+}
+
+/* Reads the key ring from PMSYNC_SECRET_KEY's text: one key, or several separated by commas
+ * (the first the primary). Never echoes the text. */
+static int parse_env_keys(const char *text, pms_keyring **out, pms_error *err)
+{
+    pms_keyring *ring = ring_new();
+    if (ring == NULL)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    int rc = PMS_OK;
+    bool list = strchr(text, ',') != NULL;
+    size_t item = 0;
+    for (const char *p = text;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        item++;
+        unsigned char key[PMS_KEY_BYTES];
+        if (!parse_key_text(p, len, key)) {
+            if (list)
+                rc = pms_error_set(err, PMS_ERR_CONFIG,
+                                   "PMSYNC_SECRET_KEY item %zu is not a key: expected 64 hex "
+                                   "digits or base64 of 32 bytes, keys separated by commas",
+                                   item);
+            else
+                rc = pms_error_set(err, PMS_ERR_CONFIG,
+                                   "PMSYNC_SECRET_KEY is not a key: expected 64 hex digits or "
+                                   "base64 of 32 bytes");
+            break;
+        }
+        rc = pms_keyring_add_raw(ring, key, err);
+        OPENSSL_cleanse(key, sizeof key);
+        if (rc != PMS_OK || comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    if (rc != PMS_OK) {
+        pms_keyring_free(ring);
+        ring = NULL;
+    }
+    *out = ring;
     return rc;
 }
 
@@ -548,21 +759,363 @@ int pms_keyring_load(const char *env_value, const char *key_file, bool create_if
     if (out == NULL)
         return pms_error_set(err, PMS_ERR_INVALID, "no output for the key ring");
     *out = NULL;
-    if (env_value != NULL && env_value[0] != '\0') {
-        unsigned char key[PMS_KEY_BYTES];
-        /* Never echo the value: it is the key, or most of it. */
-        if (!parse_key_text(env_value, strlen(env_value), key))
-            return pms_error_set(err, PMS_ERR_CONFIG,
-                                 "PMSYNC_SECRET_KEY is not a key: expected 64 hex digits or "
-                                 "base64 of 32 bytes");
-        int rc = pms_keyring_from_raw(key, out, err);
-        OPENSSL_cleanse(key, sizeof key);
-        return rc;
-    }
+    if (env_value != NULL && env_value[0] != '\0')
+        return parse_env_keys(env_value, out, err);
     if (key_file == NULL || key_file[0] == '\0')
         return pms_error_set(err, PMS_ERR_CONFIG,
                              "no secret key: set PMSYNC_SECRET_KEY or configure a key file");
-    return load_key_file(key_file, create_if_missing, out, err);
+    pms_keyring *ring = NULL;
+    file_stamp stamp;
+    int rc = read_key_file(key_file, create_if_missing, &ring, &stamp, err);
+    if (rc != PMS_OK)
+        return rc;
+    if ((ring->source_path = strdup(key_file)) == NULL) {
+        pms_keyring_free(ring);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
+    ring->stamp = stamp;
+    *out = ring;
+    return PMS_OK;
+}
+
+/* Re-reads the ring's key file and makes its keys the ring's, in the file's order. Keys left
+ * out are wiped (their ids stay for pointers handed out earlier). Holds reload_lock. */
+static int ring_reload_locked(pms_keyring *ring, pms_error *err)
+{
+    pms_keyring *fresh = NULL;
+    file_stamp stamp;
+    int rc = read_key_file(ring->source_path, false, &fresh, &stamp, err);
+    if (rc != PMS_OK)
+        return rc;
+    ring_key **order = calloc(fresh->count, sizeof *order);
+    if (order == NULL) {
+        pms_keyring_free(fresh);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
+    pthread_rwlock_wrlock(&ring->lock);
+    if (ring_reserve(ring, fresh->count) != PMS_OK) {
+        pthread_rwlock_unlock(&ring->lock);
+        free(order);
+        pms_keyring_free(fresh);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < fresh->count; i++) {
+        ring_key *k = fresh->keys[i];
+        for (size_t j = 0; j < ring->owned_count && order[i] == NULL; j++)
+            if (!ring->owned[j]->dropped &&
+                CRYPTO_memcmp(ring->owned[j]->key, k->key, PMS_KEY_BYTES) == 0)
+                order[i] = ring->owned[j];
+        if (order[i] != NULL)
+            continue;
+        /* A new key: the ring takes it over from the fresh one. */
+        order[i] = k;
+        ring->owned[ring->owned_count++] = k;
+        for (size_t j = 0; j < fresh->owned_count; j++)
+            if (fresh->owned[j] == k)
+                fresh->owned[j] = NULL;
+    }
+    for (size_t j = 0; j < ring->owned_count; j++) {
+        ring_key *k = ring->owned[j];
+        bool kept = false;
+        for (size_t i = 0; i < fresh->count && !kept; i++)
+            kept = order[i] == k;
+        if (!kept && !k->dropped) {
+            OPENSSL_cleanse(k->key, sizeof k->key);
+            k->dropped = true;
+        }
+    }
+    free(ring->keys);
+    ring->keys = order;
+    ring->count = ring->cap = fresh->count;
+    ring->stamp = stamp;
+    pthread_rwlock_unlock(&ring->lock);
+    pms_keyring_free(fresh);
+    return PMS_OK;
+}
+
+int pms_keyring_reload(const pms_keyring *ring, pms_error *err)
+{
+    if (ring == NULL)
+        return pms_error_set(err, PMS_ERR_INVALID, "no key ring");
+    pms_keyring *r = mutable_ring(ring);
+    if (r->source_path == NULL)
+        return PMS_OK; /* keys from the environment or raw: nothing to re-read */
+    pthread_mutex_lock(&r->reload_lock);
+    int rc = ring_reload_locked(r, err);
+    pthread_mutex_unlock(&r->reload_lock);
+    return rc;
+}
+
+/* Reloads the ring when its key file is no longer the one it read (replaced or changed).
+ * Returns whether the ring may hold other keys now. Failures leave the ring as it was. */
+static bool ring_refresh_if_changed(pms_keyring *ring)
+{
+    if (ring->source_path == NULL)
+        return false;
+    struct stat st;
+    if (stat(ring->source_path, &st) != 0)
+        return false;
+    file_stamp now;
+    stamp_of(&st, &now);
+    pthread_rwlock_rdlock(&ring->lock);
+    bool same = stamp_equal(&ring->stamp, &now);
+    pthread_rwlock_unlock(&ring->lock);
+    if (same)
+        return false;
+    pthread_mutex_lock(&ring->reload_lock);
+    pthread_rwlock_rdlock(&ring->lock);
+    same = stamp_equal(&ring->stamp, &now);
+    pthread_rwlock_unlock(&ring->lock);
+    /* Another thread may have reloaded meanwhile: then there is nothing left to do. */
+    bool changed = same || ring_reload_locked(ring, NULL) == PMS_OK;
+    pthread_mutex_unlock(&ring->reload_lock);
+    return changed;
+}
+
+/* ---- key file edits: rotation and retirement ------------------------------------------------ */
+
+/* An exclusive lock on "<path>.lock", so two edits of one key file never interleave (a lost
+ * key would make everything it sealed unreadable). *fd_out is closed to release it. */
+static int lock_key_file(const char *path, int *fd_out, pms_error *err)
+{
+    char *lock_path = NULL;
+    if (asprintf(&lock_path, "%s.lock", path) < 0)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        int rc = pms_error_set(err, PMS_ERR_IO, "cannot open lock file %s: %s", lock_path,
+                               strerror(errno));
+        free(lock_path);
+        return rc;
+    }
+    free(lock_path);
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            int rc = pms_error_set(err, PMS_ERR_IO, "cannot lock key file %s: %s", path,
+                                   strerror(errno));
+            close(fd);
+            return rc;
+        }
+    }
+    *fd_out = fd;
+    return PMS_OK;
+}
+
+/* The key file path must name a regular file (not a link: the edit replaces the name). */
+static int check_editable_key_file(const char *path, struct stat *st, pms_error *err)
+{
+    if (path == NULL || path[0] == '\0')
+        return pms_error_set(err, PMS_ERR_INVALID, "no key file path");
+    if (lstat(path, st) != 0)
+        return pms_error_set(err, errno == ENOENT ? PMS_ERR_CONFIG : PMS_ERR_IO,
+                             "cannot read key file %s: %s", path, strerror(errno));
+    if (S_ISLNK(st->st_mode))
+        return pms_error_set(err, PMS_ERR_CONFIG,
+                             "key file %s is a symbolic link; edit the file it points to", path);
+    if (!S_ISREG(st->st_mode))
+        return pms_error_set(err, PMS_ERR_CONFIG, "key file %s is not a regular file", path);
+    return PMS_OK;
+}
+
+static const char key_file_edit_header[] =
+    "# pmsync secret keys (AES-256-GCM). Keep this file private (mode 0600).\n"
+    "# The first key seals; keys on further lines are older ones that still open.\n";
+
+/* Replaces path with the ring's keys, in order, atomically: a temporary file beside it (0600,
+ * the old file's owner), written and fsync'ed, renamed over it, then the directory fsync'ed. */
+static int replace_key_file(const char *path, const struct stat *old, const pms_keyring *ring,
+                            pms_error *err)
+{
+    enum { LINE_MAX_BYTES = 2 * PMS_KEY_BYTES + sizeof "  # key id " + PMS_KEY_ID_LEN + 1 };
+    size_t cap = sizeof key_file_edit_header + ring->count * LINE_MAX_BYTES + 1;
+    char *text = malloc(cap);
+    char *tmp_path = NULL;
+    int fd = -1, rc = PMS_OK;
+    if (text == NULL || asprintf(&tmp_path, "%s.tmp-XXXXXX", path) < 0) {
+        tmp_path = NULL;
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    size_t len = sizeof key_file_edit_header - 1;
+    memcpy(text, key_file_edit_header, len);
+    for (size_t i = 0; i < ring->count; i++) {
+        hex_encode(ring->keys[i]->key, PMS_KEY_BYTES, text + len);
+        len += 2 * PMS_KEY_BYTES;
+        len += (size_t)snprintf(text + len, cap - len, "  # key id %s\n", ring->keys[i]->id);
+    }
+    fd = mkostemp(tmp_path, O_CLOEXEC);
+    if (fd < 0) {
+        rc = pms_error_set(err, PMS_ERR_IO, "cannot create a file beside %s: %s", path,
+                           strerror(errno));
+        free(tmp_path);
+        tmp_path = NULL;
+        goto out;
+    }
+    bool same_owner = old->st_uid == geteuid() && old->st_gid == getegid();
+    if (fchmod(fd, 0600) != 0 || (!same_owner && fchown(fd, old->st_uid, old->st_gid) != 0)) {
+        rc = pms_error_set(err, PMS_ERR_IO,
+                           "cannot give the new key file mode 0600 and the old file's owner: %s",
+                           strerror(errno));
+        goto out;
+    }
+    if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+        rc = pms_error_set(err, PMS_ERR_IO, "cannot write key file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    int closed = close(fd);
+    fd = -1;
+    if (closed != 0 || rename(tmp_path, path) != 0) {
+        rc =
+            pms_error_set(err, PMS_ERR_IO, "cannot replace key file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    free(tmp_path);
+    tmp_path = NULL;
+    sync_parent_dir(path);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp_path != NULL) {
+        unlink(tmp_path);
+        free(tmp_path);
+    }
+    if (text != NULL)
+        pms_secure_free(text, cap);
+    return rc;
+}
+
+int pms_key_file_rotate(const char *path, char new_id[PMS_KEY_ID_LEN], pms_error *err)
+{
+    if (new_id != NULL)
+        new_id[0] = '\0';
+    struct stat st;
+    int rc = check_editable_key_file(path, &st, err);
+    if (rc != PMS_OK)
+        return rc;
+    int lock_fd = -1;
+    if ((rc = lock_key_file(path, &lock_fd, err)) != PMS_OK)
+        return rc;
+    pms_keyring *current = NULL, *next = NULL;
+    file_stamp stamp;
+    unsigned char key[PMS_KEY_BYTES];
+    if ((rc = check_editable_key_file(path, &st, err)) != PMS_OK ||
+        (rc = read_key_file(path, false, &current, &stamp, err)) != PMS_OK ||
+        (rc = pms_random_bytes(key, sizeof key, err)) != PMS_OK ||
+        (rc = pms_keyring_from_raw(key, &next, err)) != PMS_OK)
+        goto out;
+    for (size_t i = 0; i < current->count && rc == PMS_OK; i++)
+        rc = pms_keyring_add_raw(next, current->keys[i]->key, err);
+    if (rc == PMS_OK)
+        rc = replace_key_file(path, &st, next, err);
+    if (rc == PMS_OK && new_id != NULL)
+        memcpy(new_id, next->keys[0]->id, PMS_KEY_ID_LEN);
+out:
+    OPENSSL_cleanse(key, sizeof key);
+    pms_keyring_free(current);
+    pms_keyring_free(next);
+    close(lock_fd);
+    return rc;
+}
+
+int pms_key_file_remove(const char *path, const char *key_id, pms_error *err)
+{
+    if (key_id == NULL || key_id[0] == '\0')
+        return pms_error_set(err, PMS_ERR_INVALID, "no key id");
+    struct stat st;
+    int rc = check_editable_key_file(path, &st, err);
+    if (rc != PMS_OK)
+        return rc;
+    int lock_fd = -1;
+    if ((rc = lock_key_file(path, &lock_fd, err)) != PMS_OK)
+        return rc;
+    pms_keyring *current = NULL, *next = NULL;
+    file_stamp stamp;
+    if ((rc = check_editable_key_file(path, &st, err)) != PMS_OK ||
+        (rc = read_key_file(path, false, &current, &stamp, err)) != PMS_OK)
+        goto out;
+    size_t found = current->count;
+    for (size_t i = 0; i < current->count && found == current->count; i++)
+        if (strcmp(current->keys[i]->id, key_id) == 0)
+            found = i;
+    if (found == current->count) {
+        rc = pms_error_set(err, PMS_ERR_NOT_FOUND, "key file %s holds no key with id %.32s", path,
+                           key_id);
+        goto out;
+    }
+    if (found == 0) {
+        rc = pms_error_set(err, PMS_ERR_INVALID,
+                           "key %.32s is the primary key; rotate to a new key before retiring it",
+                           key_id);
+        goto out;
+    }
+    if ((next = ring_new()) == NULL) {
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < current->count && rc == PMS_OK; i++)
+        if (i != found)
+            rc = pms_keyring_add_raw(next, current->keys[i]->key, err);
+    if (rc == PMS_OK)
+        rc = replace_key_file(path, &st, next, err);
+out:
+    pms_keyring_free(current);
+    pms_keyring_free(next);
+    close(lock_fd);
+    return rc;
+}
+
+int pms_key_new_hex(char hex[2 * PMS_KEY_BYTES + 1], char id[PMS_KEY_ID_LEN], pms_error *err)
+{
+    unsigned char key[PMS_KEY_BYTES];
+    int rc = pms_random_bytes(key, sizeof key, err);
+    if (rc == PMS_OK) {
+        hex_encode(key, sizeof key, hex);
+        key_id_of(key, id);
+    }
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
+/* ---- MACs and derived keys ------------------------------------------------------------------ */
+
+int pms_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                    unsigned char out[PMS_HMAC_BYTES], pms_error *err)
+{
+    unsigned int out_len = 0;
+    static const unsigned char nothing[1] = {0};
+    if (key_len > INT_MAX)
+        return pms_error_set(err, PMS_ERR_INVALID, "MAC key too long");
+    if (HMAC(sha256_digest(), key, (int)key_len, len ? data : nothing, len, out, &out_len) ==
+            NULL ||
+        out_len != PMS_HMAC_BYTES)
+        return pms_error_set(err, PMS_ERR_CRYPTO, "HMAC-SHA256 failed");
+    return PMS_OK;
+}
+
+int pms_keyring_derive(const pms_keyring *ring, const char *key_id, const char *label,
+                       unsigned char out[PMS_KEY_BYTES], char id_out[PMS_KEY_ID_LEN],
+                       pms_error *err)
+{
+    if (ring == NULL)
+        return pms_error_set(err, PMS_ERR_CONFIG, "no key ring");
+    if (label == NULL)
+        return pms_error_set(err, PMS_ERR_INVALID, "no label to derive a key for");
+    /* The primary after a rotation by another process is the new one, as for pms_seal. */
+    if (key_id == NULL)
+        ring_refresh_if_changed(mutable_ring(ring));
+    ring_key key;
+    if (!ring_find_key(ring, key_id, &key)) {
+        OPENSSL_cleanse(&key, sizeof key);
+        if (key_id == NULL)
+            return pms_error_set(err, PMS_ERR_CONFIG, "the key ring is empty");
+        return pms_error_set(err, PMS_ERR_NOT_FOUND, "no key with id %.32s in the key ring",
+                             key_id);
+    }
+    int rc = pms_hmac_sha256(key.key, sizeof key.key, label, strlen(label), out, err);
+    if (rc == PMS_OK && id_out != NULL)
+        memcpy(id_out, key.id, PMS_KEY_ID_LEN);
+    OPENSSL_cleanse(&key, sizeof key);
+    return rc;
 }
 
 /* ---- envelopes ----------------------------------------------------------------------------- */
@@ -627,7 +1180,7 @@ int pms_seal(const pms_keyring *ring, const char *aad, const void *plaintext, si
     if (out == NULL)
         return pms_error_set(err, PMS_ERR_INVALID, "no output for the envelope");
     *out = NULL;
-    if (ring == NULL || ring->count == 0)
+    if (ring == NULL)
         return pms_error_set(err, PMS_ERR_INVALID, "no key ring");
     if (plaintext == NULL && len > 0)
         return pms_error_set(err, PMS_ERR_INVALID, "no plaintext");
@@ -640,7 +1193,13 @@ int pms_seal(const pms_keyring *ring, const char *aad, const void *plaintext, si
     if (cipher == NULL)
         return pms_error_set(err, PMS_ERR_CRYPTO, "AES-256-GCM is not available");
 
-    const ring_key *key = &ring->keys[0];
+    /* A rotation by another process replaced the key file: seal with its new primary. */
+    pms_keyring *r = mutable_ring(ring);
+    ring_refresh_if_changed(r);
+    ring_key primary;
+    if (!ring_copy_key(r, NULL, &primary))
+        return pms_error_set(err, PMS_ERR_INVALID, "no key ring");
+    const ring_key *key = &primary;
     size_t raw_len = NONCE_BYTES + len + TAG_BYTES;
     unsigned char *raw = malloc(raw_len);
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -682,6 +1241,7 @@ int pms_seal(const pms_keyring *ring, const char *aad, const void *plaintext, si
     free(b64);
     *out = envelope;
 out:
+    OPENSSL_cleanse(&primary, sizeof primary);
     EVP_CIPHER_CTX_free(ctx);
     free(raw);
     return rc;
@@ -695,7 +1255,7 @@ int pms_open(const pms_keyring *ring, const char *aad, const char *envelope, cha
     *out = NULL;
     if (out_len != NULL)
         *out_len = 0;
-    if (ring == NULL || ring->count == 0)
+    if (ring == NULL)
         return pms_error_set(err, PMS_ERR_INVALID, "no key ring");
     if (aad == NULL)
         aad = "";
@@ -716,10 +1276,9 @@ int pms_open(const pms_keyring *ring, const char *aad, const char *envelope, cha
     EVP_CIPHER_CTX *ctx = NULL;
     char *plain = NULL;
     size_t ct_len = raw_len - NONCE_BYTES - TAG_BYTES;
-    const ring_key *key = NULL;
-    for (size_t i = 0; i < ring->count && key == NULL; i++)
-        if (strcmp(ring->keys[i].id, id) == 0)
-            key = &ring->keys[i];
+    /* An unknown id may be a key that a rotation added to the key file since it was read. */
+    ring_key found;
+    const ring_key *key = ring_find_key(ring, id, &found) ? &found : NULL;
     if (key == NULL) {
         rc = pms_error_set(err, PMS_ERR_CRYPTO, "no key with id %s in the key ring", id);
         goto out;
@@ -763,6 +1322,7 @@ int pms_open(const pms_keyring *ring, const char *aad, const char *envelope, cha
 out:
     if (plain != NULL)
         pms_secure_free(plain, ct_len + 1);
+    OPENSSL_cleanse(&found, sizeof found);
     EVP_CIPHER_CTX_free(ctx);
     free(raw);
     return rc;

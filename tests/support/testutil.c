@@ -100,6 +100,40 @@ long tu_sqlite_count(const char *db_path, const char *sql)
     return n;
 }
 
+int tu_sqlite_exec(const char *db_path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+bool tu_file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    fclose(f);
+    size_t needle_len = strlen(needle);
+    bool found = needle_len <= len && memmem(buf, len, needle, needle_len) != NULL;
+    free(buf);
+    return found;
+}
+
 json_t *tu_sandbox_json(const tu_sandbox *box, const char *method, const char *path,
                         const char *body)
 {

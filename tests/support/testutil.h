@@ -20,5 +20,10 @@ void tu_make_appt(pms_appointment *a, const char *connection_id, const char *id,
 
 /* Counts rows of a SQL query's first column (SQLite file) — for checks such as duplicates. */
 long tu_sqlite_count(const char *db_path, const char *sql);
+/* Runs SQL on a SQLite file from a connection of its own (raw access, as an attacker with the
+ * file would have); returns SQLite's result code. */
+int tu_sqlite_exec(const char *db_path, const char *sql);
+/* Whether the bytes of needle appear in the file (false when the file does not exist). */
+bool tu_file_contains(const char *path, const char *needle);
 
 #endif

@@ -443,6 +443,87 @@ static void bad_env_key_text_is_rejected_without_echo(void **state)
     }
 }
 
+static void env_key_list_puts_the_primary_first(void **state)
+{
+    (void)state;
+    char text[256];
+    snprintf(text, sizeof text, "%s, %s", key_b_hex, key_a_b64);
+    pms_keyring *ring = NULL;
+    pms_error err;
+    assert_int_equal(pms_keyring_load(text, NULL, false, &ring, &err), PMS_OK);
+    assert_int_equal(pms_keyring_count(ring), 2);
+    pms_keyring *ring_a = ring_of(key_a), *ring_b = ring_of(key_b);
+    assert_string_equal(pms_keyring_primary_id(ring), pms_keyring_primary_id(ring_b));
+    char id[PMS_KEY_ID_LEN];
+    assert_true(pms_keyring_key_id_at(ring, 1, id));
+    assert_string_equal(id, pms_keyring_primary_id(ring_a));
+    assert_false(pms_keyring_key_id_at(ring, 2, id));
+    assert_true(pms_keyring_has_key(ring, id));
+    assert_false(pms_keyring_has_key(ring, "0123456789abcdef"));
+    /* the older key still opens; new values are sealed with the first */
+    char *envelope = NULL;
+    assert_int_equal(pms_seal(ring_a, AAD, "old", 3, &envelope, NULL), PMS_OK);
+    assert_opens_to(ring, AAD, envelope, "old", 3);
+    free(envelope);
+    assert_int_equal(pms_seal(ring, AAD, "new", 3, &envelope, NULL), PMS_OK);
+    assert_opens_to(ring_b, AAD, envelope, "new", 3);
+    free(envelope);
+    /* a ring without a file has nothing to reload */
+    assert_int_equal(pms_keyring_reload(ring, &err), PMS_OK);
+    assert_int_equal(pms_keyring_count(ring), 2);
+    pms_keyring_free(ring);
+    pms_keyring_free(ring_a);
+    pms_keyring_free(ring_b);
+
+    /* a bad item is named by position, never echoed */
+    const char *bad[] = {"%s,", "%s,,%s", "%s,hunter2-hunter2-hunter2"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, bad[i], key_a_hex, key_b_hex);
+        memset(&err, 0, sizeof err);
+        ring = NULL;
+        assert_int_equal(pms_keyring_load(text, NULL, false, &ring, &err), PMS_ERR_CONFIG);
+        assert_null(ring);
+        assert_non_null(strstr(err.message, "PMSYNC_SECRET_KEY item 2"));
+        assert_null(strstr(err.message, "hunter2"));
+        assert_null(strstr(err.message, "00010203"));
+    }
+}
+
+static void hmac_and_derived_keys(void **state)
+{
+    (void)state;
+    /* RFC 4231 test case 2 */
+    unsigned char mac[PMS_HMAC_BYTES];
+    const char *data = "what do ya want for nothing?";
+    assert_int_equal(pms_hmac_sha256("Jefe", 4, data, strlen(data), mac, NULL), PMS_OK);
+    static const unsigned char want[PMS_HMAC_BYTES] = {
+        0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24,
+        0x26, 0x08, 0x95, 0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27,
+        0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43,
+    };
+    assert_memory_equal(mac, want, sizeof want);
+
+    /* derive(key, label) = HMAC(key, label); by id or the primary */
+    pms_keyring *ring = ring_of(key_b);
+    assert_int_equal(pms_keyring_add_raw(ring, key_a, NULL), PMS_OK);
+    unsigned char derived[PMS_KEY_BYTES], expected[PMS_HMAC_BYTES];
+    char id[PMS_KEY_ID_LEN];
+    assert_int_equal(pms_keyring_derive(ring, NULL, "label", derived, id, NULL), PMS_OK);
+    assert_string_equal(id, pms_keyring_primary_id(ring));
+    assert_int_equal(pms_hmac_sha256(key_b, sizeof key_b, "label", 5, expected, NULL), PMS_OK);
+    assert_memory_equal(derived, expected, sizeof expected);
+    char id_a[PMS_KEY_ID_LEN];
+    assert_true(pms_keyring_key_id_at(ring, 1, id_a));
+    assert_int_equal(pms_keyring_derive(ring, id_a, "label", derived, id, NULL), PMS_OK);
+    assert_string_equal(id, id_a);
+    assert_int_equal(pms_hmac_sha256(key_a, sizeof key_a, "label", 5, expected, NULL), PMS_OK);
+    assert_memory_equal(derived, expected, sizeof expected);
+    pms_error err;
+    assert_int_equal(pms_keyring_derive(ring, "0123456789abcdef", "label", derived, id, &err),
+                     PMS_ERR_NOT_FOUND);
+    pms_keyring_free(ring);
+}
+
 static void no_key_source_is_a_config_error(void **state)
 {
     (void)state;
@@ -732,6 +813,8 @@ int main(void)
         cmocka_unit_test(envelope_shape_checks),
         cmocka_unit_test(env_key_text_is_read),
         cmocka_unit_test(bad_env_key_text_is_rejected_without_echo),
+        cmocka_unit_test(env_key_list_puts_the_primary_first),
+        cmocka_unit_test(hmac_and_derived_keys),
         cmocka_unit_test(no_key_source_is_a_config_error),
         cmocka_unit_test(generated_key_file_is_private_and_not_overwritten),
         cmocka_unit_test(load_creates_missing_key_file),

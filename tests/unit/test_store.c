@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -464,6 +465,125 @@ static void transactions_roll_back(void **state)
     pms_connection_clear(&c);
 }
 
+static void accounts_and_api_keys_round_trip(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    /* the default account of migration 1 is there */
+    pms_account a;
+    assert_int_equal(st->ops->account_get(st, PMS_DEFAULT_ACCOUNT_ID, &a, &err), PMS_OK);
+    assert_string_equal(a.name, "Default account");
+    pms_account_clear(&a);
+    pms_account add = {(char *)"acct-2", (char *)"Bay Clinic", (char *)"Australia/Adelaide",
+                       PMS_INSTANT_NONE};
+    assert_int_equal(st->ops->account_insert(st, &add, &err), PMS_OK);
+    assert_int_equal(st->ops->account_insert(st, &add, &err), PMS_ERR_CONFLICT);
+    assert_int_equal(st->ops->account_get(st, "nope", &a, &err), PMS_ERR_NOT_FOUND);
+    pms_account_array accounts = {0};
+    assert_int_equal(st->ops->account_list(st, &accounts, &err), PMS_OK);
+    assert_int_equal(accounts.count, 2);
+    assert_string_equal(accounts.items[1].timezone, "Australia/Adelaide");
+    assert_true(accounts.items[1].created_at > 0);
+    pms_account_array_clear(&accounts);
+
+    pms_api_key k = {
+        .id = (char *)"key-1",
+        .account_id = (char *)"acct-2",
+        .name = (char *)"front desk",
+        .role = PMS_ROLE_STAFF,
+        .prefix = "abcdefABCDEF",
+        .key_hash = "00",
+        .created_at = 1000,
+        .last_used_at = PMS_INSTANT_NONE,
+        .revoked_at = PMS_INSTANT_NONE,
+    };
+    assert_int_equal(st->ops->api_key_insert(st, &k, &err), PMS_OK);
+    /* the prefix is unique; the account must exist */
+    k.id = (char *)"key-2";
+    assert_int_equal(st->ops->api_key_insert(st, &k, &err), PMS_ERR_CONFLICT);
+    snprintf(k.prefix, sizeof k.prefix, "%s", "zzzzzzzzzzzz");
+    k.account_id = (char *)"no-such-account";
+    assert_int_equal(st->ops->api_key_insert(st, &k, &err), PMS_ERR_NOT_FOUND);
+
+    pms_api_key got;
+    assert_int_equal(st->ops->api_key_find_by_prefix(st, "abcdefABCDEF", &got, &err), PMS_OK);
+    assert_string_equal(got.id, "key-1");
+    assert_int_equal(got.role, PMS_ROLE_STAFF);
+    assert_int_equal(got.last_used_at, PMS_INSTANT_NONE);
+    assert_int_equal(got.revoked_at, PMS_INSTANT_NONE);
+    pms_api_key_clear(&got);
+    assert_int_equal(st->ops->api_key_find_by_prefix(st, "ABCDEFabcdef", &got, &err),
+                     PMS_ERR_NOT_FOUND);
+
+    /* touch writes at most once per interval */
+    assert_int_equal(st->ops->api_key_touch(st, "key-1", 100000, 60000, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_touch(st, "key-1", 130000, 60000, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_find_by_prefix(st, "abcdefABCDEF", &got, &err), PMS_OK);
+    assert_int_equal(got.last_used_at, 100000);
+    pms_api_key_clear(&got);
+    assert_int_equal(st->ops->api_key_touch(st, "key-1", 160000, 60000, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_find_by_prefix(st, "abcdefABCDEF", &got, &err), PMS_OK);
+    assert_int_equal(got.last_used_at, 160000);
+    pms_api_key_clear(&got);
+
+    /* revoking is scoped to an account when one is given, and keeps the first time */
+    assert_int_equal(st->ops->api_key_revoke(st, PMS_DEFAULT_ACCOUNT_ID, "key-1", 5000, &err),
+                     PMS_ERR_NOT_FOUND);
+    assert_int_equal(st->ops->api_key_revoke(st, "acct-2", "key-1", 5000, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_revoke(st, NULL, "key-1", 9000, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_revoke(st, NULL, "key-9", 9000, &err), PMS_ERR_NOT_FOUND);
+    pms_api_key_array keys = {0};
+    assert_int_equal(st->ops->api_key_list(st, "acct-2", &keys, &err), PMS_OK);
+    assert_int_equal(keys.count, 1);
+    assert_int_equal(keys.items[0].revoked_at, 5000);
+    pms_api_key_array_clear(&keys);
+    assert_int_equal(st->ops->api_key_list(st, PMS_DEFAULT_ACCOUNT_ID, &keys, &err), PMS_OK);
+    assert_int_equal(keys.count, 0);
+    pms_api_key_array_clear(&keys);
+}
+
+static void audit_log_is_append_only(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    pms_audit_head head;
+    assert_int_equal(st->ops->audit_head_get(st, &head, &err), PMS_OK);
+    assert_int_equal(head.seq, 0);
+    assert_int_equal(strspn(head.hash, "0"), 64);
+    assert_string_equal(head.key_id, "");
+    assert_string_equal(head.mac, "");
+    pms_audit_record r = {
+        .seq = 1,
+        .at = 1000,
+        .actor_role = "system",
+        .action = "test.write",
+        .resource = "tests/1",
+        .patient_ids = "[]",
+        .key_id = "0123456789abcdef",
+        .prev_hash = head.hash,
+        .hash = "11",
+    };
+    assert_int_equal(st->ops->audit_insert(st, &r, &err), PMS_OK);
+    assert_int_equal(st->ops->audit_insert(st, &r, &err), PMS_ERR_CONFLICT); /* seq taken */
+    long long n = -1;
+    assert_int_equal(st->ops->audit_count_key(st, "0123456789abcdef", &n, &err), PMS_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(st->ops->audit_count_key(st, "fedcba9876543210", &n, &err), PMS_OK);
+    assert_int_equal(n, 0);
+    /* the database refuses changes and removals of records, and removal of the head */
+    assert_int_not_equal(tu_sqlite_exec(f->db_path, "UPDATE audit_log SET resource = 'x'"),
+                         SQLITE_OK);
+    assert_int_not_equal(tu_sqlite_exec(f->db_path, "DELETE FROM audit_log"), SQLITE_OK);
+    assert_int_not_equal(tu_sqlite_exec(f->db_path, "DELETE FROM audit_head"), SQLITE_OK);
+    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM audit_log"), 1);
+    /* an account's removal leaves its audit records */
+    assert_int_equal(
+        tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM pragma_foreign_key_list('audit_log')"),
+        0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +599,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(sync_lock_is_exclusive_and_dies_with_its_process, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(transactions_roll_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(accounts_and_api_keys_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_log_is_append_only, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     pms_tz_cleanup();

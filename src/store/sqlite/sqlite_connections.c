@@ -1,4 +1,4 @@
-/* Accounts and PMS connections in SQLite. */
+/* Account time zones and PMS connections in SQLite. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +31,8 @@ static const char delete_sql[] = "DELETE FROM pms_connections WHERE id = ?1";
 static const char sync_result_sql[] =
     "UPDATE pms_connections SET last_sync_at = ?2, last_sync_status = ?3, last_sync_error = ?4, "
     "updated_at = ?5 WHERE id = ?1";
+static const char set_sealed_sql[] =
+    "UPDATE pms_connections SET secrets = ?2, access_token = ?3, refresh_token = ?4 WHERE id = ?1";
 static const char token_sql[] =
     "UPDATE pms_connections SET access_token = ?2, refresh_token = ?3, token_expires_at = ?4 "
     "WHERE id = ?1";
@@ -240,4 +242,21 @@ int sq_connection_set_token(pms_store *st, const char *id, const char *access_se
     sq_bind_text(stmt, 3, refresh_sealed);
     sq_bind_instant(stmt, 4, expires_at);
     return sq_exec_stmt(s, stmt, "saving a token", err);
+}
+
+int sq_connection_set_sealed(pms_store *st, const char *id, const char *secrets_sealed,
+                             const char *access_sealed, const char *refresh_sealed, pms_error *err)
+{
+    sqlite_store *s = SQ(st);
+    sqlite3_stmt *stmt = sq_stmt(s, set_sealed_sql, err);
+    if (stmt == NULL)
+        return err ? (int)err->code : PMS_ERR_STORE;
+    sq_bind_text(stmt, 1, id);
+    sq_bind_text(stmt, 2, secrets_sealed);
+    sq_bind_text(stmt, 3, access_sealed);
+    sq_bind_text(stmt, 4, refresh_sealed);
+    int rc = sq_exec_stmt(s, stmt, "re-encrypting a connection's secrets", err);
+    if (rc == PMS_OK && sqlite3_changes(s->db) == 0)
+        return pms_error_set(err, PMS_ERR_NOT_FOUND, "no connection with id %.64s", id);
+    return rc;
 }

@@ -343,6 +343,20 @@ static const pms_store_ops sqlite_ops = {
     .sync_log_finish = sq_sync_log_finish,
     .sync_log_list = sq_sync_log_list,
     .sync_log_fail_running = sq_sync_log_fail_running,
+    .account_insert = sq_account_insert,
+    .account_get = sq_account_get,
+    .account_list = sq_account_list,
+    .api_key_insert = sq_api_key_insert,
+    .api_key_find_by_prefix = sq_api_key_find_by_prefix,
+    .api_key_list = sq_api_key_list,
+    .api_key_revoke = sq_api_key_revoke,
+    .api_key_touch = sq_api_key_touch,
+    .audit_head_get = sq_audit_head_get,
+    .audit_insert = sq_audit_insert,
+    .audit_head_set = sq_audit_head_set,
+    .audit_walk = sq_audit_walk,
+    .audit_count_key = sq_audit_count_key,
+    .connection_set_sealed = sq_connection_set_sealed,
 };
 
 int pms_store_sqlite_open(const char *path, pms_store **out, pms_error *err)

@@ -118,4 +118,25 @@ int sq_sync_log_list(pms_store *st, const char *connection_id, int limit, pms_sy
 int sq_sync_log_fail_running(pms_store *st, const char *connection_id, const char *reason,
                              int *count, pms_error *err);
 
+int sq_account_insert(pms_store *st, const pms_account *a, pms_error *err);
+int sq_account_get(pms_store *st, const char *id, pms_account *out, pms_error *err);
+int sq_account_list(pms_store *st, pms_account_array *out, pms_error *err);
+int sq_api_key_insert(pms_store *st, const pms_api_key *k, pms_error *err);
+int sq_api_key_find_by_prefix(pms_store *st, const char *prefix, pms_api_key *out, pms_error *err);
+int sq_api_key_list(pms_store *st, const char *account_id, pms_api_key_array *out, pms_error *err);
+int sq_api_key_revoke(pms_store *st, const char *account_id, const char *id, pms_instant at,
+                      pms_error *err);
+int sq_api_key_touch(pms_store *st, const char *id, pms_instant at, pms_instant min_interval_ms,
+                     pms_error *err);
+
+int sq_audit_head_get(pms_store *st, pms_audit_head *out, pms_error *err);
+int sq_audit_head_set(pms_store *st, const pms_audit_head *h, pms_error *err);
+int sq_audit_insert(pms_store *st, const pms_audit_record *r, pms_error *err);
+int sq_audit_walk(pms_store *st, pms_instant from, pms_instant to, pms_audit_head *head,
+                  int (*fn)(void *ctx, const pms_audit_record *r), void *ctx, pms_error *err);
+int sq_audit_count_key(pms_store *st, const char *key_id, long long *count, pms_error *err);
+
+int sq_connection_set_sealed(pms_store *st, const char *id, const char *secrets_sealed,
+                             const char *access_sealed, const char *refresh_sealed, pms_error *err);
+
 #endif

@@ -188,6 +188,56 @@ static const migration migrations[] = {
      "CREATE INDEX idx_run_sheet_appointments_ocr_pending"
      "  ON run_sheet_appointments(run_sheet_id, patient_key)"
      "  WHERE source = 'ocr' AND pms_appointment_id IS NULL;"},
+    {3, "API keys and the audit log",
+     "CREATE TABLE api_keys ("
+     "  id TEXT PRIMARY KEY,"
+     "  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  name TEXT NOT NULL,"
+     "  role TEXT NOT NULL CHECK (role IN ('admin', 'staff', 'agent')),"
+     "  prefix TEXT NOT NULL,"
+     "  key_hash TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  last_used_at INTEGER,"
+     "  revoked_at INTEGER);"
+     "CREATE UNIQUE INDEX idx_api_keys_prefix ON api_keys(prefix);"
+     "CREATE INDEX idx_api_keys_account ON api_keys(account_id, created_at);"
+
+     /* No foreign keys: the audit trail outlives the accounts and keys it names. */
+     "CREATE TABLE audit_log ("
+     "  seq INTEGER PRIMARY KEY CHECK (seq > 0),"
+     "  at INTEGER NOT NULL,"
+     "  account_id TEXT,"
+     "  actor_key_id TEXT,"
+     "  actor_role TEXT NOT NULL,"
+     "  action TEXT NOT NULL,"
+     "  resource TEXT NOT NULL,"
+     "  patient_ids TEXT NOT NULL DEFAULT '[]',"
+     "  client_addr TEXT,"
+     "  outcome INTEGER NOT NULL DEFAULT 0,"
+     "  key_id TEXT NOT NULL,"
+     "  prev_hash TEXT NOT NULL,"
+     "  hash TEXT NOT NULL);"
+     "CREATE INDEX idx_audit_log_at ON audit_log(at);"
+     "CREATE INDEX idx_audit_log_account_at ON audit_log(account_id, at);"
+     "CREATE INDEX idx_audit_log_key ON audit_log(key_id);"
+     /* Hygiene, not protection (anyone who can write the file can drop a trigger): the
+      * application never changes or removes a record. */
+     "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+     "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+     "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+
+     "CREATE TABLE audit_head ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  seq INTEGER NOT NULL,"
+     "  hash TEXT NOT NULL,"
+     "  key_id TEXT,"
+     "  mac TEXT,"
+     "  updated_at INTEGER);"
+     "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0,"
+     "  '0000000000000000000000000000000000000000000000000000000000000000');"
+     "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head"
+     "  BEGIN SELECT RAISE(ABORT, 'audit_head cannot be removed'); END;"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
