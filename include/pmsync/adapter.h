@@ -51,7 +51,7 @@ typedef struct pms_setting_def {
 /* A minted access token. */
 typedef struct pms_auth_result {
     char *access_token;
-    char *refresh_token; /* NULL when the PMS issues none */
+    char *refresh_token;    /* NULL when the PMS issues none */
     pms_instant expires_at; /* when the token really stops working (capped where the PMS says
                                more than it means); the token cache renews ahead of it */
 } pms_auth_result;

@@ -49,6 +49,10 @@ int pms_connection_update(pms_store *st, const pms_keyring *ring, const char *id
  * A new string the caller frees; NULL when out of memory. */
 char *pms_connection_aad(const char *connection_id, const char *field);
 
+/* The supported PMSs as JSON: {"pms": [{name, displayName, defaultBaseUrl, capabilities,
+ * settings: [{key, label, help, required, secret, default}]}], "genericSettings": [...]}. */
+json_t *pms_systems_to_json(void);
+
 /* A connection as JSON for people and APIs: secrets never included, only which are set. */
 json_t *pms_connection_to_json(const pms_connection *c);
 

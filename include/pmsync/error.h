@@ -33,7 +33,9 @@ typedef struct pms_error {
     pms_status code;
     int http_status;   /* HTTP status when the error came from an HTTP exchange, else 0 */
     char message[256]; /* one line, for people; never patient data */
-    char detail[512];  /* optional extra context (PMS error code, field path) */
+    char detail[512];  /* optional extra context (PMS error code) */
+    char field[96];    /* PMS_ERR_INVALID: the input at fault as an API field path
+                          ("settings.client_id"), when known */
 } pms_error;
 
 /* Fills *err (when err is not NULL) and returns code, so callers can `return pms_error_set(...)`.
@@ -42,6 +44,8 @@ int pms_error_set(pms_error *err, pms_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets the detail line of an already-set error. */
 void pms_error_detail(pms_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Names the input field an already-set error is about. Returns err->code. */
+int pms_error_field(pms_error *err, const char *field);
 void pms_error_clear(pms_error *err);
 /* Adds context in front of the message: "while X: <message>". */
 void pms_error_prefix(pms_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -41,6 +41,8 @@ typedef struct pms_connection {
     char *timezone;        /* IANA */
     json_t *settings;      /* non-secret settings: object of strings */
     char *secrets_sealed;  /* envelope of a JSON object of the secret settings, or NULL */
+    json_t *secret_keys;   /* names of the secret settings that are set (array; NULL: unknown,
+                              for rows written before the store kept it) */
     char *access_token_sealed;
     char *refresh_token_sealed;
     pms_instant token_expires_at;

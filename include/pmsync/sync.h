@@ -39,10 +39,20 @@ typedef struct pms_sync_event {
     pms_sync_event_kind kind;
     const char *connection_id;
     const char *account_id;
-    const char *entry_id; /* appointments */
-    pms_date sheet_date;  /* appointments */
-    const char *status;   /* sync finished */
+    const char *entry_id;       /* appointments */
+    pms_date sheet_date;        /* appointments */
+    const char *pms_patient_id; /* appointments: the PMS's patient id (for the audit log) */
+    const char *status;         /* sync finished */
 } pms_sync_event;
+
+/* What one committed unit of a sync wrote: a batch of appointments, or the removals at the end
+ * of a complete sweep. */
+typedef struct pms_sync_batch {
+    const char *account_id;
+    const char *connection_id;
+    const json_t *patient_ids; /* array of the PMS patient ids whose appointments changed */
+    long created, updated, removed;
+} pms_sync_batch;
 
 typedef struct pms_sync_context {
     pms_store *store;
@@ -52,6 +62,10 @@ typedef struct pms_sync_context {
     void (*on_progress)(void *ctx, const pms_sync_progress *p);
     /* Called after the change is committed. */
     void (*on_event)(void *ctx, const pms_sync_event *e);
+    /* Called inside the transaction of each unit that changed appointments, before it commits
+     * (pmsd writes its audit record here, so the record and the change commit together). An
+     * error rolls the unit back: it is then stored as not written and the sync fails. */
+    int (*before_commit)(void *ctx, pms_store *st, const pms_sync_batch *batch, pms_error *err);
     void *callback_ctx;
 } pms_sync_context;
 
@@ -89,5 +103,10 @@ int pms_sheet_entry_effective(const pms_sheet_entry *e, pms_appointment *out, pm
 /* The unified appointment JSON of an entry (effective values) plus run-sheet fields: id, source,
  * clinicianId, clinicianName, runSheetDate, pmsLastSyncedAt, removedAt, edits. */
 json_t *pms_sheet_entry_to_json(const pms_sheet_entry *e, bool include_raw);
+
+/* JSON of a sync log row and of a sync's outcome (camelCase, as pmsctl --json and pmsd show
+ * them). New references; NULL when out of memory. */
+json_t *pms_sync_log_entry_to_json(const pms_sync_log_entry *e);
+json_t *pms_sync_result_to_json(const char *connection_id, const pms_sync_result *r);
 
 #endif

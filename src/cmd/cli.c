@@ -1,6 +1,8 @@
 #include "cmd/cli.h"
 
+#include "pmsync/accounts.h"
 #include "pmsync/audit.h"
+#include "pmsync/mappings.h"
 
 #include <libgen.h>
 #include <stdarg.h>
@@ -131,6 +133,35 @@ bool cli_parse_date(const char *text, pms_date *out)
     return text && pms_date_parse(text, out, NULL) == PMS_OK;
 }
 
+bool cli_take_account(cli *c, int argc, char **argv, int *i)
+{
+    const char *value = NULL;
+    if (!cli_take_option(argc, argv, i, "account", &value))
+        return false;
+    c->account_id = value; /* NULL (missing value) is reported by cli_account_exists */
+    return true;
+}
+
+bool cli_account_exists(cli *c)
+{
+    if (c->account_id == NULL || c->account_id[0] == '\0') {
+        cli_error("--account needs an account id (see 'pmsctl account list')");
+        return false;
+    }
+    pms_store *st = cli_store(c);
+    if (st == NULL)
+        return false;
+    pms_account a = {0};
+    pms_error err = {0};
+    int rc = pms_account_get(st, c->account_id, &a, &err);
+    pms_account_clear(&a);
+    if (rc == PMS_ERR_NOT_FOUND)
+        cli_error("no account %s (see 'pmsctl account list')", c->account_id);
+    else if (rc != PMS_OK)
+        cli_report("cannot read the account", &err);
+    return rc == PMS_OK;
+}
+
 bool cli_connection(cli *c, const char *id, pms_connection *out)
 {
     pms_store *st = cli_store(c);
@@ -167,30 +198,20 @@ bool cli_refresh_catalog(cli *c, const pms_connection *conn, bool practitioners,
     const pms_keyring *ring = cli_keyring(c, false, &failed);
     if (failed)
         return false;
-    pms_session *s = NULL;
-    pms_token_box *box = NULL;
     pms_error err = {0};
     pms_session_options opts = cli_session_options();
-    int rc = pms_connection_open_session(st, ring, conn, &opts, &box, &s, &err);
-    if (rc == PMS_OK && practitioners) {
-        rc = pms_catalog_refresh_practitioners(st, s, conn, NULL, &err);
-        if (rc == PMS_ERR_NOT_SUPPORTED) {
-            fprintf(stderr,
-                    "pmsctl: note: %s lists no practitioners here; each appears once a sync "
-                    "has seen one of their appointments.\n",
-                    pms_session_ops(s)->display_name);
-            rc = PMS_OK;
-        }
-    }
-    if (rc == PMS_OK && types)
-        rc = pms_catalog_refresh_types(st, s, conn, &err);
-    if (s)
-        pms_token_box_save(box, st, ring, conn->id, NULL);
-    pms_session_close(s);
-    pms_token_box_free(box);
-    if (rc != PMS_OK)
+    bool listed = true;
+    if (pms_catalog_refresh(st, ring, conn, &opts, practitioners, types, &listed, &err) != PMS_OK) {
         cli_report("cannot read from the PMS", &err);
-    return rc == PMS_OK;
+        return false;
+    }
+    if (!listed)
+        fprintf(stderr,
+                "pmsctl: note: %s lists no practitioners here; each appears once a sync has "
+                "seen one of their appointments.\n",
+                pms_adapter_find(conn->pms_type) ? pms_adapter_find(conn->pms_type)->display_name
+                                                 : conn->pms_type);
+    return true;
 }
 
 bool cli_take_option(int argc, char **argv, int *i, const char *name, const char **value)

@@ -17,6 +17,7 @@
 
 typedef struct cli {
     const char *db_location; /* --db or PMSYNC_DB, default ./pmsync.db */
+    const char *account_id;  /* commands' --account, else PMSYNC_ACCOUNT, else the default one */
     pms_store *store;        /* opened on demand */
     pms_keyring *ring;       /* loaded on demand; NULL when no key exists */
     bool ring_loaded;
@@ -47,6 +48,12 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 void cli_print_json(json_t *value);
 
 bool cli_parse_date(const char *text, pms_date *out);
+/* Takes "--account ID" at argv[*i] into c->account_id (advancing *i); false when argv[*i] is
+ * something else. */
+bool cli_take_account(cli *c, int argc, char **argv, int *i);
+/* The account exists, or prints why not. */
+bool cli_account_exists(cli *c);
+
 /* Loads a connection or prints why not. */
 bool cli_connection(cli *c, const char *id, pms_connection *out);
 

@@ -8,8 +8,9 @@
 static const char help_text[] =
     "Usage:\n"
     "  pmsctl connection add --pms PMS --name NAME [--base-url URL] [--timezone TZ]\n"
-    "                        [--set KEY=VALUE]... [OPTIONS]\n"
-    "      Adds a connection and prints its id alone on stdout.\n"
+    "                        [--account ACCOUNT_ID] [--set KEY=VALUE]... [OPTIONS]\n"
+    "      Adds a connection to the account (default $PMSYNC_ACCOUNT, else the default\n"
+    "      account) and prints its id alone on stdout.\n"
     "  pmsctl connection list [--json]\n"
     "  pmsctl connection show CONNECTION_ID [--json]\n"
     "  pmsctl connection update CONNECTION_ID [--name NAME] [--base-url URL] [--timezone TZ]\n"
@@ -43,6 +44,7 @@ enum {
     OPT_ENABLE,
     OPT_DISABLE,
     OPT_JSON,
+    OPT_ACCOUNT,
 };
 
 static const struct option long_options[] = {
@@ -59,12 +61,14 @@ static const struct option long_options[] = {
     {"enable", no_argument, NULL, OPT_ENABLE},
     {"disable", no_argument, NULL, OPT_DISABLE},
     {"json", no_argument, NULL, OPT_JSON},
+    {"account", required_argument, NULL, OPT_ACCOUNT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct parsed {
     const char *pms;
+    const char *account;
     pms_connection_fields fields;
     pms_setting_value *settings;
     size_t setting_count;
@@ -138,6 +142,9 @@ static int parse(const char *command, int argc, char **argv, parsed *p)
         case OPT_JSON:
             p->json = true;
             break;
+        case OPT_ACCOUNT:
+            p->account = optarg;
+            break;
         default:
             return cli_usage_error(command, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -166,8 +173,10 @@ static int add(cli *c, parsed *p)
         return cli_usage_error("connection", "add needs --pms");
     if (p->fields.display_name == NULL)
         return cli_usage_error("connection", "add needs --name");
+    if (p->account)
+        c->account_id = p->account;
     pms_store *st = cli_store(c);
-    if (st == NULL)
+    if (st == NULL || !cli_account_exists(c))
         return EXIT_FAIL;
     bool failed = false;
     const pms_keyring *ring = NULL;
@@ -178,8 +187,8 @@ static int add(cli *c, parsed *p)
     }
     char id[PMS_UUID_LEN];
     pms_error err = {0};
-    if (pms_connection_create(st, ring, NULL, p->pms, &p->fields, p->settings, p->setting_count, id,
-                              &err) != PMS_OK) {
+    if (pms_connection_create(st, ring, c->account_id, p->pms, &p->fields, p->settings,
+                              p->setting_count, id, &err) != PMS_OK) {
         cli_report("cannot add the connection", &err);
         return err.code == PMS_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
     }

@@ -3,32 +3,12 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "pmsync/sync.h"
 
 static const char help_text[] =
     "Usage: pmsctl log CONNECTION_ID [--limit N] [--json]\n"
     "\n"
     "The connection's sync history, newest first: when, window, outcome, counts, errors.\n";
-
-static json_t *entry_json(const pms_sync_log_entry *e)
-{
-    char from[PMS_TIME_BUFLEN], to[PMS_TIME_BUFLEN];
-    pms_date_format(e->window_from, from);
-    pms_date_format(e->window_to, to);
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, "
-        "s:s?, s:s?}",
-        "id", e->id, "connectionId", e->pms_connection_id, "syncType", e->sync_type, "windowFrom",
-        from, "windowTo", to, "startedAt", pms_json_instant_or_null(e->started_at), "completedAt",
-        pms_json_instant_or_null(e->completed_at), "status", e->status, "counts", "fetched",
-        (json_int_t)e->counts.fetched, "created", (json_int_t)e->counts.created, "updated",
-        (json_int_t)e->counts.updated, "unchanged", (json_int_t)e->counts.unchanged, "skipped",
-        (json_int_t)e->counts.skipped, "invalid", (json_int_t)e->counts.invalid, "removed",
-        (json_int_t)e->counts.removed, "requests", (json_int_t)e->counts.requests, "errorMessage",
-        e->error_message, "worker", e->worker);
-    if (o && e->error_details)
-        json_object_set(o, "errorDetails", e->error_details);
-    return o;
-}
 
 int cmd_log(cli *c, int argc, char **argv)
 {
@@ -69,7 +49,7 @@ int cmd_log(cli *c, int argc, char **argv)
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < list.count; i++)
-            json_array_append_new(arr, entry_json(&list.items[i]));
+            json_array_append_new(arr, pms_sync_log_entry_to_json(&list.items[i]));
         cli_print_json(arr);
     } else if (list.count == 0) {
         printf("No syncs yet.\n");

@@ -7,17 +7,6 @@ static const char pms_help[] = "Usage: pmsctl pms list [--json]\n"
                                "\n"
                                "The supported PMSs, what each can do and its settings.\n";
 
-static json_t *settings_json(const pms_setting_def *defs)
-{
-    json_t *arr = json_array();
-    for (const pms_setting_def *d = defs; d && d->key; d++)
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s, s:b, s:b, s:s?}", "key", d->key, "label",
-                                        d->label, "help", d->help, "required", d->required,
-                                        "secret", d->secret, "default", d->default_value));
-    return arr;
-}
-
 int cmd_pms(cli *c, int argc, char **argv)
 {
     (void)c;
@@ -34,20 +23,14 @@ int cmd_pms(cli *c, int argc, char **argv)
         else
             return cli_usage_error("pms", "unknown argument '%s'", argv[i]);
     }
-    json_t *all = json_array();
-    for (const pms_adapter_ops *const *a = pms_adapter_all(); *a; a++) {
-        json_array_append_new(all, json_pack("{s:s, s:s, s:s?, s:o, s:o}", "name", (*a)->name,
-                                             "displayName", (*a)->display_name, "defaultBaseUrl",
-                                             (*a)->default_base_url, "capabilities",
-                                             pms_capabilities_to_json(pms_adapter_capabilities(*a)),
-                                             "settings", settings_json((*a)->settings)));
-    }
+    json_t *doc = pms_systems_to_json();
+    if (doc == NULL)
+        return EXIT_FAIL;
     if (json) {
-        json_t *doc = json_pack("{s:o, s:o}", "pms", all, "genericSettings",
-                                settings_json(pms_generic_settings()));
         cli_print_json(doc);
         return EXIT_OK;
     }
+    json_t *all = json_object_get(doc, "pms");
     size_t i;
     json_t *pms;
     json_array_foreach(all, i, pms)
@@ -68,6 +51,6 @@ int cmd_pms(cli *c, int argc, char **argv)
     for (const pms_setting_def *d = pms_generic_settings(); d->key; d++)
         printf(" %s", d->key);
     printf("\n");
-    json_decref(all);
+    json_decref(doc);
     return EXIT_OK;
 }

@@ -7,8 +7,8 @@
 #include "pmsync/tz.h"
 
 static const char help_text[] =
-    "Usage: pmsctl runsheet [--connection CONNECTION_ID] [--date YYYY-MM-DD] [--json]\n"
-    "                       [--include-removed]\n"
+    "Usage: pmsctl runsheet [--connection CONNECTION_ID | --account ACCOUNT_ID]\n"
+    "                       [--date YYYY-MM-DD] [--json] [--include-removed]\n"
     "\n"
     "A day's run sheet: appointments grouped by clinician, times in the practice's zone.\n"
     "The day defaults to the practice's today. --json prints a JSON array of unified\n"
@@ -64,8 +64,11 @@ int cmd_runsheet(cli *c, int argc, char **argv)
     const char *connection_id = NULL;
     pms_date day = {0, 0, 0};
     bool json = false, include_removed = false;
+    bool have_account = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
+        if (cli_take_account(c, argc, argv, &i)) {
+            have_account = true;
+        } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
         } else if (strcmp(argv[i], "--include-removed") == 0) {
             include_removed = true;
@@ -79,12 +82,14 @@ int cmd_runsheet(cli *c, int argc, char **argv)
             return cli_usage_error("runsheet", "unexpected argument '%s'", argv[i]);
         }
     }
+    if (have_account && connection_id)
+        return cli_usage_error("runsheet", "give --connection or --account, not both");
     pms_store *st = cli_store(c);
-    if (st == NULL)
+    if (st == NULL || (!connection_id && !cli_account_exists(c)))
         return EXIT_FAIL;
     pms_error err = {0};
     char *tz = NULL;
-    const char *account = PMS_DEFAULT_ACCOUNT_ID;
+    const char *account = c->account_id;
     pms_connection conn = {0};
     if (connection_id) {
         if (!cli_connection(c, connection_id, &conn))

@@ -35,24 +35,6 @@ static void show_progress(void *ctx, const pms_sync_progress *p)
     fflush(stderr);
 }
 
-static json_t *result_json(const char *connection_id, const pms_sync_result *r)
-{
-    char from[PMS_TIME_BUFLEN], to[PMS_TIME_BUFLEN];
-    pms_date_format(r->from, from);
-    pms_date_format(r->to, to);
-    return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
-        "s:I, s:I, s:I, s:s?}",
-        "connectionId", connection_id, "syncLogId", r->sync_log_id, "from", from, "to", to,
-        "status", r->status, "completeSweep", r->complete_sweep, "counts", "fetched",
-        (json_int_t)r->counts.fetched, "created", (json_int_t)r->counts.created, "updated",
-        (json_int_t)r->counts.updated, "unchanged", (json_int_t)r->counts.unchanged, "skipped",
-        (json_int_t)r->counts.skipped, "invalid", (json_int_t)r->counts.invalid, "removed",
-        (json_int_t)r->counts.removed, "requests", (json_int_t)r->http.requests, "retries",
-        (json_int_t)r->http.retries, "durationMs", (json_int_t)r->duration_ms, "error",
-        r->error[0] ? r->error : NULL);
-}
-
 int cmd_sync(cli *c, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -137,7 +119,7 @@ int cmd_sync(cli *c, int argc, char **argv)
         return err.code == PMS_ERR_INVALID ? EXIT_USAGE : EXIT_FAIL;
     }
     if (json) {
-        cli_print_json(result_json(id, &result));
+        cli_print_json(pms_sync_result_to_json(id, &result));
     } else {
         char from[PMS_TIME_BUFLEN], to[PMS_TIME_BUFLEN];
         pms_date_format(result.from, from);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "pmsync/mappings.h"
 
 static const char help_text[] =
     "Usage:\n"
@@ -16,73 +17,42 @@ static const char help_text[] =
     "  pmsctl types exclude CONNECTION_ID TYPE_ID... [--off]\n"
     "      Leaves appointments of these types off the run sheet (--off includes them again).\n";
 
-static json_t *types_json(const pms_stored_type_list *types)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < types->count; i++) {
-        const pms_stored_type *t = &types->items[i];
-        json_t *o =
-            json_pack("{s:s, s:s, s:o, s:s?, s:b, s:b, s:b, s:b}", "id", t->pms_type_id, "name",
-                      t->pms_type_name, "durationMinutes",
-                      t->default_duration_minutes > 0 ? json_integer(t->default_duration_minutes)
-                                                      : json_null(),
-                      "colour", t->colour, "isTelehealth", t->is_telehealth,
-                      "telehealthAutoDetected", t->telehealth_auto_detected, "suggestedTelehealth",
-                      pms_appt_type_name_suggests_telehealth(t->pms_type_name), "syncEnabled",
-                      t->sync_enabled);
-        json_array_append_new(arr, o);
-    }
-    return arr;
-}
-
-static bool load_types(cli *c, const pms_connection *conn, bool refresh, pms_stored_type_list *out)
-{
-    memset(out, 0, sizeof *out);
-    if (refresh && !cli_refresh_catalog(c, conn, false, true))
-        return false;
-    pms_error err = {0};
-    if (c->store->ops->type_list(c->store, conn->id, out, &err) != PMS_OK) {
-        cli_report("cannot read appointment types", &err);
-        return false;
-    }
-    return true;
-}
-
 static int list(cli *c, const char *id, bool json, bool cached)
 {
     pms_connection conn;
     if (!cli_connection(c, id, &conn))
         return EXIT_FAIL;
-    pms_stored_type_list types;
-    if (!load_types(c, &conn, !cached, &types)) {
+    if (!cached && !cli_refresh_catalog(c, &conn, false, true)) {
         pms_connection_clear(&conn);
         return EXIT_FAIL;
     }
-    if (json) {
-        cli_print_json(types_json(&types));
-    } else {
-        printf("%-38s  %-32s  %5s  %-10s  %s\n", "TYPE ID", "NAME", "MIN", "TELEHEALTH", "SYNC");
-        for (size_t i = 0; i < types.count; i++) {
-            const pms_stored_type *t = &types.items[i];
-            const char *tele = t->is_telehealth ? "yes"
-                               : pms_appt_type_name_suggests_telehealth(t->pms_type_name)
-                                   ? "suggested"
-                                   : "no";
-            printf("%-38s  %-32.32s  %5d  %-10s  %s\n", t->pms_type_id, t->pms_type_name,
-                   t->default_duration_minutes, tele, t->sync_enabled ? "yes" : "no");
-        }
+    json_t *arr = NULL;
+    pms_error err = {0};
+    if (pms_types_to_json(c->store, &conn, &arr, &err) != PMS_OK) {
+        cli_report("cannot read appointment types", &err);
+        pms_connection_clear(&conn);
+        return EXIT_FAIL;
     }
-    pms_stored_type_list_clear(&types);
     pms_connection_clear(&conn);
+    if (json) {
+        cli_print_json(arr);
+        return EXIT_OK;
+    }
+    printf("%-38s  %-32s  %5s  %-10s  %s\n", "TYPE ID", "NAME", "MIN", "TELEHEALTH", "SYNC");
+    size_t i;
+    const json_t *t;
+    json_array_foreach(arr, i, t)
+    {
+        const char *tele = json_is_true(json_object_get(t, "isTelehealth"))          ? "yes"
+                           : json_is_true(json_object_get(t, "suggestedTelehealth")) ? "suggested"
+                                                                                     : "no";
+        printf("%-38s  %-32.32s  %5d  %-10s  %s\n", json_string_value(json_object_get(t, "id")),
+               json_string_value(json_object_get(t, "name")),
+               (int)json_integer_value(json_object_get(t, "durationMinutes")), tele,
+               json_is_true(json_object_get(t, "syncEnabled")) ? "yes" : "no");
+    }
+    json_decref(arr);
     return EXIT_OK;
-}
-
-static bool known(const pms_stored_type_list *types, const char *id)
-{
-    for (size_t i = 0; i < types->count; i++)
-        if (strcmp(types->items[i].pms_type_id, id) == 0)
-            return true;
-    return false;
 }
 
 static int set_flags(cli *c, const char *id, char **type_ids, int count, bool suggested,
@@ -91,45 +61,35 @@ static int set_flags(cli *c, const char *id, char **type_ids, int count, bool su
     pms_connection conn;
     if (!cli_connection(c, id, &conn))
         return EXIT_FAIL;
-    pms_stored_type_list types;
-    int status = EXIT_FAIL;
-    if (!load_types(c, &conn, false, &types))
-        goto out_conn;
-    /* Types never read yet: read them from the PMS first. */
-    bool missing = suggested && types.count == 0;
-    for (int i = 0; i < count; i++)
-        missing |= !known(&types, type_ids[i]);
-    if (missing) {
-        pms_stored_type_list_clear(&types);
-        if (!load_types(c, &conn, true, &types))
-            goto out_conn;
-    }
+    pms_stored_type_list types = {0};
     pms_error err = {0};
+    int status = EXIT_FAIL;
+    if (c->store->ops->type_list(c->store, conn.id, &types, &err) != PMS_OK) {
+        cli_report("cannot read appointment types", &err);
+        goto out;
+    }
+    /* Types never read yet: read them from the PMS first. */
+    if ((suggested || count > 0) && types.count == 0 && !cli_refresh_catalog(c, &conn, false, true))
+        goto out;
     int changed = 0;
-    if (suggested) {
-        for (size_t i = 0; i < types.count; i++) {
-            if (!pms_appt_type_name_suggests_telehealth(types.items[i].pms_type_name))
-                continue;
-            if (c->store->ops->type_set_flags(c->store, conn.id, types.items[i].pms_type_id,
-                                              on ? 1 : 0, -1, &err) != PMS_OK) {
-                cli_report("cannot update the type", &err);
-                goto out;
-            }
-            printf("%s %s\n", on ? "telehealth:" : "not telehealth:", types.items[i].pms_type_name);
-            changed++;
-        }
+    if (suggested && pms_type_mark_suggested(c->store, &conn, on, &changed, &err) != PMS_OK) {
+        cli_report("cannot update the types", &err);
+        goto out;
     }
     for (int i = 0; i < count; i++) {
-        if (!known(&types, type_ids[i])) {
-            cli_error("no appointment type %s on this connection (see 'pmsctl types list')",
-                      type_ids[i]);
-            goto out;
-        }
         int tele = telehealth ? (on ? 1 : 0) : -1;
         int sync = telehealth ? -1 : (on ? 0 : 1);
-        if (c->store->ops->type_set_flags(c->store, conn.id, type_ids[i], tele, sync, &err) !=
-            PMS_OK) {
+        int rc = pms_type_set_flags(c->store, &conn, type_ids[i], tele, sync, &err);
+        if (rc == PMS_ERR_NOT_FOUND && types.count > 0) {
+            /* Perhaps new in the PMS since the types were read. */
+            if (!cli_refresh_catalog(c, &conn, false, true))
+                goto out;
+            rc = pms_type_set_flags(c->store, &conn, type_ids[i], tele, sync, &err);
+        }
+        if (rc != PMS_OK) {
             cli_report("cannot update the type", &err);
+            if (rc == PMS_ERR_NOT_FOUND)
+                fprintf(stderr, "  (see 'pmsctl types list')\n");
             goto out;
         }
         changed++;
@@ -138,7 +98,6 @@ static int set_flags(cli *c, const char *id, char **type_ids, int count, bool su
     status = EXIT_OK;
 out:
     pms_stored_type_list_clear(&types);
-out_conn:
     pms_connection_clear(&conn);
     return status;
 }

@@ -46,6 +46,9 @@ static void usage(FILE *out)
         "\n"
         "Environment:\n"
         "  PMSYNC_DB                the database, when --db is not given\n"
+        "  PMSYNC_ACCOUNT           the account of 'connection add', 'clinicians' and 'runsheet'\n"
+        "                           when they are not given --account (default: the default\n"
+        "                           account)\n"
         "  PMSYNC_SECRET_KEY        the encryption key (64 hex digits); during a rotation\n"
         "                           several, comma-separated, the first one sealing\n"
         "  PMSYNC_SECRET_KEY_FILE   a key file instead (default: pmsync.key beside the database)\n"
@@ -62,6 +65,9 @@ int main(int argc, char **argv)
     cli c = {.db_location = getenv("PMSYNC_DB")};
     if (c.db_location == NULL || c.db_location[0] == '\0')
         c.db_location = "pmsync.db";
+    c.account_id = getenv("PMSYNC_ACCOUNT");
+    if (c.account_id == NULL || c.account_id[0] == '\0')
+        c.account_id = PMS_DEFAULT_ACCOUNT_ID;
 
     /* --db may come anywhere; take it out of argv. */
     char **args = calloc((size_t)argc + 1, sizeof *args);

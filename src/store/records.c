@@ -18,6 +18,7 @@ void pms_connection_clear(pms_connection *c)
     free(c->timezone);
     json_decref(c->settings);
     free(c->secrets_sealed);
+    json_decref(c->secret_keys);
     free(c->access_token_sealed);
     free(c->refresh_token_sealed);
     free(c->last_sync_status);

@@ -55,6 +55,14 @@ static const pms_setting_def *find_setting(const pms_adapter_ops *ops, const cha
     return NULL;
 }
 
+/* Names the setting an error is about ("settings.KEY"). */
+static int setting_field(pms_error *err, const char *key)
+{
+    char field[96];
+    snprintf(field, sizeof field, "settings.%s", key);
+    return pms_error_field(err, field);
+}
+
 static int check_numeric(const char *key, const char *value, pms_error *err)
 {
     for (size_t i = 0; i < sizeof numeric_settings / sizeof numeric_settings[0]; i++) {
@@ -63,31 +71,42 @@ static int check_numeric(const char *key, const char *value, pms_error *err)
         char *end;
         long v = strtol(value, &end, 10);
         if (*value == '\0' || *end != '\0' || v < numeric_settings[i].min ||
-            v > numeric_settings[i].max)
-            return pms_error_set(err, PMS_ERR_INVALID, "%s must be a whole number from %ld to %ld",
-                                 key, numeric_settings[i].min, numeric_settings[i].max);
+            v > numeric_settings[i].max) {
+            pms_error_set(err, PMS_ERR_INVALID, "%s must be a whole number from %ld to %ld", key,
+                          numeric_settings[i].min, numeric_settings[i].max);
+            return setting_field(err, key);
+        }
     }
     return PMS_OK;
 }
 
 static int check_base_url(const char *url, pms_error *err)
 {
-    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
-        return pms_error_set(err, PMS_ERR_INVALID, "base_url must start with https:// or http://");
-    for (const char *p = url; *p; p++)
-        if (isspace((unsigned char)*p) || (unsigned char)*p < 0x20)
-            return pms_error_set(err, PMS_ERR_INVALID, "base_url must not contain spaces");
-    if (strlen(url) > 2000)
-        return pms_error_set(err, PMS_ERR_INVALID, "base_url is too long");
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+        pms_error_set(err, PMS_ERR_INVALID, "base_url must start with https:// or http://");
+        return pms_error_field(err, "baseUrl");
+    }
+    for (const char *p = url; *p; p++) {
+        if (isspace((unsigned char)*p) || (unsigned char)*p < 0x20) {
+            pms_error_set(err, PMS_ERR_INVALID, "base_url must not contain spaces");
+            return pms_error_field(err, "baseUrl");
+        }
+    }
+    if (strlen(url) > 2000) {
+        pms_error_set(err, PMS_ERR_INVALID, "base_url is too long");
+        return pms_error_field(err, "baseUrl");
+    }
     return PMS_OK;
 }
 
 static int check_timezone(const char *tz, pms_error *err)
 {
     const pms_tz *zone;
-    if (!pms_tz_name_valid(tz) || pms_tz_get(tz, &zone, NULL) != PMS_OK)
-        return pms_error_set(err, PMS_ERR_INVALID,
-                             "timezone must be an IANA zone such as Australia/Melbourne");
+    if (!pms_tz_name_valid(tz) || pms_tz_get(tz, &zone, NULL) != PMS_OK) {
+        pms_error_set(err, PMS_ERR_INVALID,
+                      "timezone must be an IANA zone such as Australia/Melbourne");
+        return pms_error_field(err, "timezone");
+    }
     return PMS_OK;
 }
 
@@ -138,6 +157,18 @@ static int open_secrets(const pms_connection *c, const pms_keyring *ring, json_t
 static int seal_secrets(pms_connection *c, const pms_keyring *ring, const json_t *secrets,
                         pms_error *err)
 {
+    /* Which are set is not secret: it is kept in the clear for people and APIs. */
+    json_t *names = json_array();
+    const char *name;
+    json_t *value;
+    json_object_foreach((json_t *)secrets, name, value)
+    {
+        json_array_append_new(names, json_string(name));
+    }
+    if (names == NULL)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    json_decref(c->secret_keys);
+    c->secret_keys = names;
     if (json_object_size(secrets) == 0) {
         free(c->secrets_sealed);
         c->secrets_sealed = NULL;
@@ -171,29 +202,37 @@ static int apply_settings(pms_connection *c, const pms_adapter_ops *ops, json_t 
         if (key == NULL || value == NULL)
             return pms_error_set(err, PMS_ERR_INVALID, "a setting needs a key and a value");
         const pms_setting_def *def = find_setting(ops, key);
-        if (def == NULL)
-            return pms_error_set(err, PMS_ERR_INVALID, "%.64s is not a setting of %s", key,
-                                 ops->display_name);
-        if (strlen(value) > 4096)
-            return pms_error_set(err, PMS_ERR_INVALID, "%s is too long", key);
+        if (def == NULL) {
+            pms_error_set(err, PMS_ERR_INVALID, "%.64s is not a setting of %s", key,
+                          ops->display_name);
+            return setting_field(err, key);
+        }
+        if (strlen(value) > 4096) {
+            pms_error_set(err, PMS_ERR_INVALID, "%s is too long", key);
+            return setting_field(err, key);
+        }
         int rc;
         if (value[0] != '\0' && (rc = check_numeric(key, value, err)) != PMS_OK)
             return rc;
         json_t *target = def->secret ? secrets : c->settings;
         if (value[0] == '\0') {
-            if (def->required)
-                return pms_error_set(err, PMS_ERR_INVALID, "%s is required and cannot be cleared",
-                                     key);
+            if (def->required) {
+                pms_error_set(err, PMS_ERR_INVALID, "%s is required and cannot be cleared", key);
+                return setting_field(err, key);
+            }
             json_object_del(target, key);
         } else if (json_object_set_new(target, key, json_string(value)) != 0) {
-            return pms_error_set(err, PMS_ERR_INVALID, "%s must be valid UTF-8 text", key);
+            pms_error_set(err, PMS_ERR_INVALID, "%s must be valid UTF-8 text", key);
+            return setting_field(err, key);
         }
     }
     for (const pms_setting_def *d = ops->settings; d && d->key; d++) {
         json_t *target = d->secret ? secrets : c->settings;
-        if (d->required && json_object_get(target, d->key) == NULL)
-            return pms_error_set(err, PMS_ERR_INVALID, "%s is required for %s (%s)", d->key,
-                                 ops->display_name, d->label);
+        if (d->required && json_object_get(target, d->key) == NULL) {
+            pms_error_set(err, PMS_ERR_INVALID, "%s is required for %s (%s)", d->key,
+                          ops->display_name, d->label);
+            return setting_field(err, d->key);
+        }
     }
     if (ops->validate_settings) {
         json_t *all = json_deep_copy(c->settings);
@@ -201,6 +240,8 @@ static int apply_settings(pms_connection *c, const pms_adapter_ops *ops, json_t 
                      ? ops->validate_settings(all, err)
                      : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
         json_decref(all);
+        if (rc == PMS_ERR_INVALID && err && err->field[0] == '\0')
+            pms_error_field(err, "settings");
         if (rc != PMS_OK)
             return rc;
     }
@@ -218,8 +259,10 @@ static int apply_fields(pms_connection *c, const pms_connection_fields *f, pms_e
         return PMS_OK;
     if (f->display_name) {
         size_t len = strlen(f->display_name);
-        if (len == 0 || len > 255)
-            return pms_error_set(err, PMS_ERR_INVALID, "name must be 1 to 255 characters");
+        if (len == 0 || len > 255) {
+            pms_error_set(err, PMS_ERR_INVALID, "name must be 1 to 255 characters");
+            return pms_error_field(err, "displayName");
+        }
         if (pms_str_set(&c->display_name, f->display_name))
             return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     }
@@ -238,9 +281,10 @@ static int apply_fields(pms_connection *c, const pms_connection_fields *f, pms_e
     if (f->sync_enabled >= 0)
         c->sync_enabled = f->sync_enabled;
     if (f->sync_frequency_minutes != 0) {
-        if (f->sync_frequency_minutes < 1 || f->sync_frequency_minutes > 24 * 60)
-            return pms_error_set(err, PMS_ERR_INVALID,
-                                 "sync_frequency_minutes must be from 1 to 1440");
+        if (f->sync_frequency_minutes < 1 || f->sync_frequency_minutes > 24 * 60) {
+            pms_error_set(err, PMS_ERR_INVALID, "sync_frequency_minutes must be from 1 to 1440");
+            return pms_error_field(err, "syncFrequencyMinutes");
+        }
         c->sync_frequency_minutes = f->sync_frequency_minutes;
     }
     if (f->sync_telehealth_only >= 0)
@@ -261,10 +305,13 @@ int pms_connection_create(pms_store *st, const pms_keyring *ring, const char *ac
         for (const pms_adapter_ops *const *a = pms_adapter_all(); *a; a++)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
                      names[0] ? ", " : "", (*a)->name);
-        return pms_error_set(err, PMS_ERR_INVALID, "pms must be one of: %s", names);
+        pms_error_set(err, PMS_ERR_INVALID, "pms must be one of: %s", names);
+        return pms_error_field(err, "pmsType");
     }
-    if (fields == NULL || fields->display_name == NULL)
-        return pms_error_set(err, PMS_ERR_INVALID, "name is required");
+    if (fields == NULL || fields->display_name == NULL) {
+        pms_error_set(err, PMS_ERR_INVALID, "name is required");
+        return pms_error_field(err, "displayName");
+    }
     pms_connection c = {0};
     json_t *secrets = json_object();
     int rc;
@@ -393,10 +440,23 @@ json_t *pms_connection_to_json(const pms_connection *c)
     json_object_set_new(o, "timezone", pms_json_string_or_null(c->timezone));
     json_object_set(o, "settings", c->settings ? c->settings : json_object());
     /* Secrets are write-only: say which are set, never their values. */
-    json_t *secrets = json_array();
-    for (const pms_setting_def *d = ops ? ops->settings : NULL; d && d->key; d++)
-        if (d->secret && c->secrets_sealed)
-            json_array_append_new(secrets, json_string(d->key));
+    json_t *secrets = json_object();
+    for (const pms_setting_def *d = ops ? ops->settings : NULL; d && d->key; d++) {
+        if (!d->secret)
+            continue;
+        bool set = false;
+        if (c->secret_keys) {
+            size_t i;
+            json_t *v;
+            json_array_foreach(c->secret_keys, i, v)
+            {
+                set |= strcmp(json_string_value(v), d->key) == 0;
+            }
+        } else {
+            set = c->secrets_sealed && d->required; /* an older row: required ones are set */
+        }
+        json_object_set_new(secrets, d->key, json_boolean(set));
+    }
     json_object_set_new(o, "secretsSet", secrets);
     json_object_set_new(o, "syncEnabled", json_boolean(c->sync_enabled));
     json_object_set_new(o, "syncFrequencyMinutes", json_integer(c->sync_frequency_minutes));
@@ -723,4 +783,30 @@ int pms_connection_test(pms_store *st, const pms_keyring *ring, const char *id,
     pms_token_box_free(box);
     pms_connection_clear(&c);
     return rc;
+}
+
+static json_t *settings_json(const pms_setting_def *defs)
+{
+    json_t *arr = json_array();
+    for (const pms_setting_def *d = defs; d && d->key; d++)
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:b, s:b, s:s?}", "key", d->key, "label",
+                                        d->label, "help", d->help, "required", d->required,
+                                        "secret", d->secret, "default", d->default_value));
+    return arr;
+}
+
+json_t *pms_systems_to_json(void)
+{
+    json_t *all = json_array();
+    for (const pms_adapter_ops *const *a = pms_adapter_all(); all && *a; a++) {
+        json_array_append_new(all, json_pack("{s:s, s:s, s:s?, s:o, s:o}", "name", (*a)->name,
+                                             "displayName", (*a)->display_name, "defaultBaseUrl",
+                                             (*a)->default_base_url, "capabilities",
+                                             pms_capabilities_to_json(pms_adapter_capabilities(*a)),
+                                             "settings", settings_json((*a)->settings)));
+    }
+    return all ? json_pack("{s:o, s:o}", "pms", all, "genericSettings",
+                           settings_json(pms_generic_settings()))
+               : NULL;
 }

@@ -38,7 +38,7 @@ int pms_practice_today(const char *timezone, pms_date *out, pms_error *err)
 }
 
 static void emit_event(const sync_run *run, pms_sync_event_kind kind, const char *entry_id,
-                       pms_date day, const char *status)
+                       pms_date day, const char *status, const char *patient_id)
 {
     if (run->ctx->on_event == NULL)
         return;
@@ -49,8 +49,41 @@ static void emit_event(const sync_run *run, pms_sync_event_kind kind, const char
         .entry_id = entry_id,
         .sheet_date = day,
         .status = status,
+        .pms_patient_id = patient_id,
     };
     run->ctx->on_event(run->ctx->callback_ctx, &e);
+}
+
+/* Lets the caller record a unit of changes inside its transaction. patient_ids may repeat. */
+static int before_commit(const sync_run *run, json_t *patient_ids, long created, long updated,
+                         long removed, pms_error *err)
+{
+    if (run->ctx->before_commit == NULL || created + updated + removed == 0)
+        return PMS_OK;
+    /* Each patient once, in first-seen order. */
+    json_t *unique = json_array(), *seen = json_object();
+    size_t i;
+    json_t *v;
+    json_array_foreach(patient_ids, i, v)
+    {
+        if (json_object_get(seen, json_string_value(v)) == NULL) {
+            json_object_set_new(seen, json_string_value(v), json_true());
+            json_array_append(unique, v);
+        }
+    }
+    pms_sync_batch batch = {
+        .account_id = run->conn.account_id,
+        .connection_id = run->conn.id,
+        .patient_ids = unique,
+        .created = created,
+        .updated = updated,
+        .removed = removed,
+    };
+    int rc = unique && seen ? run->ctx->before_commit(run->ctx->callback_ctx, run->st, &batch, err)
+                            : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    json_decref(unique);
+    json_decref(seen);
+    return rc;
 }
 
 static void report_progress(const sync_run *run)
@@ -162,6 +195,7 @@ typedef struct pending_event {
     pms_sync_event_kind kind;
     char entry_id[PMS_UUID_LEN];
     pms_date day;
+    char patient_id[128];
 } pending_event;
 
 /* The sink: one transaction per batch. */
@@ -216,6 +250,8 @@ static int on_batch(void *arg, pms_appointment *items, size_t count, pms_error *
         json_object_set_new(run->seen, a->pms_appointment_id, json_true());
         upsert_outcome outcome = UPSERT_UNCHANGED;
         pending_event *ev = &events[event_count];
+        snprintf(ev->patient_id, sizeof ev->patient_id, "%s",
+                 a->patient.pms_patient_id ? a->patient.pms_patient_id : "");
         rc = upsert(run, a, json_string_value(clinician), &outcome, ev->entry_id, &ev->day, err);
         if (rc != PMS_OK)
             break;
@@ -231,6 +267,16 @@ static int on_batch(void *arg, pms_appointment *items, size_t count, pms_error *
             run->counts.unchanged++;
         }
     }
+    if (rc == PMS_OK && event_count > 0) {
+        json_t *patients = json_array();
+        for (size_t i = 0; i < event_count && patients; i++)
+            if (events[i].patient_id[0])
+                json_array_append_new(patients, json_string(events[i].patient_id));
+        rc = patients ? before_commit(run, patients, run->counts.created - before.created,
+                                      run->counts.updated - before.updated, 0, err)
+                      : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        json_decref(patients);
+    }
     if (rc == PMS_OK)
         rc = st->ops->commit(st, err);
     if (rc != PMS_OK) {
@@ -245,7 +291,8 @@ static int on_batch(void *arg, pms_appointment *items, size_t count, pms_error *
     }
     run->batches++;
     for (size_t i = 0; i < event_count; i++)
-        emit_event(run, events[i].kind, events[i].entry_id, events[i].day, NULL);
+        emit_event(run, events[i].kind, events[i].entry_id, events[i].day, NULL,
+                   events[i].patient_id[0] ? events[i].patient_id : NULL);
     free(events);
     report_progress(run);
     return PMS_OK;
@@ -306,30 +353,55 @@ static int remove_missing(sync_run *run, pms_instant from, pms_instant to, pms_e
 {
     pms_store *st = run->st;
     removal_scan scan = {.run = run};
-    int rc =
-        st->ops->entry_each_active_pms(st, run->conn.id, from, to, collect_missing, &scan, err);
+    pms_date *days = NULL;
+    json_t *patients = json_array();
+    char **patient_of = NULL; /* per removed entry, for its event; NULL when none */
+    int rc = patients ? st->ops->entry_each_active_pms(st, run->conn.id, from, to, collect_missing,
+                                                       &scan, err)
+                      : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    if (rc == PMS_OK && scan.count > 0) {
+        days = calloc(scan.count, sizeof *days);
+        patient_of = calloc(scan.count, sizeof *patient_of);
+        if (days == NULL || patient_of == NULL)
+            rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    }
     if (rc == PMS_OK && scan.count > 0 && (rc = st->ops->begin(st, err)) == PMS_OK) {
         pms_instant now = pms_now();
-        for (size_t i = 0; i < scan.count && rc == PMS_OK; i++)
-            rc = st->ops->entry_mark_removed(st, scan.ids[i], now, err);
+        for (size_t i = 0; i < scan.count && rc == PMS_OK; i++) {
+            pms_sheet_entry e;
+            if ((rc = st->ops->entry_mark_removed(st, scan.ids[i], now, err)) != PMS_OK ||
+                (rc = st->ops->entry_get(st, scan.ids[i], &e, err)) != PMS_OK)
+                break;
+            days[i] = e.sheet_date;
+            const char *pid = e.appt.patient.pms_patient_id;
+            if (pid) {
+                patient_of[i] = strdup(pid);
+                json_array_append_new(patients, json_string(pid));
+            }
+            pms_sheet_entry_clear(&e);
+        }
+        if (rc == PMS_OK)
+            rc = before_commit(run, patients, 0, 0, (long)scan.count, err);
         if (rc == PMS_OK)
             rc = st->ops->commit(st, err);
         if (rc != PMS_OK)
             st->ops->rollback(st);
         if (rc == PMS_OK) {
             run->counts.removed += (long)scan.count;
-            for (size_t i = 0; i < scan.count; i++) {
-                pms_sheet_entry e;
-                if (st->ops->entry_get(st, scan.ids[i], &e, NULL) == PMS_OK) {
-                    emit_event(run, PMS_EVENT_APPOINTMENT_REMOVED, e.id, e.sheet_date, NULL);
-                    pms_sheet_entry_clear(&e);
-                }
-            }
+            for (size_t i = 0; i < scan.count; i++)
+                emit_event(run, PMS_EVENT_APPOINTMENT_REMOVED, scan.ids[i], days[i], NULL,
+                           patient_of[i]);
         }
     }
-    for (size_t i = 0; i < scan.count; i++)
+    for (size_t i = 0; i < scan.count; i++) {
         free(scan.ids[i]);
+        if (patient_of)
+            free(patient_of[i]);
+    }
     free(scan.ids);
+    free(patient_of);
+    free(days);
+    json_decref(patients);
     return rc;
 }
 
@@ -469,7 +541,7 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     if (rc != PMS_OK)
         goto done;
     snprintf(out->sync_log_id, sizeof out->sync_log_id, "%s", log.id);
-    emit_event(&run, PMS_EVENT_SYNC_STARTED, NULL, from, NULL);
+    emit_event(&run, PMS_EVENT_SYNC_STARTED, NULL, from, NULL, NULL);
     pms_log(PMS_LOG_INFO, "sync.started", "connection", run.conn.id, "sync_log", log.id, NULL);
 
     /* Everything from here on ends in the sync log, success or not. */
@@ -565,7 +637,7 @@ finish:
         out->duration_ms = (long)(log.completed_at - run.started);
         pms_log(fetch_rc == PMS_OK ? PMS_LOG_INFO : PMS_LOG_WARN, "sync.finished", "connection",
                 run.conn.id, "status", status, "error", out->error[0] ? out->error : NULL, NULL);
-        emit_event(&run, PMS_EVENT_SYNC_FINISHED, NULL, from, status);
+        emit_event(&run, PMS_EVENT_SYNC_FINISHED, NULL, from, status, NULL);
         if (log_rc != PMS_OK) {
             rc = log_rc;
             if (err)

@@ -11,6 +11,7 @@ int pms_error_set(pms_error *err, pms_status code, const char *fmt, ...)
     err->code = code;
     err->http_status = 0;
     err->detail[0] = '\0';
+    err->field[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
@@ -26,6 +27,14 @@ void pms_error_detail(pms_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->detail, sizeof err->detail, fmt, ap);
     va_end(ap);
+}
+
+int pms_error_field(pms_error *err, const char *field)
+{
+    if (err == NULL)
+        return PMS_ERR_INVALID;
+    snprintf(err->field, sizeof err->field, "%s", field);
+    return (int)err->code;
 }
 
 void pms_error_clear(pms_error *err)

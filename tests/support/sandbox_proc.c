@@ -185,6 +185,13 @@ static size_t collect_header(char *data, size_t size, size_t n, void *userp)
 {
     tu_http_result *r = userp;
     size_t bytes = size * n;
+    size_t had = r->headers ? strlen(r->headers) : 0;
+    char *grown = realloc(r->headers, had + bytes + 1);
+    if (grown != NULL) {
+        memcpy(grown + had, data, bytes);
+        grown[had + bytes] = '\0';
+        r->headers = grown;
+    }
     if (bytes > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
         const char *v = data + 12;
         while (*v == ' ')
@@ -198,9 +205,33 @@ static size_t collect_header(char *data, size_t size, size_t n, void *userp)
     return bytes;
 }
 
+bool tu_http_header(const tu_http_result *r, const char *name, char *out, size_t len)
+{
+    size_t name_len = strlen(name);
+    for (const char *line = r->headers; line && *line;) {
+        const char *end = strstr(line, "\r\n");
+        size_t line_len = end ? (size_t)(end - line) : strlen(line);
+        if (line_len > name_len && strncasecmp(line, name, name_len) == 0 &&
+            line[name_len] == ':') {
+            const char *v = line + name_len + 1;
+            while (*v == ' ')
+                v++;
+            size_t vlen = line_len - (size_t)(v - line);
+            if (vlen >= len)
+                vlen = len - 1;
+            memcpy(out, v, vlen);
+            out[vlen] = '\0';
+            return true;
+        }
+        line += line_len + (end ? 2 : 0);
+    }
+    return false;
+}
+
 void tu_http_free(tu_http_result *r)
 {
     free(r->body);
+    free(r->headers);
     json_decref(r->json);
     memset(r, 0, sizeof(*r));
 }

@@ -22,8 +22,12 @@ typedef struct tu_http_result {
     char *body;
     size_t len;
     char retry_after[128];
-    json_t *json; /* NULL when the body is not JSON */
+    char *headers; /* every response header line, "Name: value\r\n" each */
+    json_t *json;  /* NULL when the body is not JSON */
 } tu_http_result;
+
+/* The value of a response header (case-insensitive name) copied into out; false when absent. */
+bool tu_http_header(const tu_http_result *r, const char *name, char *out, size_t len);
 
 void tu_sleep_ms(int ms);
 /* Starts PMS_SANDBOX_BIN with extra arguments (NULL-terminated); 0 on success. */

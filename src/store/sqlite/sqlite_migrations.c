@@ -238,6 +238,8 @@ static const migration migrations[] = {
      "  '0000000000000000000000000000000000000000000000000000000000000000');"
      "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head"
      "  BEGIN SELECT RAISE(ABORT, 'audit_head cannot be removed'); END;"},
+    {4, "which secret settings of a connection are set",
+     "ALTER TABLE pms_connections ADD COLUMN secret_keys TEXT;"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])

@@ -1,0 +1,84 @@
+#include "server/events.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "pmsync/audit.h"
+#include "pmsync/log.h"
+
+static json_t *appointment_event(const char *entry_id, const char *connection_id, pms_date day)
+{
+    char date[PMS_TIME_BUFLEN];
+    pms_date_format(day, date);
+    return json_pack("{s:s, s:s?, s:s}", "id", entry_id, "connectionId", connection_id, "date",
+                     date);
+}
+
+void pmsd_publish_entry(pmsd_app *app, const pms_sheet_entry *e, const char *type)
+{
+    if (app->hub == NULL || e->account_id == NULL)
+        return;
+    pmsd_hub_publish(app->hub, e->account_id, type,
+                     appointment_event(e->id, e->appt.pms_connection_id, e->sheet_date));
+}
+
+void pmsd_on_sync_event(void *ctx, const pms_sync_event *e)
+{
+    pmsd_app *app = ctx;
+    if (app->hub == NULL || e->account_id == NULL)
+        return;
+    switch (e->kind) {
+    case PMS_EVENT_SYNC_STARTED:
+        pmsd_hub_publish(app->hub, e->account_id, "sync.started",
+                         json_pack("{s:s}", "connectionId", e->connection_id));
+        break;
+    case PMS_EVENT_SYNC_FINISHED:
+        pmsd_hub_publish(
+            app->hub, e->account_id, "sync.finished",
+            json_pack("{s:s, s:s?}", "connectionId", e->connection_id, "status", e->status));
+        break;
+    case PMS_EVENT_APPOINTMENT_CREATED:
+        pmsd_hub_publish(app->hub, e->account_id, "appointment.created",
+                         appointment_event(e->entry_id, e->connection_id, e->sheet_date));
+        break;
+    case PMS_EVENT_APPOINTMENT_UPDATED:
+        pmsd_hub_publish(app->hub, e->account_id, "appointment.updated",
+                         appointment_event(e->entry_id, e->connection_id, e->sheet_date));
+        break;
+    case PMS_EVENT_APPOINTMENT_REMOVED:
+        pmsd_hub_publish(app->hub, e->account_id, "appointment.removed",
+                         appointment_event(e->entry_id, e->connection_id, e->sheet_date));
+        break;
+    }
+}
+
+void pmsd_on_sync_finished(void *ctx, const char *account_id, const char *connection_id,
+                           const char *pms_type, int rc, const pms_sync_result *result,
+                           const json_t *patient_ids)
+{
+    (void)account_id;
+    (void)connection_id;
+    (void)patient_ids;
+    pmsd_app *app = ctx;
+    const char *status = result->status[0]         ? result->status
+                         : rc == PMS_ERR_CONFLICT  ? "locked"
+                         : rc == PMS_ERR_CANCELLED ? "cancelled"
+                                                   : "failed";
+    pmsd_metrics_sync(app->metrics, pms_type, status, (double)result->duration_ms / 1000.0,
+                      &result->counts, result->http.requests, result->http.throttled);
+}
+
+int pmsd_on_sync_batch(void *ctx, pms_store *st, const pms_sync_batch *batch, pms_error *err)
+{
+    pmsd_app *app = ctx;
+    char resource[128];
+    snprintf(resource, sizeof resource, "pms_connections/%s/sync", batch->connection_id);
+    pms_audit_event event = {
+        .account_id = batch->account_id,
+        .actor_role = "system",
+        .action = "sync.write",
+        .resource = resource,
+        .patient_ids = batch->patient_ids,
+    };
+    return pms_audit_append_tx(st, app->ring, &event, NULL, err);
+}

@@ -1,0 +1,22 @@
+/* What pmsd does with sync engine events and its own run-sheet changes: live-update events to
+ * the account's streams (ids and dates only, never patient data), metrics, and the audit record
+ * of what a sync wrote. */
+#ifndef PMSD_EVENTS_H
+#define PMSD_EVENTS_H
+
+#include "pmsync/sync.h"
+#include "server/app.h"
+
+/* An appointment of a run sheet changed through the API: type is "appointment.created",
+ * "appointment.updated" or "appointment.removed". */
+void pmsd_publish_entry(pmsd_app *app, const pms_sheet_entry *e, const char *type);
+
+/* Scheduler callbacks (ctx is the app). */
+void pmsd_on_sync_event(void *ctx, const pms_sync_event *e);
+/* Inside a sync unit's transaction: the audit record of what it wrote. */
+int pmsd_on_sync_batch(void *ctx, pms_store *st, const pms_sync_batch *batch, pms_error *err);
+void pmsd_on_sync_finished(void *ctx, const char *account_id, const char *connection_id,
+                           const char *pms_type, int rc, const pms_sync_result *result,
+                           const json_t *patient_ids);
+
+#endif

@@ -1,0 +1,54 @@
+/* Every endpoint of pmsd: method, path pattern, handler, who may call it. The OpenAPI document
+ * (docs/openapi.json, served at /api/openapi.json) describes each; a test checks that it does. */
+#include "server/handlers.h"
+
+#define ADMIN       PMSD_ADMIN
+#define STAFF       (PMSD_ADMIN | PMSD_STAFF)
+#define CONNECTION  "/api/pms/connections/{id}"
+#define APPOINTMENT "/api/run-sheet/appointments/{id}"
+
+const pmsd_route pmsd_routes[] = {
+    {"GET", "/healthz", pmsd_h_healthz, PMSD_PUBLIC, "Liveness"},
+    {"GET", "/readyz", pmsd_h_readyz, PMSD_PUBLIC, "Readiness (database reachable)"},
+    {"GET", "/metrics", pmsd_h_metrics, PMSD_PUBLIC, "Prometheus metrics"},
+    {"GET", "/api/openapi.json", pmsd_h_openapi, PMSD_PUBLIC, "This API's OpenAPI document"},
+
+    {"GET", "/api/pms/systems", pmsd_h_pms_types, STAFF, "Supported PMSs and their settings"},
+    {"GET", "/api/pms/connections", pmsd_h_connections_list, STAFF, "List connections"},
+    {"POST", "/api/pms/connections", pmsd_h_connections_create, ADMIN, "Create a connection"},
+    {"GET", CONNECTION, pmsd_h_connection_get, STAFF, "A connection"},
+    {"PATCH", CONNECTION, pmsd_h_connection_update, ADMIN, "Change a connection"},
+    {"DELETE", CONNECTION, pmsd_h_connection_delete, ADMIN, "Remove a connection"},
+    {"POST", CONNECTION "/pair", pmsd_h_connection_pair, ADMIN, "Pair with a pairing code"},
+    {"POST", CONNECTION "/sync", pmsd_h_connection_sync_post, ADMIN, "Sync now"},
+    {"GET", CONNECTION "/sync", pmsd_h_connection_sync_get, STAFF, "Sync status and history"},
+    {"GET", CONNECTION "/practitioners", pmsd_h_practitioners_get, ADMIN,
+     "Practitioners from the PMS with their mappings"},
+    {"POST", CONNECTION "/practitioners", pmsd_h_practitioners_post, ADMIN,
+     "Map practitioners to run-sheet clinicians"},
+    {"GET", CONNECTION "/appointment-types", pmsd_h_types_get, ADMIN,
+     "Appointment types with telehealth flags"},
+    {"PATCH", CONNECTION "/appointment-types", pmsd_h_types_patch, ADMIN,
+     "Set telehealth and sync flags of appointment types"},
+    {"POST", CONNECTION "/test", pmsd_h_connection_test, ADMIN, "Test the connection"},
+    {"GET", "/api/pms/sync", pmsd_h_pms_sync_get, STAFF, "Sync status of every connection"},
+
+    {"GET", "/api/run-sheet", pmsd_h_runsheet_get, STAFF, "A day's run sheet"},
+    {"POST", "/api/run-sheet/sync", pmsd_h_runsheet_sync_post, STAFF, "Sync today's run sheet"},
+    {"GET", "/api/run-sheet/sync", pmsd_h_runsheet_sync_get, STAFF, "Today's sync status"},
+    {"GET", "/api/run-sheet/events", pmsd_h_events, STAFF, "Live updates (Server-Sent Events)"},
+    {"GET", "/api/run-sheet/clinicians", pmsd_h_clinicians_list, STAFF, "Run-sheet clinicians"},
+    {"POST", "/api/run-sheet/clinicians", pmsd_h_clinicians_create, ADMIN, "Add a clinician"},
+    {"GET", "/api/run-sheet/appointments", pmsd_h_appointments_list, STAFF, "A day's appointments"},
+    {"POST", "/api/run-sheet/appointments", pmsd_h_appointment_create, STAFF,
+     "Add a manual or OCR appointment"},
+    {"GET", APPOINTMENT, pmsd_h_appointment_get, STAFF, "An appointment"},
+    {"PATCH", APPOINTMENT, pmsd_h_appointment_update, STAFF, "Change an appointment"},
+    {"DELETE", APPOINTMENT, pmsd_h_appointment_delete, STAFF, "Remove a manual or OCR appointment"},
+
+    {"GET", "/api/keys", pmsd_h_keys_list, ADMIN, "The account's API keys"},
+    {"POST", "/api/keys", pmsd_h_keys_create, ADMIN, "Create an API key (shown once)"},
+    {"DELETE", "/api/keys/{id}", pmsd_h_key_revoke, ADMIN, "Revoke an API key"},
+};
+
+const size_t pmsd_route_count = sizeof pmsd_routes / sizeof pmsd_routes[0];
