@@ -38,7 +38,9 @@ wait_for_file() { # FILE PID WHAT LOG
     exit 1
 }
 
-"$sandbox" --port 0 --port-file "$demo_dir/sandbox.port" >"$demo_dir/sandbox.out" \
+# The provider list is a guessed Medirecords endpoint: the sandbox serves it on request.
+"$sandbox" --port 0 --port-file "$demo_dir/sandbox.port" --medirecords-providers \
+    >"$demo_dir/sandbox.out" \
     2>"$demo_dir/sandbox.log" &
 pids+=($!)
 wait_for_file "$demo_dir/sandbox.port" "${pids[0]}" pms-sandbox "$demo_dir/sandbox.log"
@@ -66,12 +68,14 @@ done
 curl -sf -H "Authorization: Bearer $staff_key" "$api/api/pms/sync" |
     jq -r '.connections[] | "  \(.displayName): \(.lastSyncStatus) at \(.lastSyncAt)"'
 echo
-echo "== Today's run sheet"
-curl -sf -H "Authorization: Bearer $staff_key" "$api/api/run-sheet" | jq -r '
+echo "== Today's run sheet (times in the practice's zone)"
+sheet=$(curl -sf -H "Authorization: Bearer $staff_key" "$api/api/run-sheet")
+TZ=$(jq -r .timezone <<<"$sheet") jq -r '
+    def local: sub("\\.[0-9]+Z$"; "Z") | fromdate | strflocaltime("%H:%M");
     "\(.date) (\(.timezone)): \(.appointmentCount) appointment(s)",
     (.clinicians[] | select((.appointments | length) > 0) |
         "\n\(.name)",
-        (.appointments[] | "  \(.startTime[11:16])Z  \(.durationMinutes) min  \(.patient.fullName // "?")  \(.status)  \(.pmsType)"))'
+        (.appointments[] | "  \(.startTime | local)  \(.durationMinutes) min  \(.patient.fullName // "?")  \(.status)  (\(.pmsType))"))' <<<"$sheet"
 cat <<EOF
 
 == Try it (the staff key reads the run sheet, the admin key manages connections):

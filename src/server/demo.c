@@ -117,9 +117,12 @@ int pmsd_demo_setup(pms_store *st, const pms_keyring *ring, const char *sandbox_
         {"client_secret", text_at(info, "gentu.clientSecret")},
         {"app_id", text_at(info, "gentu.appId")},
     };
+    /* The provider list is a guessed Medirecords endpoint: the sandbox serves it when asked
+     * (pms-sandbox --medirecords-providers); without it providers are learnt from appointments. */
     pms_setting_value mr_settings[] = {
         {"practice_id", text_at(info, "medirecords.practices.0.practiceId")},
         {"token", text_at(info, "medirecords.practices.0.token")},
+        {"providers_path", "/v1/practices/{practiceId}/providers"},
     };
     pms_setting_value hx_settings[] = {
         {"client_id", text_at(info, "halaxy.practices.0.clientId")},
@@ -146,7 +149,8 @@ int pmsd_demo_setup(pms_store *st, const pms_keyring *ring, const char *sandbox_
         goto out;
     if ((rc = add_connection(st, ring, account, "medirecords", "Demo practice (Medirecords)",
                              base[1], text_at(info, "medirecords.practices.0.timezone"),
-                             mr_settings, 2, mr, err)) != PMS_OK)
+                             mr_settings, 3, mr, err)) != PMS_OK ||
+        (rc = prepare(st, ring, mr, err)) != PMS_OK)
         goto out;
     if ((rc = add_connection(st, ring, account, "halaxy", "Demo practice (Halaxy)", base[2],
                              text_at(info, "halaxy.practices.0.timezone"), hx_settings, 2, hx,

@@ -265,13 +265,14 @@ int pmsd_server_start(pmsd_app *app, pms_error *err)
                      MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (addr->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* The logger first, so every message of libmicrohttpd goes through it. */
     app->daemon = MHD_start_daemon(
-        flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR,
-        addr->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.http_threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.connection_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, app, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_END);
+        flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, app, MHD_OPTION_SOCK_ADDR, addr->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)app->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)app->cfg.connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)1, MHD_OPTION_END);
     freeaddrinfo(addr);
     if (app->daemon == NULL)
         return pms_error_set(err, PMS_ERR_IO, "cannot listen on %s port %d (in use?)",

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1033,6 +1034,35 @@ static void ocr_entry_replaced_by_the_pms_appointment(void **state)
     json_decref(now);
 }
 
+/* ---- key rotation while pmsd runs ---------------------------------------------------------- */
+
+static void key_rotation_without_downtime(void **state)
+{
+    (void)state;
+    char out[4096];
+    pmsctl_ok(out, sizeof out, (const char *const[]){"key", "list", "--json", NULL});
+    json_t *before = json_loads(out, 0, NULL);
+    assert_non_null(before);
+    /* A new primary key; every stored secret and token re-encrypted under it, pmsd running. */
+    pmsctl_ok(out, sizeof out, (const char *const[]){"key", "rotate", NULL});
+    pmsctl_ok(out, sizeof out, (const char *const[]){"key", "list", "--json", NULL});
+    json_t *after = json_loads(out, 0, NULL);
+    assert_non_null(after);
+    assert_true(json_equal(before, after) == 0);
+    json_decref(before);
+    json_decref(after);
+    /* pmsd opens the re-encrypted credentials and audits under the new key, without a restart. */
+    json_decref(sync_now(W.admin_a, W.conn));
+    json_t *t = call("POST", W.admin_a, NULL, 200, "/api/pms/connections/%s/test", W.conn);
+    assert_true(json_is_true(json_object_get(t, "ok")));
+    json_decref(t);
+    json_decref(call("GET", W.staff_a, NULL, 200, "/api/run-sheet"));
+    /* And after SIGHUP (the explicit reload) too. */
+    kill(W.d.pid, SIGHUP);
+    json_decref(call("GET", W.staff_a, NULL, 200, "/api/run-sheet"));
+    pmsctl_ok(out, sizeof out, (const char *const[]){"audit", "verify", NULL});
+}
+
 /* ---- accounts are walled off ------------------------------------------------------------- */
 
 /* Every route with an id, from pmsd's own table, refuses another account's ids with 404. */
@@ -1237,6 +1267,7 @@ int main(void)
         cmocka_unit_test(patient_data_responses_are_audited),
         cmocka_unit_test(manual_entries_and_conflict_rules),
         cmocka_unit_test(ocr_entry_replaced_by_the_pms_appointment),
+        cmocka_unit_test(key_rotation_without_downtime),
         cmocka_unit_test(other_accounts_ids_are_not_found),
         cmocka_unit_test(logs_carry_no_patient_data),
         cmocka_unit_test(sigterm_during_a_sync_leaves_a_consistent_database),

@@ -1,0 +1,307 @@
+/* The scheduler against pms-sandbox (PMS_SANDBOX_BIN) and a real SQLite file: connections are
+ * synced when due, manual requests run at once and are never queued twice, no more syncs run
+ * at a time than allowed, a failing connection backs off (1, 2, 4 ... intervals), its status is
+ * kept on the connection, and stopping cancels a running sync at a batch boundary. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmsync/connections.h"
+#include "pmsync/scheduler.h"
+#include "sandbox_proc.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    tu_sandbox box;
+    char *dir;
+    char db[600];
+    pms_store *st;
+    pms_keyring *ring;
+    json_t *info;
+    pms_scheduler *sch;
+    int events;
+    int finished;
+    pthread_mutex_t lock;
+} fixture;
+
+static void on_event(void *ctx, const pms_sync_event *e)
+{
+    fixture *f = ctx;
+    (void)e;
+    pthread_mutex_lock(&f->lock);
+    f->events++;
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void on_finished(void *ctx, const char *account, const char *conn, const char *pms, int rc,
+                        const pms_sync_result *r, const json_t *patients)
+{
+    (void)account, (void)conn, (void)pms, (void)rc, (void)r, (void)patients;
+    fixture *f = ctx;
+    pthread_mutex_lock(&f->lock);
+    f->finished++;
+    pthread_mutex_unlock(&f->lock);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (f == NULL || tu_sandbox_start(&f->box, NULL) != 0)
+        return -1;
+    f->info = tu_sandbox_json(&f->box, "GET", "/_sandbox/info", NULL);
+    f->dir = tu_tempdir();
+    snprintf(f->db, sizeof f->db, "%s/pmsync.db", f->dir);
+    f->st = tu_open_store(f->dir);
+    unsigned char key[PMS_KEY_BYTES];
+    memset(key, 7, sizeof key);
+    if (pms_keyring_from_raw(key, &f->ring, NULL) != PMS_OK)
+        return -1;
+    pthread_mutex_init(&f->lock, NULL);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f->sch)
+        pms_scheduler_stop(f->sch, 0);
+    pms_store_close(f->st);
+    pms_keyring_free(f->ring);
+    int rc = tu_sandbox_stop(&f->box);
+    json_decref(f->info);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+    return rc;
+}
+
+/* A Medirecords connection to the sandbox's practice (a wrong token when broken). */
+static void add_connection(fixture *f, int practice, int frequency, bool broken, char *id)
+{
+    const json_t *mr = json_object_get(f->info, "medirecords");
+    const json_t *p = json_array_get(json_object_get(mr, "practices"), (size_t)practice);
+    pms_connection_fields fields = {
+        .display_name = "Scheduled practice",
+        .base_url = json_string_value(json_object_get(mr, "baseUrl")),
+        .timezone = json_string_value(json_object_get(p, "timezone")),
+        .sync_enabled = 1,
+        .sync_frequency_minutes = frequency,
+        .sync_telehealth_only = -1,
+        .skip_unmapped = -1,
+    };
+    pms_setting_value settings[] = {
+        {"practice_id", json_string_value(json_object_get(p, "practiceId"))},
+        {"token",
+         broken ? "not-the-token-at-all-000000" : json_string_value(json_object_get(p, "token"))},
+        {"retry_attempts", "1"},
+    };
+    pms_error err = {0};
+    if (pms_connection_create(f->st, f->ring, NULL, "medirecords", &fields, settings, 3, id,
+                              &err) != PMS_OK)
+        fail_msg("cannot add a connection: %s", err.message);
+}
+
+/* Each case starts from no connections. */
+static void fresh(fixture *f)
+{
+    assert_int_equal(tu_sqlite_exec(f->db, "DELETE FROM pms_connections"), 0);
+}
+
+static void start(fixture *f, int max_parallel, bool schedule)
+{
+    pms_scheduler_config cfg = {
+        .store_location = f->db,
+        .ring = f->ring,
+        .max_parallel = max_parallel,
+        .scan_seconds = 1,
+        .run_schedule = schedule,
+        .on_event = on_event,
+        .on_finished = on_finished,
+        .ctx = f,
+    };
+    pms_error err = {0};
+    assert_int_equal(pms_scheduler_start(&cfg, &f->sch, &err), PMS_OK);
+}
+
+static int finished(fixture *f)
+{
+    pthread_mutex_lock(&f->lock);
+    int n = f->finished;
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}
+
+static bool wait_finished(fixture *f, int n, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        if (finished(f) >= n)
+            return true;
+        tu_sleep_ms(50);
+    }
+    return false;
+}
+
+static long log_rows(fixture *f, const char *id, const char *where)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM pms_sync_log WHERE pms_connection_id = '%s'%s",
+             id, where);
+    return tu_sqlite_count(f->db, sql);
+}
+
+static void due_connections_are_synced_and_others_wait(void **state)
+{
+    fixture *f = *state;
+    fresh(f);
+    char due[PMS_UUID_LEN], later[PMS_UUID_LEN];
+    add_connection(f, 0, 1, false, due);
+    add_connection(f, 1, 1, false, later);
+    pms_instant now = pms_now();
+    /* Synced 55 s ago with a 1-minute frequency: due in 5 s (+ up to 6 s of jitter). */
+    assert_int_equal(
+        f->st->ops->connection_set_sync_result(f->st, due, now - 55000, "success", NULL, NULL),
+        PMS_OK);
+    assert_int_equal(
+        f->st->ops->connection_set_sync_result(f->st, later, now, "success", NULL, NULL), PMS_OK);
+    start(f, 2, true);
+    assert_true(wait_finished(f, 1, 20000));
+    tu_sleep_ms(300);
+    assert_int_equal(log_rows(f, due, " AND status = 'success' AND sync_type = 'full'"), 1);
+    assert_int_equal(log_rows(f, later, ""), 0);
+    pms_schedule_state s;
+    pms_scheduler_state(f->sch, due, &s);
+    assert_true(s.known && !s.running && !s.queued && s.failures == 0);
+    /* Next due a minute (plus jitter) after this sync. */
+    assert_true(s.next_due >= pms_now() + 50000 && s.next_due <= pms_now() + 67000);
+    pms_scheduler_state(f->sch, later, &s);
+    assert_true(s.next_due >= now + 60000 && s.next_due <= now + 66500);
+    /* The status is kept on the connection. */
+    pms_connection c;
+    assert_int_equal(f->st->ops->connection_get(f->st, due, &c, NULL), PMS_OK);
+    assert_string_equal(c.last_sync_status, "success");
+    assert_true(c.last_sync_at >= now);
+    pms_connection_clear(&c);
+    assert_true(f->events >= 2); /* started and finished at least */
+    pms_scheduler_stop(f->sch, 5000);
+    f->sch = NULL;
+}
+
+static void manual_requests_run_once_and_parallelism_is_bounded(void **state)
+{
+    fixture *f = *state;
+    fresh(f);
+    char ids[4][PMS_UUID_LEN];
+    for (int i = 0; i < 4; i++)
+        add_connection(f, i % 3, 1440, false, ids[i]);
+    /* Slow answers: each sync takes a while. */
+    json_decref(tu_sandbox_json(&f->box, "PUT", "/_sandbox/faults", "{\"latency_ms\":150}"));
+    int before = finished(f);
+    start(f, 2, false);
+    pms_error err = {0};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pms_scheduler_request(f->sch, ids[i], NULL, &err), PMS_OK);
+    /* Queued or running: a second request is refused, not queued twice. */
+    assert_int_equal(pms_scheduler_request(f->sch, ids[3], NULL, &err), PMS_ERR_CONFLICT);
+    pms_scheduler_stats stats = pms_scheduler_get_stats(f->sch);
+    assert_true(stats.running <= 2);
+    assert_true(wait_finished(f, before + 4, 60000));
+    json_decref(tu_sandbox_json(&f->box, "POST", "/_sandbox/faults/reset", NULL));
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(log_rows(f, ids[i], " AND status = 'success' AND sync_type = 'manual'"),
+                         1);
+    /* Never more than two at once: no instant lies inside three runs. */
+    char sql[1024];
+    snprintf(
+        sql, sizeof sql,
+        "SELECT COUNT(*) FROM pms_sync_log a WHERE a.pms_connection_id IN ('%s','%s','%s','%s') "
+        "AND (SELECT COUNT(*) FROM pms_sync_log b WHERE b.pms_connection_id IN "
+        "('%s','%s','%s','%s') AND b.started_at <= a.started_at AND "
+        "b.completed_at > a.started_at) > 2",
+        ids[0], ids[1], ids[2], ids[3], ids[0], ids[1], ids[2], ids[3]);
+    assert_int_equal(tu_sqlite_count(f->db, sql), 0);
+    pms_scheduler_stop(f->sch, 5000);
+    f->sch = NULL;
+}
+
+static void a_failing_connection_backs_off(void **state)
+{
+    fixture *f = *state;
+    fresh(f);
+    char id[PMS_UUID_LEN];
+    add_connection(f, 0, 1, true, id);
+    int before = finished(f);
+    start(f, 1, true);
+    /* Never synced: due at once; it fails (the token is wrong). */
+    assert_true(wait_finished(f, before + 1, 20000));
+    tu_sleep_ms(200);
+    pms_schedule_state s;
+    pms_scheduler_state(f->sch, id, &s);
+    assert_int_equal(s.failures, 1);
+    pms_instant now = pms_now();
+    assert_true(s.next_due > now + 50000 && s.next_due <= now + 66500);
+    pms_connection c;
+    assert_int_equal(f->st->ops->connection_get(f->st, id, &c, NULL), PMS_OK);
+    assert_string_equal(c.last_sync_status, "failed");
+    assert_non_null(c.last_sync_error);
+    pms_connection_clear(&c);
+    /* Failing again (a manual try) doubles the wait. */
+    pms_error err = {0};
+    assert_int_equal(pms_scheduler_request(f->sch, id, NULL, &err), PMS_OK);
+    assert_true(wait_finished(f, before + 2, 20000));
+    tu_sleep_ms(200);
+    pms_scheduler_state(f->sch, id, &s);
+    assert_int_equal(s.failures, 2);
+    now = pms_now();
+    assert_true(s.next_due > now + 110000 && s.next_due <= now + 126500);
+    pms_scheduler_stop(f->sch, 0);
+    f->sch = NULL;
+}
+
+static void stopping_cancels_a_running_sync(void **state)
+{
+    fixture *f = *state;
+    fresh(f);
+    char id[PMS_UUID_LEN];
+    add_connection(f, 2, 1440, false, id);
+    json_decref(tu_sandbox_json(&f->box, "PUT", "/_sandbox/faults",
+                                "{\"latency_ms\":400,\"page_size\":2}"));
+    start(f, 1, false);
+    pms_sync_request week = {.from = {0, 0, 0}, .sync_type = "manual"};
+    pms_date today;
+    assert_int_equal(pms_practice_today("Australia/Melbourne", &today, NULL), PMS_OK);
+    week.from = pms_date_add_days(today, -7);
+    week.to = pms_date_add_days(today, 14);
+    pms_error err = {0};
+    assert_int_equal(pms_scheduler_request(f->sch, id, &week, &err), PMS_OK);
+    tu_sleep_ms(1500);
+    pms_schedule_state s;
+    pms_scheduler_state(f->sch, id, &s);
+    assert_true(s.running);
+    pms_instant asked = pms_now();
+    pms_scheduler_stop(f->sch, 0);
+    f->sch = NULL;
+    assert_true(pms_now() - asked < 5000);
+    json_decref(tu_sandbox_json(&f->box, "POST", "/_sandbox/faults/reset", NULL));
+    assert_int_equal(log_rows(f, id, " AND status = 'running'"), 0);
+    assert_int_equal(log_rows(f, id, ""), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(due_connections_are_synced_and_others_wait),
+        cmocka_unit_test(manual_requests_run_once_and_parallelism_is_bounded),
+        cmocka_unit_test(a_failing_connection_backs_off),
+        cmocka_unit_test(stopping_cancels_a_running_sync),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
