@@ -6,3 +6,7 @@ build=${1:-build/release}
 shift || true
 echo "== Syncs of a large practice ($(nproc) cores, $(uname -r))"
 "$build/bench/bench_sync" "$build/sandbox/pms-sandbox" "$build/src/cmd/pmsctl" ${BENCH_QUICK:+--quick} "$@"
+echo
+echo "== pmsd: run sheet vs nginx, memory, scheduler ($(nproc) cores, $(uname -r))"
+"$build/bench/bench_pmsd" "$build/src/cmd/pmsd" "$build/sandbox/pms-sandbox" "$build/src/cmd/pmsctl" \
+  ${BENCH_QUICK:+--quick}

@@ -23,6 +23,7 @@
 
 #define PMS_DEFAULT_ACCOUNT_ID "00000000-0000-4000-8000-000000000001"
 #define PMS_STORE_ID_LEN       64 /* room for any id the store hands out (UUIDs), with NUL */
+#define PMS_STORE_VERSION_LEN  160
 
 typedef struct pms_store pms_store;
 
@@ -432,6 +433,13 @@ typedef struct pms_store_ops {
     int (*connection_set_sealed)(pms_store *st, const char *id, const char *secrets_sealed,
                                  const char *access_sealed, const char *refresh_sealed,
                                  pms_error *err);
+
+    /* A text that changes whenever anything a run sheet shows changes (its appointments, the
+     * account's clinicians, the account's zone), written by any process: readers that keep a
+     * rendered run sheet compare it to know whether theirs is current. Read it before the
+     * content. */
+    int (*run_sheet_version)(pms_store *st, const char *account_id, pms_date day,
+                             char out[PMS_STORE_VERSION_LEN], pms_error *err);
 } pms_store_ops;
 
 struct pms_store {

@@ -11,6 +11,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/metrics.h"
+#include "server/sheet_cache.h"
 #include "server/sse.h"
 
 struct MHD_Daemon;
@@ -22,6 +23,7 @@ struct pmsd_app {
     pmsd_hub *hub;
     pms_scheduler *scheduler;
     pmsd_metrics *metrics;
+    pmsd_sheet_cache *sheets; /* rendered run sheets */
     struct MHD_Daemon *daemon;
     int port;
     atomic_bool stopping;

@@ -64,6 +64,29 @@ bool pmsd_authenticate(pmsd_request *req, pmsd_response *resp)
     return true;
 }
 
+/* Appends the event's records: one, or one per PMS_AUDIT_PATIENTS_COUNT patients when a
+ * response shows more (a large day's run sheet), all in the caller's transaction. */
+static int append_all(pms_store *st, const pms_keyring *ring, pms_audit_event *event,
+                      const json_t *patient_ids, pms_error *err)
+{
+    size_t total = json_array_size(patient_ids);
+    if (total <= PMS_AUDIT_PATIENTS_COUNT) {
+        event->patient_ids = patient_ids;
+        return pms_audit_append_tx(st, ring, event, NULL, err);
+    }
+    int rc = PMS_OK;
+    for (size_t from = 0; from < total && rc == PMS_OK; from += PMS_AUDIT_PATIENTS_COUNT) {
+        json_t *part = json_array();
+        for (size_t i = from; part && i < total && i < from + PMS_AUDIT_PATIENTS_COUNT; i++)
+            json_array_append(part, json_array_get(patient_ids, i));
+        event->patient_ids = part;
+        rc = part ? pms_audit_append_tx(st, ring, event, NULL, err)
+                  : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+        json_decref(part);
+    }
+    return rc;
+}
+
 bool pmsd_audit(pmsd_request *req, pmsd_response *resp, pms_store *st, bool in_transaction,
                 const char *action, const char *resource, const json_t *patient_ids, int outcome)
 {
@@ -73,13 +96,19 @@ bool pmsd_audit(pmsd_request *req, pmsd_response *resp, pms_store *st, bool in_t
         .actor_role = req->principal.role[0] ? req->principal.role : "system",
         .action = action,
         .resource = resource,
-        .patient_ids = patient_ids,
         .client_addr = req->client_addr,
         .outcome = outcome,
     };
     pms_error err = {0};
-    int rc = in_transaction ? pms_audit_append_tx(st, req->app->ring, &event, NULL, &err)
-                            : pms_audit_append(st, req->app->ring, &event, &err);
+    int rc = in_transaction ? PMS_OK : st->ops->begin(st, &err);
+    if (rc == PMS_OK)
+        rc = append_all(st, req->app->ring, &event, patient_ids, &err);
+    if (!in_transaction) {
+        if (rc == PMS_OK)
+            rc = st->ops->commit(st, &err);
+        if (rc != PMS_OK)
+            st->ops->rollback(st);
+    }
     if (rc == PMS_OK)
         return true;
     pms_log(PMS_LOG_ERROR, "audit.write_failed", "action", action, "reason", err.message, NULL);

@@ -21,6 +21,7 @@ void pmsd_config_defaults(pmsd_config *c)
     c->sse_max_subscribers = 1000;
     c->sse_buffer_events = 1000;
     c->max_backoff_minutes = 360;
+    c->run_sheet_cache_mb = 64;
     c->scheduler_enabled = true;
 }
 
@@ -119,6 +120,8 @@ int pmsd_config_set(pmsd_config *c, const char *key, const char *value, pms_erro
         c->max_backoff_minutes = n;
         return PMS_OK;
     }
+    if (strcmp(key, "run_sheet_cache_mb") == 0)
+        return set_int(&c->run_sheet_cache_mb, key, value, 0, 4096, err);
     if (strcmp(key, "scheduler") == 0)
         return set_bool(&c->scheduler_enabled, key, value, err);
     if (strcmp(key, "demo_sandbox") == 0)

@@ -25,6 +25,7 @@ typedef struct pmsd_config {
     int sse_max_subscribers;
     int sse_buffer_events;
     long max_backoff_minutes;
+    int run_sheet_cache_mb; /* rendered run sheets kept; 0: none */
     bool scheduler_enabled;
     bool demo;          /* create a demo account, keys and sandbox connections */
     char *demo_sandbox; /* the sandbox's base URL for --demo */

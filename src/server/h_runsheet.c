@@ -32,19 +32,14 @@ static json_t *entry_json(const pms_sheet_entry *e)
     return o;
 }
 
-/* Adds an entry's PMS patient id to the audit list (manual entries have none). */
-static void note_patient(json_t *ids, const pms_sheet_entry *e)
+/* The PMS patient ids of entries for the audit record: each once, in the order first seen
+ * (manual entries have none). seen is the set of ids so far. */
+static void note_patient(json_t *ids, json_t *seen, const pms_sheet_entry *e)
 {
     const char *pid = e->appt.patient.pms_patient_id;
-    if (pid == NULL)
+    if (pid == NULL || json_object_get(seen, pid))
         return;
-    size_t i;
-    json_t *v;
-    json_array_foreach(ids, i, v)
-    {
-        if (strcmp(json_string_value(v), pid) == 0)
-            return;
-    }
+    json_object_set_new(seen, pid, json_true());
     json_array_append_new(ids, json_string(pid));
 }
 
@@ -91,6 +86,105 @@ static json_t *pms_status_json(pmsd_request *req, pmsd_response *resp, pms_store
                      pms_json_instant_or_null(last), "connections", arr);
 }
 
+/* The day's run sheet rendered (without the sync status) and the patients it shows: from the
+ * cache while the store's version of that day is the one it was rendered at. */
+static bool render_sheet(pmsd_request *req, pmsd_response *resp, pms_store *st, const char *tz,
+                         pms_date day, bool include_removed, char **text, size_t *len,
+                         json_t **patients)
+{
+    char version[PMS_STORE_VERSION_LEN], key[200], date[PMS_TIME_BUFLEN];
+    pms_error err = {0};
+    pms_date_format(day, date);
+    snprintf(key, sizeof key, "%s|%s|%d", req->principal.account_id, date, include_removed);
+    /* The version first: what is read after it is at least as new. */
+    if (st->ops->run_sheet_version(st, req->principal.account_id, day, version, &err) != PMS_OK) {
+        pmsd_respond_pms_error(resp, &err);
+        return false;
+    }
+    if (pmsd_sheet_cache_get(req->app->sheets, key, version, text, len, patients))
+        return true;
+
+    pms_sheet_entry_list entries = {0};
+    pms_clinician_list clinicians = {0};
+    bool ok = false;
+    *patients = json_array();
+    json_t *seen = json_object(), *index = json_object(), *doc = NULL;
+    if (!load_entries(req, resp, st, day, NULL, include_removed, &entries))
+        goto out;
+    if (st->ops->clinician_list(st, req->principal.account_id, &clinicians, &err) != PMS_OK) {
+        pmsd_respond_pms_error(resp, &err);
+        goto out;
+    }
+    json_t *columns = json_array(), *unassigned = json_array();
+    for (size_t i = 0; i < clinicians.count; i++) {
+        json_t *col = json_pack("{s:s, s:s, s:[]}", "id", clinicians.items[i].id, "name",
+                                clinicians.items[i].name, "appointments");
+        json_object_set(index, clinicians.items[i].id, col);
+        json_array_append_new(columns, col);
+    }
+    for (size_t i = 0; i < entries.count; i++) {
+        const pms_sheet_entry *e = &entries.items[i];
+        json_t *col = e->clinician_id ? json_object_get(index, e->clinician_id) : NULL;
+        json_array_append_new(col ? json_object_get(col, "appointments") : unassigned,
+                              entry_json(e));
+        note_patient(*patients, seen, e);
+    }
+    doc = json_pack("{s:s, s:s, s:I, s:o, s:o}", "date", date, "timezone", tz, "appointmentCount",
+                    (json_int_t)entries.count, "clinicians", columns, "unassigned", unassigned);
+    *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    if (*text == NULL) {
+        pmsd_respond_error(resp, 500, "internal_error", NULL, "out of memory");
+        goto out;
+    }
+    *len = strlen(*text);
+    pmsd_sheet_cache_put(req->app->sheets, key, version, *text, *len, *patients);
+    ok = true;
+out:
+    if (!ok) {
+        json_decref(*patients);
+        *patients = NULL;
+    }
+    json_decref(doc);
+    json_decref(seen);
+    json_decref(index);
+    pms_clinician_list_clear(&clinicians);
+    pms_sheet_entry_list_clear(&entries);
+    return ok;
+}
+
+/* Appends ,"pmsStatus":{...} inside the rendered document's closing brace. */
+static bool add_status(pmsd_request *req, pmsd_response *resp, pms_store *st, char **text,
+                       size_t *len)
+{
+    json_t *status = pms_status_json(req, resp, st);
+    char *status_text = status ? json_dumps(status, JSON_COMPACT) : NULL;
+    json_decref(status);
+    if (status_text == NULL) {
+        if (resp->status == 0)
+            pmsd_respond_error(resp, 500, "internal_error", NULL, "out of memory");
+        return false;
+    }
+    static const char field[] = ",\"pmsStatus\":";
+    size_t status_len = strlen(status_text);
+    char *grown = realloc(*text, *len + sizeof field + status_len + 1);
+    if (grown == NULL) {
+        free(status_text);
+        pmsd_respond_error(resp, 500, "internal_error", NULL, "out of memory");
+        return false;
+    }
+    size_t at = *len - 1; /* the closing brace */
+    memcpy(grown + at, field, sizeof field - 1);
+    at += sizeof field - 1;
+    memcpy(grown + at, status_text, status_len);
+    at += status_len;
+    grown[at++] = '}';
+    grown[at] = '\0';
+    *text = grown;
+    *len = at;
+    free(status_text);
+    return true;
+}
+
 void pmsd_h_runsheet_get(pmsd_request *req, pmsd_response *resp)
 {
     pms_store *st = pmsd_req_store(req, resp);
@@ -98,64 +192,32 @@ void pmsd_h_runsheet_get(pmsd_request *req, pmsd_response *resp)
     if (tz == NULL)
         return;
     pms_date day;
-    bool with_status = false, include_removed = false;
+    bool include_removed = false;
     const char *include = pmsd_query(req, "include");
-    pms_sheet_entry_list entries = {0};
-    pms_clinician_list clinicians = {0};
-    json_t *doc = NULL, *patients = json_array();
-    pms_error err = {0};
-    if (include && strcmp(include, "pms_status") != 0 && include[0] != '\0') {
+    char *text = NULL;
+    size_t len = 0;
+    json_t *patients = NULL;
+    if (include && include[0] != '\0' && strcmp(include, "pms_status") != 0) {
         pmsd_respond_error(resp, 400, "invalid_request", "include",
                            "include must be pms_status (or left out)");
         goto out;
     }
-    with_status = include && strcmp(include, "pms_status") == 0;
     if (!pmsd_sheet_date(req, resp, tz, &day) ||
         !pmsd_q_flag(req, "include_removed", &include_removed, resp) ||
-        !load_entries(req, resp, st, day, NULL, include_removed, &entries))
+        !render_sheet(req, resp, st, tz, day, include_removed, &text, &len, &patients))
         goto out;
-    if (st->ops->clinician_list(st, req->principal.account_id, &clinicians, &err) != PMS_OK) {
-        pmsd_respond_pms_error(resp, &err);
+    if (include && include[0] && !add_status(req, resp, st, &text, &len))
         goto out;
-    }
-    json_t *columns = json_array(), *index = json_object(), *unassigned = json_array();
-    for (size_t i = 0; i < clinicians.count; i++) {
-        json_t *col = json_pack("{s:s, s:s, s:[]}", "id", clinicians.items[i].id, "name",
-                                clinicians.items[i].name, "appointments");
-        json_object_set(index, clinicians.items[i].id, col);
-        json_array_append_new(columns, col);
-    }
-    size_t count = 0;
-    for (size_t i = 0; i < entries.count; i++) {
-        const pms_sheet_entry *e = &entries.items[i];
-        json_t *col = e->clinician_id ? json_object_get(index, e->clinician_id) : NULL;
-        json_t *target = col ? json_object_get(col, "appointments") : unassigned;
-        json_array_append_new(target, entry_json(e));
-        note_patient(patients, e);
-        count++;
-    }
-    json_decref(index);
-    char date[PMS_TIME_BUFLEN];
+    char date[PMS_TIME_BUFLEN], resource[64];
     pms_date_format(day, date);
-    doc = json_pack("{s:s, s:s, s:I, s:o, s:o}", "date", date, "timezone", tz, "appointmentCount",
-                    (json_int_t)count, "clinicians", columns, "unassigned", unassigned);
-    if (with_status) {
-        json_t *status = pms_status_json(req, resp, st);
-        if (status == NULL)
-            goto out;
-        json_object_set_new(doc, "pmsStatus", status);
-    }
-    char resource[64];
     snprintf(resource, sizeof resource, "run-sheet/%s", date);
     if (pmsd_audit(req, resp, st, false, "run_sheet.read", resource, patients, 200)) {
-        pmsd_respond_json(resp, 200, doc);
-        doc = NULL;
+        pmsd_respond_text(resp, 200, "application/json", text, len);
+        text = NULL;
     }
 out:
-    json_decref(doc);
+    free(text);
     json_decref(patients);
-    pms_clinician_list_clear(&clinicians);
-    pms_sheet_entry_list_clear(&entries);
     free(tz);
 }
 
@@ -186,14 +248,15 @@ void pmsd_h_appointments_list(pmsd_request *req, pmsd_response *resp)
         !pmsd_q_flag(req, "include_removed", &include_removed, resp) ||
         !load_entries(req, resp, st, day, connection, include_removed, &entries))
         goto out;
-    json_t *arr = json_array();
+    json_t *arr = json_array(), *seen = json_object();
     for (size_t i = 0; i < entries.count; i++) {
         const pms_sheet_entry *e = &entries.items[i];
         if (source && e->source != want)
             continue;
         json_array_append_new(arr, entry_json(e));
-        note_patient(patients, e);
+        note_patient(patients, seen, e);
     }
+    json_decref(seen);
     char date[PMS_TIME_BUFLEN];
     pms_date_format(day, date);
     char resource[64];
@@ -228,8 +291,9 @@ static bool own_entry(pmsd_request *req, pmsd_response *resp, pms_store *st, pms
 
 static json_t *patients_of(const pms_sheet_entry *e)
 {
-    json_t *ids = json_array();
-    note_patient(ids, e);
+    json_t *ids = json_array(), *seen = json_object();
+    note_patient(ids, seen, e);
+    json_decref(seen);
     return ids;
 }
 

@@ -871,6 +871,77 @@ static void patient_data_responses_are_audited(void **state)
     pmsctl_ok(out, sizeof out, (const char *const[]){"audit", "verify", NULL});
 }
 
+/* A day with more patients than one audit record holds is audited in parts, and the rendering
+ * kept for the next request follows every change. */
+static void a_large_day_is_audited_in_parts_and_never_stale(void **state)
+{
+    (void)state;
+    /* 1,200 PMS appointments of 1,200 patients on one day, written by another process. */
+    pms_store *st = tu_open_store(W.dir);
+    pms_date day = {2030, 1, 7};
+    char *sheet = NULL;
+    pms_error err = {0};
+    assert_int_equal(
+        st->ops->run_sheet_ensure(st, W.account_a, day, "Australia/Melbourne", &sheet, &err),
+        PMS_OK);
+    assert_int_equal(st->ops->begin(st, &err), PMS_OK);
+    for (int i = 0; i < 1200; i++) {
+        pms_sheet_entry e;
+        pms_sheet_entry_init(&e);
+        char id[32], start[64];
+        snprintf(id, sizeof id, "bulk-%04d", i);
+        snprintf(start, sizeof start, "2030-01-07T%02d:%02d:00+11:00", 8 + i / 120, (i % 120) / 2);
+        tu_make_appt(&e.appt, W.conn, id, "bulk-practitioner", start, 15, true);
+        e.run_sheet_id = strdup(sheet);
+        e.clinician_id = strdup(W.clinician);
+        e.source = PMS_SOURCE_PMS;
+        pms_appointment_content_hash(&e.appt, e.content_hash);
+        assert_int_equal(st->ops->entry_insert(st, &e, &err), PMS_OK);
+        pms_sheet_entry_clear(&e);
+    }
+    assert_int_equal(st->ops->commit(st, &err), PMS_OK);
+
+    json_t *day_json = call("GET", W.staff_a, NULL, 200, "/api/run-sheet?date=2030-01-07");
+    assert_int_equal(json_integer_value(json_object_get(day_json, "appointmentCount")), 1200);
+    json_decref(day_json);
+    /* The newest records before pmsctl's own export record: two parts of one read. */
+    json_t *records = audit_records();
+    size_t n = json_array_size(records);
+    while (n > 0 && strcmp(str(json_array_get(records, n - 1), "action"), "audit.export") == 0)
+        n--;
+    assert_true(n >= 2);
+    json_t *last = json_array_get(records, n - 1), *before = json_array_get(records, n - 2);
+    assert_string_equal(str(last, "action"), "run_sheet.read");
+    assert_string_equal(str(before, "action"), "run_sheet.read");
+    assert_int_equal(json_array_size(json_object_get(before, "patientIds")), 1000);
+    assert_int_equal(json_array_size(json_object_get(last, "patientIds")), 200);
+    json_decref(records);
+
+    /* Served again from the kept rendering, then a change by another process shows at once. */
+    json_decref(call("GET", W.staff_a, NULL, 200, "/api/run-sheet?date=2030-01-07"));
+    pms_sheet_entry e;
+    assert_int_equal(st->ops->entry_find_pms(st, W.conn, "bulk-0007", &e, &err), PMS_OK);
+    e.edited_phone = strdup("+61400111222");
+    e.edited_at = pms_now();
+    assert_int_equal(st->ops->entry_update_edits(st, &e, &err), PMS_OK);
+    pms_sheet_entry_clear(&e);
+    tu_http_result r;
+    tu_api(&W.d, "GET", W.staff_a, NULL, &r, "/api/run-sheet?date=2030-01-07&include=pms_status");
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "+61400111222"));
+    assert_true(json_is_object(json_object_get(r.json, "pmsStatus")));
+    assert_int_equal(json_integer_value(json_object_get(r.json, "appointmentCount")), 1200);
+    tu_http_free(&r);
+    /* A new clinician column shows too. */
+    json_decref(call("POST", W.admin_a, "{\"name\":\"Dr Late Addition\"}", 201,
+                     "/api/run-sheet/clinicians"));
+    tu_api(&W.d, "GET", W.staff_a, NULL, &r, "/api/run-sheet?date=2030-01-07");
+    assert_non_null(strstr(r.body, "Dr Late Addition"));
+    tu_http_free(&r);
+    pms_store_close(st);
+    free(sheet);
+}
+
 /* ---- manual and OCR entries --------------------------------------------------------------- */
 
 static void manual_entries_and_conflict_rules(void **state)
@@ -1265,6 +1336,7 @@ int main(void)
         cmocka_unit_test(practitioners_and_types),
         cmocka_unit_test(sync_status_endpoints),
         cmocka_unit_test(patient_data_responses_are_audited),
+        cmocka_unit_test(a_large_day_is_audited_in_parts_and_never_stale),
         cmocka_unit_test(manual_entries_and_conflict_rules),
         cmocka_unit_test(ocr_entry_replaced_by_the_pms_appointment),
         cmocka_unit_test(key_rotation_without_downtime),

@@ -448,6 +448,67 @@ static void sync_lock_is_exclusive_and_dies_with_its_process(void **state)
     pms_store_close(other);
 }
 
+/* Reads the version text of a day's run sheet. */
+static void version_of(pms_store *st, pms_date day, char out[PMS_STORE_VERSION_LEN])
+{
+    pms_error err = {0};
+    assert_int_equal(st->ops->run_sheet_version(st, PMS_DEFAULT_ACCOUNT_ID, day, out, &err),
+                     PMS_OK);
+}
+
+static void run_sheet_version_moves_with_every_change(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    add_connection(st, "conn-1");
+    pms_date day = {2026, 3, 2}, other_day = {2026, 3, 3};
+    char v0[PMS_STORE_VERSION_LEN], v[PMS_STORE_VERSION_LEN], w[PMS_STORE_VERSION_LEN];
+    version_of(st, day, v0);
+    char *sheet = ensure_sheet(st, day);
+    char *other = ensure_sheet(st, other_day);
+    version_of(st, day, v);
+    assert_string_not_equal(v, v0); /* the sheet exists now */
+
+    pms_sheet_entry e;
+    entry_with(&e, sheet, "a1", "2026-03-02T09:30:00.000+11:00");
+    assert_int_equal(st->ops->entry_insert(st, &e, &err), PMS_OK);
+    version_of(st, day, w);
+    assert_string_not_equal(w, v);
+    /* Another day's change leaves this day's version alone. */
+    pms_sheet_entry o;
+    entry_with(&o, other, "b1", "2026-03-03T09:30:00.000+11:00");
+    assert_int_equal(st->ops->entry_insert(st, &o, &err), PMS_OK);
+    version_of(st, day, v);
+    assert_string_equal(v, w);
+    /* Edits, source updates, removals and clinicians all move it. */
+    e.manual_notes = strdup("call first");
+    assert_int_equal(st->ops->entry_update_edits(st, &e, &err), PMS_OK);
+    version_of(st, day, w);
+    assert_string_not_equal(w, v);
+    assert_int_equal(st->ops->entry_mark_removed(st, e.id, pms_now(), &err), PMS_OK);
+    version_of(st, day, v);
+    assert_string_not_equal(v, w);
+    pms_clinician c = {.name = "Dr New Column"};
+    assert_int_equal(st->ops->clinician_insert(st, &c, &err), PMS_OK);
+    free(c.id);
+    version_of(st, day, w);
+    assert_string_not_equal(w, v);
+    /* Removing the connection removes its appointments: the version moves (cascade). */
+    assert_int_equal(st->ops->connection_delete(st, "conn-1", &err), PMS_OK);
+    version_of(st, day, v);
+    assert_string_not_equal(v, w);
+    /* A handle on another connection to the same file sees it too. */
+    pms_store *second = tu_open_store(f->dir);
+    version_of(second, day, w);
+    assert_string_equal(w, v);
+    pms_store_close(second);
+    pms_sheet_entry_clear(&e);
+    pms_sheet_entry_clear(&o);
+    free(sheet);
+    free(other);
+}
+
 static void transactions_roll_back(void **state)
 {
     fixture *f = *state;
@@ -597,6 +658,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(sync_log_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_lock_is_exclusive_and_dies_with_its_process, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(run_sheet_version_moves_with_every_change, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(transactions_roll_back, setup, teardown),
         cmocka_unit_test_setup_teardown(accounts_and_api_keys_round_trip, setup, teardown),

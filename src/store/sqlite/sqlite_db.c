@@ -357,6 +357,7 @@ static const pms_store_ops sqlite_ops = {
     .audit_walk = sq_audit_walk,
     .audit_count_key = sq_audit_count_key,
     .connection_set_sealed = sq_connection_set_sealed,
+    .run_sheet_version = sq_run_sheet_version,
 };
 
 int pms_store_sqlite_open(const char *path, pms_store **out, pms_error *err)

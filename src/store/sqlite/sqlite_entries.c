@@ -453,3 +453,29 @@ int sq_entry_list(pms_store *st, const pms_sheet_query *q, pms_sheet_entry_list 
         pms_sheet_entry_list_clear(out);
     return rc;
 }
+
+static const char version_sql[] =
+    "SELECT COALESCE((SELECT version FROM run_sheets WHERE account_id = ?1 AND sheet_date = ?2), "
+    "-1), a.clinicians_version, COALESCE(a.timezone, '') FROM accounts a WHERE a.id = ?1";
+
+int sq_run_sheet_version(pms_store *st, const char *account_id, pms_date day,
+                         char out[PMS_STORE_VERSION_LEN], pms_error *err)
+{
+    sqlite_store *s = SQ(st);
+    sqlite3_stmt *stmt = sq_stmt(s, version_sql, err);
+    if (stmt == NULL)
+        return err ? (int)err->code : PMS_ERR_STORE;
+    sq_bind_text(stmt, 1, account_id);
+    sq_bind_date(stmt, 2, day);
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        const unsigned char *tz = sqlite3_column_text(stmt, 2);
+        snprintf(out, PMS_STORE_VERSION_LEN, "%lld/%lld/%s",
+                 (long long)sqlite3_column_int64(stmt, 0), (long long)sqlite3_column_int64(stmt, 1),
+                 tz ? (const char *)tz : "");
+    }
+    sqlite3_reset(stmt);
+    if (step == SQLITE_DONE)
+        return pms_error_set(err, PMS_ERR_NOT_FOUND, "no such account");
+    return step == SQLITE_ROW ? PMS_OK : sq_fail(s, err, "reading a run sheet's version");
+}

@@ -136,6 +136,8 @@ int sq_audit_walk(pms_store *st, pms_instant from, pms_instant to, pms_audit_hea
                   int (*fn)(void *ctx, const pms_audit_record *r), void *ctx, pms_error *err);
 int sq_audit_count_key(pms_store *st, const char *key_id, long long *count, pms_error *err);
 
+int sq_run_sheet_version(pms_store *st, const char *account_id, pms_date day,
+                         char out[PMS_STORE_VERSION_LEN], pms_error *err);
 int sq_connection_set_sealed(pms_store *st, const char *id, const char *secrets_sealed,
                              const char *access_sealed, const char *refresh_sealed, pms_error *err);
 

@@ -240,6 +240,27 @@ static const migration migrations[] = {
      "  BEGIN SELECT RAISE(ABORT, 'audit_head cannot be removed'); END;"},
     {4, "which secret settings of a connection are set",
      "ALTER TABLE pms_connections ADD COLUMN secret_keys TEXT;"},
+    {5, "version counters of run sheets and of an account's clinicians",
+     /* Every change to a run sheet's appointments, from any process, moves its version on, so
+      * a reader can tell whether what it rendered before is still current. */
+     "ALTER TABLE run_sheets ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE accounts ADD COLUMN clinicians_version INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TRIGGER run_sheet_appointments_version_insert AFTER INSERT ON run_sheet_appointments"
+     "  BEGIN UPDATE run_sheets SET version = version + 1 WHERE id = NEW.run_sheet_id; END;"
+     "CREATE TRIGGER run_sheet_appointments_version_update AFTER UPDATE ON run_sheet_appointments"
+     "  BEGIN UPDATE run_sheets SET version = version + 1"
+     "    WHERE id = NEW.run_sheet_id OR id = OLD.run_sheet_id; END;"
+     "CREATE TRIGGER run_sheet_appointments_version_delete AFTER DELETE ON run_sheet_appointments"
+     "  BEGIN UPDATE run_sheets SET version = version + 1 WHERE id = OLD.run_sheet_id; END;"
+     "CREATE TRIGGER run_sheet_clinicians_version_insert AFTER INSERT ON run_sheet_clinicians"
+     "  BEGIN UPDATE accounts SET clinicians_version = clinicians_version + 1"
+     "    WHERE id = NEW.account_id; END;"
+     "CREATE TRIGGER run_sheet_clinicians_version_update AFTER UPDATE ON run_sheet_clinicians"
+     "  BEGIN UPDATE accounts SET clinicians_version = clinicians_version + 1"
+     "    WHERE id = NEW.account_id OR id = OLD.account_id; END;"
+     "CREATE TRIGGER run_sheet_clinicians_version_delete AFTER DELETE ON run_sheet_clinicians"
+     "  BEGIN UPDATE accounts SET clinicians_version = clinicians_version + 1"
+     "    WHERE id = OLD.account_id; END;"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
