@@ -15,6 +15,7 @@
 #include "pmsync/log.h"
 #include "server/app.h"
 #include "server/auth.h"
+#include "server/static_files.h"
 
 /* State of one request across libmicrohttpd's calls. */
 typedef struct request_state {
@@ -125,6 +126,12 @@ static void log_access(const pmsd_request *req, const pmsd_response *resp, doubl
 static enum MHD_Result dispatch(pmsd_app *app, struct MHD_Connection *conn, const char *url,
                                 const char *method, request_state *rs)
 {
+    int static_status, static_result;
+    if (pmsd_static_serve(app, conn, method, url, &static_status, &static_result)) {
+        pmsd_metrics_http(app->metrics, method, "/ui/", static_status,
+                          (double)(pms_now() - rs->started) / 1000.0);
+        return (enum MHD_Result)static_result;
+    }
     pmsd_request req = {
         .app = app,
         .conn = conn,
