@@ -134,17 +134,7 @@ static bool audit_and_commit(pmsd_request *req, pmsd_response *resp, pms_store *
 {
     char resource[128];
     snprintf(resource, sizeof resource, "pms_connections/%s", id);
-    pms_error err = {0};
-    if (!pmsd_audit(req, resp, st, true, action, resource, patient_ids, outcome)) {
-        st->ops->rollback(st);
-        return false;
-    }
-    if (st->ops->commit(st, &err) != PMS_OK) {
-        st->ops->rollback(st);
-        pmsd_respond_pms_error(resp, &err);
-        return false;
-    }
-    return true;
+    return pmsd_audit_commit(req, resp, st, action, resource, patient_ids, outcome);
 }
 
 void pmsd_h_connections_create(pmsd_request *req, pmsd_response *resp)

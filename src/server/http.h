@@ -21,12 +21,20 @@ typedef struct pmsd_sse_stream pmsd_sse_stream;
 
 #define PMSD_MAX_PARAMS 4
 
-/* Who is calling: from an API key (or, later, a session). */
+/* Who is calling: an API key in a header, or a browser session's cookie (signed in with an API
+ * key or as a user). */
 typedef struct pmsd_principal {
     bool authenticated;
     char account_id[64];
-    char key_id[64];
-    char role[16]; /* "admin", "staff", "agent" */
+    char key_id[64];  /* the API key, directly or behind the session; "" for a user */
+    char user_id[64]; /* the user of a session; "" otherwise */
+    char actor[72];   /* who audit records name: the key id, or "user:<id>" */
+    char role[16];    /* "admin", "staff", "agent" */
+    char name[128];   /* the key's name or the username */
+    bool via_cookie;  /* authenticated by the session cookie */
+    char session_id[65];
+    char csrf_token[48];
+    pms_instant session_expires_at;
 } pmsd_principal;
 
 /* Which callers a route admits. */

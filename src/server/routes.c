@@ -4,6 +4,7 @@
 
 #define ADMIN       PMSD_ADMIN
 #define STAFF       (PMSD_ADMIN | PMSD_STAFF)
+#define ANY_ROLE    (PMSD_ADMIN | PMSD_STAFF | PMSD_AGENT)
 #define CONNECTION  "/api/pms/connections/{id}"
 #define APPOINTMENT "/api/run-sheet/appointments/{id}"
 
@@ -12,6 +13,11 @@ const pmsd_route pmsd_routes[] = {
     {"GET", "/readyz", pmsd_h_readyz, PMSD_PUBLIC, "Readiness (database reachable)"},
     {"GET", "/metrics", pmsd_h_metrics, PMSD_PUBLIC, "Prometheus metrics"},
     {"GET", "/api/openapi.json", pmsd_h_openapi, PMSD_PUBLIC, "This API's OpenAPI document"},
+
+    {"POST", "/api/session", pmsd_h_session_create, PMSD_PUBLIC,
+     "Sign in: a session cookie for the browser"},
+    {"GET", "/api/session", pmsd_h_session_get, ANY_ROLE, "Who is signed in"},
+    {"DELETE", "/api/session", pmsd_h_session_delete, ANY_ROLE, "Sign out"},
 
     {"GET", "/api/pms/systems", pmsd_h_pms_types, STAFF, "Supported PMSs and their settings"},
     {"GET", "/api/pms/connections", pmsd_h_connections_list, STAFF, "List connections"},

@@ -460,6 +460,314 @@ static void api_keys(void **state)
     json_decref(a);
 }
 
+/* ---- browser sessions -------------------------------------------------------------------- */
+
+#define USER_PASSWORD "Qzsecret correct horse"
+
+/* A browser: its session cookie and CSRF token. */
+typedef struct browser {
+    char token[64];
+    char csrf[64];
+} browser;
+
+/* A request as a browser sends it: the cookie, and (when asked) the CSRF token and an Origin. */
+static void browse(const browser *b, const char *method, const char *body, bool with_csrf,
+                   const char *origin, tu_http_result *r, const char *path)
+{
+    char url[512], cookie[128], csrf[128], origin_h[256];
+    snprintf(url, sizeof url, "%s%s", W.d.base, path);
+    const char *headers[5] = {NULL};
+    int h = 0;
+    if (b->token[0]) {
+        snprintf(cookie, sizeof cookie, "Cookie: pmsd_session=%s", b->token);
+        headers[h++] = cookie;
+    }
+    if (with_csrf) {
+        snprintf(csrf, sizeof csrf, "X-CSRF-Token: %s", b->csrf);
+        headers[h++] = csrf;
+    }
+    if (origin) {
+        snprintf(origin_h, sizeof origin_h, "Origin: %s", origin);
+        headers[h++] = origin_h;
+    }
+    if (body)
+        headers[h++] = "Content-Type: application/json";
+    tu_http(method, url, headers, body, r);
+}
+
+static void expect_browse(const browser *b, const char *method, const char *body, bool with_csrf,
+                          const char *origin, long status, const char *code, const char *path)
+{
+    tu_http_result r;
+    browse(b, method, body, with_csrf, origin, &r, path);
+    if (r.status != status) {
+        char what[600];
+        snprintf(what, sizeof what, "%s %s as a browser (wanted %ld)", method, path, status);
+        fail_with(what, &r);
+    }
+    if (code)
+        assert_string_equal(str(json_object_get(r.json, "error"), "code"), code);
+    tu_http_free(&r);
+}
+
+/* Signs in with a JSON body; fills b from the cookie and the answer. The answer (new ref). */
+static json_t *sign_in(const char *body, browser *b)
+{
+    browser none = {0};
+    tu_http_result r;
+    browse(&none, "POST", body, false, NULL, &r, "/api/session");
+    if (r.status != 201)
+        fail_with("POST /api/session", &r);
+    char cookie[256];
+    assert_true(tu_http_header(&r, "Set-Cookie", cookie, sizeof cookie));
+    assert_int_equal(strncmp(cookie, "pmsd_session=", 13), 0);
+    const char *end = strchr(cookie, ';');
+    assert_non_null(end);
+    snprintf(b->token, sizeof b->token, "%.*s", (int)(end - cookie - 13), cookie + 13);
+    assert_int_equal(strlen(b->token), 43);
+    /* The cookie's flags: HttpOnly, SameSite=Strict, the whole site, session_hours (12). */
+    assert_non_null(strstr(cookie, "; HttpOnly"));
+    assert_non_null(strstr(cookie, "; SameSite=Strict"));
+    assert_non_null(strstr(cookie, "; Path=/"));
+    assert_non_null(strstr(cookie, "; Max-Age=43200"));
+    assert_null(strstr(cookie, "Secure")); /* cookie_secure is off here */
+    snprintf(b->csrf, sizeof b->csrf, "%s", str(r.json, "csrfToken"));
+    assert_int_equal(strlen(b->csrf), 43);
+    json_t *j = json_incref(r.json);
+    tu_http_free(&r);
+    return j;
+}
+
+/* Signs in with a request that must be refused with status and code; the error's message. */
+static void refused_sign_in(const char *body, long status, const char *code, const char *field,
+                            char *message, size_t len)
+{
+    json_t *j = call("POST", NULL, body, status, "/api/session");
+    json_t *error = json_object_get(j, "error");
+    assert_string_equal(str(error, "code"), code);
+    if (field)
+        assert_string_equal(str(error, "field"), field);
+    if (message)
+        snprintf(message, len, "%s", str(error, "message"));
+    json_decref(j);
+}
+
+static void add_user(const char *username, const char *role, char *id, size_t len)
+{
+    char out[256];
+    int rc =
+        tu_pmsctl_input(W.dir, USER_PASSWORD "\n", out, sizeof out,
+                        (const char *const[]){"user", "add", "--account", W.account_a, "--username",
+                                              username, "--role", role, "--password-stdin", NULL});
+    if (rc != 0)
+        fail_msg("pmsctl user add %s failed (%d): %s", username, rc, out);
+    snprintf(id, len, "%s", out);
+}
+
+static void browser_sessions(void **state)
+{
+    (void)state;
+    char manager_id[64], desk_id[64];
+    add_user("Practice.Manager", "admin", manager_id, sizeof manager_id);
+    add_user("front.desk", "staff", desk_id, sizeof desk_id);
+    /* pmsctl asks for a password only on a terminal; a short one is a usage error. */
+    char out[256];
+    assert_int_equal(
+        tu_pmsctl_input(W.dir, USER_PASSWORD "\n", out, sizeof out,
+                        (const char *const[]){"user", "add", "--account", W.account_a, "--username",
+                                              "no.tty", "--role", "staff", NULL}),
+        2);
+    assert_int_equal(tu_pmsctl_input(W.dir, "too short\n", out, sizeof out,
+                                     (const char *const[]){"user", "add", "--account", W.account_a,
+                                                           "--username", "short.pw", "--role",
+                                                           "staff", "--password-stdin", NULL}),
+                     2);
+    char url_origin[96];
+    snprintf(url_origin, sizeof url_origin, "%s", W.d.base);
+
+    /* Signing in with an API key: the key's role and name. */
+    browser by_key, manager, desk;
+    char body[512];
+    snprintf(body, sizeof body, "{\"apiKey\":\"%s\"}", W.staff_a);
+    json_t *s = sign_in(body, &by_key);
+    assert_string_equal(str(s, "role"), "staff");
+    assert_string_equal(str(s, "via"), "api_key");
+    assert_string_equal(str(s, "name"), "staff");
+    assert_string_equal(str(s, "accountId"), W.account_a);
+    assert_string_equal(str(s, "accountName"), "Clinic A");
+    assert_true(json_is_string(json_object_get(s, "expiresAt")));
+    json_decref(s);
+    /* As a user, any case of the username. */
+    s = sign_in("{\"username\":\"PRACTICE.manager\",\"password\":\"" USER_PASSWORD "\"}", &manager);
+    assert_string_equal(str(s, "role"), "admin");
+    assert_string_equal(str(s, "via"), "user");
+    assert_string_equal(str(s, "name"), "practice.manager");
+    json_decref(s);
+    json_t *a = last_audit("session.create");
+    char actor[80];
+    snprintf(actor, sizeof actor, "user:%s", manager_id);
+    assert_string_equal(str(a, "actorKeyId"), actor);
+    assert_string_equal(str(a, "actorRole"), "admin");
+    assert_string_equal(str(a, "accountId"), W.account_a);
+    json_decref(a);
+    s = sign_in("{\"username\":\"front.desk\",\"password\":\"" USER_PASSWORD "\"}", &desk);
+    json_decref(s);
+
+    /* The cookie reads; GET /api/session says who, with the CSRF token. */
+    tu_http_result r;
+    browse(&desk, "GET", NULL, false, NULL, &r, "/api/run-sheet");
+    assert_int_equal(r.status, 200);
+    tu_http_free(&r);
+    browse(&manager, "GET", NULL, false, NULL, &r, "/api/session");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(str(r.json, "csrfToken"), manager.csrf);
+    assert_string_equal(str(r.json, "name"), "practice.manager");
+    tu_http_free(&r);
+    /* A key header caller gets the same shape without a CSRF token. */
+    s = call("GET", W.admin_a, NULL, 200, "/api/session");
+    assert_string_equal(str(s, "via"), "api_key");
+    assert_string_equal(str(s, "role"), "admin");
+    assert_null(json_object_get(s, "csrfToken"));
+    assert_true(json_is_null(json_object_get(s, "expiresAt")));
+    json_decref(s);
+    /* Roles hold: the staff user may not manage keys. */
+    expect_browse(&desk, "GET", NULL, false, NULL, 403, "forbidden", "/api/keys");
+
+    /* Changes by cookie need the CSRF token, and a same-site Origin when one is sent. */
+    const char *clinician = "{\"name\":\"Dr Session\"}";
+    expect_browse(&manager, "POST", clinician, false, NULL, 403, "csrf_failed",
+                  "/api/run-sheet/clinicians");
+    browser wrong = manager;
+    wrong.csrf[0] = wrong.csrf[0] == 'A' ? 'B' : 'A';
+    expect_browse(&wrong, "POST", clinician, true, NULL, 403, "csrf_failed",
+                  "/api/run-sheet/clinicians");
+    snprintf(wrong.csrf, sizeof wrong.csrf, "%s", by_key.csrf); /* another session's token */
+    expect_browse(&wrong, "POST", clinician, true, NULL, 403, "csrf_failed",
+                  "/api/run-sheet/clinicians");
+    expect_browse(&manager, "POST", clinician, true, "http://evil.example", 403, "csrf_failed",
+                  "/api/run-sheet/clinicians");
+    expect_browse(&manager, "POST", clinician, true, "null", 403, "csrf_failed",
+                  "/api/run-sheet/clinicians");
+    expect_browse(&manager, "POST", clinician, true, NULL, 201, NULL, "/api/run-sheet/clinicians");
+    expect_browse(&manager, "POST", clinician, true, url_origin, 201, NULL,
+                  "/api/run-sheet/clinicians");
+    /* A change audited while signed in names the user. */
+    expect_browse(&manager, "POST", "{\"name\":\"ui\",\"role\":\"staff\"}", true, url_origin, 201,
+                  NULL, "/api/keys");
+    a = last_audit("api_key.create");
+    assert_string_equal(str(a, "actorKeyId"), actor);
+    json_decref(a);
+    /* A key header needs no CSRF token (a browser never sends one by itself). */
+    json_decref(call("POST", W.admin_a, clinician, 201, "/api/run-sheet/clinicians"));
+    /* A sign-in from another site is refused. */
+    browser none = {0};
+    char signin[256];
+    snprintf(signin, sizeof signin, "{\"apiKey\":\"%s\"}", W.staff_a);
+    expect_browse(&none, "POST", signin, false, "http://evil.example", 403, "csrf_failed",
+                  "/api/session");
+
+    /* Signing out ends the session and clears the cookie. */
+    expect_browse(&desk, "DELETE", NULL, false, NULL, 403, "csrf_failed", "/api/session");
+    browse(&desk, "DELETE", NULL, true, NULL, &r, "/api/session");
+    assert_int_equal(r.status, 204);
+    char cookie[256];
+    assert_true(tu_http_header(&r, "Set-Cookie", cookie, sizeof cookie));
+    assert_non_null(strstr(cookie, "pmsd_session=;"));
+    assert_non_null(strstr(cookie, "Max-Age=0"));
+    assert_non_null(strstr(cookie, "HttpOnly"));
+    assert_non_null(strstr(cookie, "SameSite=Strict"));
+    tu_http_free(&r);
+    expect_browse(&desk, "GET", NULL, false, NULL, 401, "unauthorized", "/api/run-sheet");
+    a = last_audit("session.delete");
+    snprintf(actor, sizeof actor, "user:%s", desk_id);
+    assert_string_equal(str(a, "actorKeyId"), actor);
+    json_decref(a);
+
+    /* An expired session is refused. */
+    char db[600];
+    snprintf(db, sizeof db, "%s/pmsync.db", W.dir);
+    assert_int_equal(tu_sqlite_exec(db, "UPDATE web_sessions SET expires_at = 1 WHERE user_id IS "
+                                        "NULL"),
+                     0);
+    expect_browse(&by_key, "GET", NULL, false, NULL, 401, "unauthorized", "/api/session");
+    expect_browse(&manager, "GET", NULL, false, NULL, 200, NULL, "/api/session");
+    /* Disabling the user ends their sessions. */
+    pmsctl_ok(out, sizeof out, (const char *const[]){"user", "disable", "practice.manager", NULL});
+    expect_browse(&manager, "GET", NULL, false, NULL, 401, "unauthorized", "/api/session");
+
+    /* Refused sign-ins: one message for every cause. */
+    char first[256], msg[256];
+    refused_sign_in("{\"username\":\"front.desk\",\"password\":\"Qzsecret wrong horse\"}", 401,
+                    "unauthorized", NULL, first, sizeof first);
+    refused_sign_in("{\"username\":\"nobody.here\",\"password\":\"" USER_PASSWORD "\"}", 401,
+                    "unauthorized", NULL, msg, sizeof msg);
+    assert_string_equal(msg, first);
+    refused_sign_in("{\"username\":\"practice.manager\",\"password\":\"" USER_PASSWORD "\"}", 401,
+                    "unauthorized", NULL, msg, sizeof msg);
+    assert_string_equal(msg, first);
+    refused_sign_in(
+        "{\"apiKey\":\"pmsk_AAAAAAAAAAAA_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}", 401,
+        "unauthorized", NULL, msg, sizeof msg);
+    assert_string_equal(msg, first);
+    /* Bodies that are not exactly one way of signing in name the field. */
+    refused_sign_in("{}", 400, "invalid_request", "apiKey", NULL, 0);
+    refused_sign_in("{\"username\":\"front.desk\"}", 400, "invalid_request", "password", NULL, 0);
+    refused_sign_in("{\"password\":\"x\"}", 400, "invalid_request", "username", NULL, 0);
+    refused_sign_in("{\"apiKey\":\"x\",\"username\":\"front.desk\"}", 400, "invalid_request",
+                    "username", NULL, 0);
+    refused_sign_in("{\"apiKey\":\"x\",\"cookie\":1}", 400, "invalid_request", "cookie", NULL, 0);
+
+    /* No token, CSRF token or password in pmsd's log or the database. */
+    const browser *all[] = {&by_key, &manager, &desk};
+    const char *suffixes[] = {"", "-wal"};
+    for (size_t s_i = 0; s_i < 2; s_i++) {
+        char path[640];
+        snprintf(path, sizeof path, "%s%s", db, suffixes[s_i]);
+        assert_false(tu_file_contains(path, "Qzsecret"));
+        for (size_t i = 0; i < 3; i++)
+            assert_false(tu_file_contains(path, all[i]->token));
+    }
+    char wal[640];
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    /* the search finds what is there */
+    assert_true(tu_file_contains(db, "practice.manager") ||
+                tu_file_contains(wal, "practice.manager"));
+    assert_false(tu_file_contains(W.d.log_path, "Qzsecret"));
+    for (size_t i = 0; i < 3; i++) {
+        assert_false(tu_file_contains(W.d.log_path, all[i]->token));
+        assert_false(tu_file_contains(W.d.log_path, all[i]->csrf));
+    }
+    pmsctl_ok(out, sizeof out, (const char *const[]){"audit", "verify", NULL});
+}
+
+/* Ten failed sign-ins from one address within five minutes: the next ones wait (429). */
+static void failed_sign_ins_are_throttled(void **state)
+{
+    (void)state;
+    /* A pmsd of its own: the throttle is per process, and this one stays throttled. */
+    tu_pmsd second;
+    assert_int_equal(
+        tu_pmsd_start(&second, W.dir, (const char *const[]){"--set", "scheduler=false", NULL}), 0);
+    target = &second;
+    const char *wrong = "{\"username\":\"front.desk\",\"password\":\"Qzsecret wrong horse\"}";
+    for (int i = 0; i < 10; i++)
+        json_decref(call("POST", NULL, wrong, 401, "/api/session"));
+    tu_http_result r;
+    tu_api(&second, "POST", NULL, wrong, &r, "/api/session");
+    assert_int_equal(r.status, 429);
+    assert_string_equal(str(json_object_get(r.json, "error"), "code"), "too_many_attempts");
+    char retry[32];
+    assert_true(tu_http_header(&r, "Retry-After", retry, sizeof retry));
+    assert_true(atol(retry) > 200 && atol(retry) <= 300);
+    tu_http_free(&r);
+    /* Even the right password waits; keys in headers are not affected. */
+    expect_error("POST", NULL, "{\"username\":\"front.desk\",\"password\":\"" USER_PASSWORD "\"}",
+                 429, "too_many_attempts", NULL, "/api/session");
+    json_decref(call("GET", W.staff_a, NULL, 200, "/api/session"));
+    target = &W.d;
+    assert_int_equal(tu_pmsd_stop(&second), 0);
+}
+
 /* ---- connections -------------------------------------------------------------------------- */
 
 static void connection_validation(void **state)
@@ -1330,6 +1638,8 @@ int main(void)
         cmocka_unit_test(operations_endpoints),
         cmocka_unit_test(authentication_and_roles),
         cmocka_unit_test(api_keys),
+        cmocka_unit_test(browser_sessions),
+        cmocka_unit_test(failed_sign_ins_are_throttled),
         cmocka_unit_test(connection_validation),
         cmocka_unit_test(connection_lifecycle),
         cmocka_unit_test(connect_and_sync_with_live_updates),
