@@ -57,6 +57,8 @@ typedef struct pms_connection {
     pms_instant paired_at;
     pms_instant created_at;
     pms_instant updated_at;
+    char *setup_step; /* the web UI's set-up wizard: connect | practitioners | types | confirm;
+                         NULL when set-up is complete (and for connections made by pmsctl) */
 } pms_connection;
 
 typedef struct pms_connection_list {

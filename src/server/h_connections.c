@@ -29,6 +29,7 @@ static const char *const create_keys[] = {
     "syncFrequencyMinutes",
     "syncTelehealthOnly",
     "unmappedPractitioners",
+    "setupStep",
     NULL,
 };
 
@@ -66,6 +67,11 @@ static bool read_input(const json_t *body, bool creating, connection_input *in, 
         return false;
     if (unmapped)
         in->fields.skip_unmapped = strcmp(unmapped, "skip") == 0;
+    if (!pmsd_v_enum(body, "setupStep", NULL, false, pms_connection_setup_steps,
+                     &in->fields.setup_step, resp))
+        return false;
+    if (json_is_null(json_object_get(body, "setupStep")))
+        in->fields.setup_step = ""; /* set-up complete */
 
     const json_t *settings = NULL;
     if (!pmsd_v_object(body, "settings", NULL, false, &settings, resp))

@@ -23,6 +23,7 @@ void pms_connection_clear(pms_connection *c)
     free(c->refresh_token_sealed);
     free(c->last_sync_status);
     free(c->last_sync_error);
+    free(c->setup_step);
     memset(c, 0, sizeof *c);
 }
 

@@ -815,11 +815,18 @@ static void connection_validation(void **state)
 static void connection_lifecycle(void **state)
 {
     (void)state;
-    char *body = gentu_body("Lifecycle practice", 1, false);
+    /* Made by the web UI's set-up wizard: its first step is kept. */
+    char *text = gentu_body("Lifecycle practice", 1, false);
+    json_t *with_step = json_loads(text, 0, NULL);
+    free(text);
+    json_object_set_new(with_step, "setupStep", json_string("connect"));
+    char *body = json_dumps(with_step, JSON_COMPACT);
+    json_decref(with_step);
     tu_http_result r;
     tu_api(&W.d, "POST", W.admin_a, body, &r, "/api/pms/connections");
     free(body);
     assert_int_equal(r.status, 201);
+    assert_string_equal(str(r.json, "setupStep"), "connect");
     char location[256], id[64];
     assert_true(tu_http_header(&r, "Location", location, sizeof location));
     snprintf(id, sizeof id, "%s", str(r.json, "id"));
@@ -865,6 +872,15 @@ static void connection_lifecycle(void **state)
     expect_error("PATCH", W.admin_a, "{\"baseUrl\":\"ftp://x\"}", 400, "invalid_request", "baseUrl",
                  path);
     expect_error("PATCH", W.staff_a, "{\"displayName\":\"x\"}", 403, "forbidden", NULL, path);
+    /* The set-up wizard's step: one of four, or null when set-up is complete. */
+    expect_error("PATCH", W.admin_a, "{\"setupStep\":\"done\"}", 400, "invalid_request",
+                 "setupStep", path);
+    c = call("PATCH", W.admin_a, "{\"setupStep\":\"types\"}", 200, "%s", path);
+    assert_string_equal(str(c, "setupStep"), "types");
+    json_decref(c);
+    c = call("PATCH", W.admin_a, "{\"setupStep\":null}", 200, "%s", path);
+    assert_true(json_is_null(json_object_get(c, "setupStep")));
+    json_decref(c);
     c = call("GET", W.staff_a, NULL, 200, "%s", path);
     assert_string_equal(str(c, "displayName"), "Renamed");
     assert_true(json_is_object(json_object_get(c, "sync")));

@@ -287,6 +287,9 @@ static const migration migrations[] = {
      "CREATE INDEX idx_web_sessions_expires ON web_sessions(expires_at);"
      "CREATE INDEX idx_web_sessions_user ON web_sessions(user_id);"
      "CREATE INDEX idx_web_sessions_api_key ON web_sessions(api_key_id);"},
+    {7, "the set-up step of a connection",
+     "ALTER TABLE pms_connections ADD COLUMN setup_step TEXT"
+     "  CHECK (setup_step IN ('connect', 'practitioners', 'types', 'confirm'));"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
