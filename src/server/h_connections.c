@@ -320,9 +320,10 @@ void pmsd_h_connection_test(pmsd_request *req, pmsd_response *resp)
         bool ok = rc == PMS_OK && health.ok;
         const char *message = rc != PMS_OK ? err.message : health.message;
         pmsd_respond_json(resp, 200,
-                          json_pack("{s:b, s:I, s:s, s:s?}", "ok", ok, "latencyMs",
+                          json_pack("{s:b, s:I, s:s, s:s?, s:o?}", "ok", ok, "latencyMs",
                                     (json_int_t)health.latency_ms, "message", message, "errorKind",
-                                    rc != PMS_OK ? pms_status_name(err.code) : NULL));
+                                    rc != PMS_OK ? pms_status_name(err.code) : NULL, "pms",
+                                    rc != PMS_OK ? pmsd_pms_failure_json(&err) : NULL));
     }
     pms_connection_clear(&c);
 }

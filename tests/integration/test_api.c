@@ -891,6 +891,11 @@ static void connection_lifecycle(void **state)
     expect_error("POST", W.admin_a, "{}", 400, "invalid_request", "code", path);
     snprintf(path, sizeof path, "/api/pms/connections/%s/test", id);
     expect_error("POST", W.admin_a, NULL, 409, "not_configured", NULL, path); /* not paired */
+    json_t *e = call("POST", W.admin_a, NULL, 409, "%s", path);
+    json_t *pms = json_object_get(json_object_get(e, "error"), "pms");
+    assert_string_equal(str(pms, "kind"), "config");
+    assert_true(json_is_null(json_object_get(pms, "httpStatus")));
+    json_decref(e);
 
     json_decref(call("DELETE", W.admin_a, NULL, 204, "/api/pms/connections/%s", id));
     snprintf(path, sizeof path, "/api/pms/connections/%s", id);
@@ -898,6 +903,51 @@ static void connection_lifecycle(void **state)
     json_t *a = last_audit("connection.delete");
     assert_non_null(strstr(str(a, "resource"), id));
     json_decref(a);
+}
+
+/* A PMS that refuses the credentials: the error says what the PMS did (kind, HTTP status). */
+static void pms_failures_are_explained(void **state)
+{
+    (void)state;
+    json_t *m = json_object_get(W.info, "medirecords");
+    json_t *practice = json_array_get(json_object_get(m, "practices"), 0);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s}}", "pmsType", "medirecords",
+                             "displayName", "Wrong token", "baseUrl", str(m, "baseUrl"), "timezone",
+                             str(practice, "timezone"), "syncEnabled", 0, "settings", "practice_id",
+                             str(practice, "practiceId"), "token", "not-the-token");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    json_t *c = call("POST", W.admin_a, text, 201, "/api/pms/connections");
+    free(text);
+    char id[64];
+    snprintf(id, sizeof id, "%s", str(c, "id"));
+    json_decref(c);
+    /* The test endpoint answers with the PMS's refusal... */
+    json_t *t = call("POST", W.admin_a, NULL, 200, "/api/pms/connections/%s/test", id);
+    assert_false(json_is_true(json_object_get(t, "ok")));
+    json_t *pms = json_object_get(t, "pms");
+    assert_string_equal(str(pms, "kind"), "auth");
+    assert_int_equal(json_integer_value(json_object_get(pms, "httpStatus")), 401);
+    json_decref(t);
+    /* ...and a read through it fails with pms_error and the same explanation. */
+    json_t *e = call("GET", W.admin_a, NULL, 502, "/api/pms/connections/%s/appointment-types", id);
+    json_t *error = json_object_get(e, "error");
+    assert_string_equal(str(error, "code"), "pms_error");
+    pms = json_object_get(error, "pms");
+    assert_string_equal(str(pms, "kind"), "auth");
+    assert_int_equal(json_integer_value(json_object_get(pms, "httpStatus")), 401);
+    assert_null(strstr(str(error, "message"), "not-the-token"));
+    json_decref(e);
+    /* A PMS that cannot be reached: transport, no HTTP status. */
+    json_decref(call("PATCH", W.admin_a,
+                     "{\"baseUrl\":\"http://127.0.0.1:9\",\"settings\":{\"retry_attempts\":\"1\"}}",
+                     200, "/api/pms/connections/%s", id));
+    e = call("GET", W.admin_a, NULL, 502, "/api/pms/connections/%s/appointment-types", id);
+    pms = json_object_get(json_object_get(e, "error"), "pms");
+    assert_string_equal(str(pms, "kind"), "transport");
+    assert_true(json_is_null(json_object_get(pms, "httpStatus")));
+    json_decref(e);
+    json_decref(call("DELETE", W.admin_a, NULL, 204, "/api/pms/connections/%s", id));
 }
 
 static void connect_and_sync_with_live_updates(void **state)
@@ -1658,6 +1708,7 @@ int main(void)
         cmocka_unit_test(failed_sign_ins_are_throttled),
         cmocka_unit_test(connection_validation),
         cmocka_unit_test(connection_lifecycle),
+        cmocka_unit_test(pms_failures_are_explained),
         cmocka_unit_test(connect_and_sync_with_live_updates),
         cmocka_unit_test(practitioners_and_types),
         cmocka_unit_test(sync_status_endpoints),
