@@ -46,7 +46,7 @@ for (let i = 0; i < args.length; i++) {
 // ---- what the tests need ------------------------------------------------------------------
 
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 18) fail(`Node.js ${process.versions.node} is too old (18 or later): ${INSTALL}`);
+if (major < 18 || (major === 18 && minor < 15)) fail(`Node.js ${process.versions.node} is too old (18.15 or later): ${INSTALL}`);
 
 const chromium = process.env.UI_CHROMIUM_BIN || '/usr/bin/chromium';
 if (!fs.existsSync(chromium)) fail(`Chromium (${chromium}) is not installed: ${INSTALL}`);
