@@ -62,9 +62,16 @@ function installHandlers() {
       return;
     }
     interruptedAt = Date.now();
-    process.stderr.write(`harness: ${signal}: stopping browsers, pmsd and pms-sandbox\n`);
     setTimeout(() => process.exit(128 + number), 15_000).unref();
     emergencyCleanup().finally(() => process.exit(128 + number));
+    // The test runner reading our stderr may be gone already (meson signals the whole group).
+    process.stderr.on('error', () => {});
+    process.stdout.on('error', () => {});
+    try {
+      process.stderr.write(`harness: ${signal}: stopping browsers, pmsd and pms-sandbox\n`);
+    } catch {
+      // nowhere to say it
+    }
   };
   for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
     process.on(signal, () => onSignal(signal, number));
