@@ -180,6 +180,8 @@ static int start_services(pmsd_app *app, pms_error *err)
         .run_schedule = app->cfg.scheduler_enabled,
         .worker = worker,
         .on_event = pmsd_on_sync_event,
+        .on_progress = pmsd_on_sync_progress,
+        .progress_interval_ms = 1000 / PMSD_PROGRESS_PER_SECOND,
         .on_finished = pmsd_on_sync_finished,
         .before_commit = pmsd_on_sync_batch,
         .ctx = app,

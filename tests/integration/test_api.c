@@ -979,6 +979,7 @@ static void connect_and_sync_with_live_updates(void **state)
     assert_string_equal(str(last, "syncType"), "manual");
     json_decref(s);
     assert_true(sse_wait_for(&live, "event: sync.started", 5000));
+    assert_true(sse_wait_for(&live, "event: sync.progress", 5000));
     assert_true(sse_wait_for(&live, "event: appointment.created", 5000));
     assert_true(sse_wait_for(&live, "event: sync.finished", 5000));
     assert_true(sse_wait_for(&live, ": ping", 3000)); /* heartbeats every second here */
@@ -989,6 +990,17 @@ static void connect_and_sync_with_live_updates(void **state)
     sse_close(&live);
     assert_null(strstr(copy, "fullName"));
     assert_null(strstr(copy, "phone"));
+    /* Progress carries the counts so far. */
+    char *progress = strstr(copy, "event: sync.progress\ndata: ");
+    assert_non_null(progress);
+    json_t *counts = json_loadb(progress + 27, strcspn(progress + 27, "\n"), 0, NULL);
+    assert_non_null(counts);
+    assert_string_equal(str(counts, "connectionId"), W.conn);
+    static const char *const count_keys[] = {"fetched", "created", "updated", "unchanged",
+                                             "skipped", "removed", NULL};
+    for (size_t k = 0; count_keys[k]; k++)
+        assert_true(json_is_integer(json_object_get(counts, count_keys[k])));
+    json_decref(counts);
     /* Resume after the first event: what followed is replayed. */
     char *first_id = strstr(copy, "id: ");
     assert_non_null(first_id);
