@@ -61,6 +61,7 @@ void pmsd_h_practitioners_get(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_practitioners_post(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_types_get(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_types_patch(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_telehealth_check(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_clinicians_list(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_clinicians_create(pmsd_request *req, pmsd_response *resp);
 

@@ -36,6 +36,8 @@ const pmsd_route pmsd_routes[] = {
      "Appointment types with telehealth flags"},
     {"PATCH", CONNECTION "/appointment-types", pmsd_h_types_patch, ADMIN,
      "Set telehealth and sync flags of appointment types"},
+    {"GET", CONNECTION "/telehealth-check", pmsd_h_telehealth_check, ADMIN,
+     "Whether the PMS tells telehealth apart or the practice must mark types"},
     {"POST", CONNECTION "/test", pmsd_h_connection_test, ADMIN, "Test the connection"},
     {"GET", "/api/pms/sync", pmsd_h_pms_sync_get, STAFF, "Sync status of every connection"},
 

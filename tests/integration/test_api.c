@@ -1064,6 +1064,104 @@ static void connect_and_sync_with_live_updates(void **state)
     json_decref(tu_sandbox_json(&W.box, "POST", "/_sandbox/faults/reset", NULL));
 }
 
+/* A connection to the first practice of a sandbox PMS (Medirecords or Halaxy), not syncing. */
+static void connect_other(const char *pms, char *id, size_t len)
+{
+    json_t *info = json_object_get(W.info, pms);
+    json_t *p = json_array_get(json_object_get(info, "practices"), 0);
+    bool medirecords = strcmp(pms, "medirecords") == 0;
+    json_t *body = json_pack(
+        "{s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s, s:s, s:s}}", "pmsType", pms, "displayName", pms,
+        "baseUrl", str(info, "baseUrl"), "timezone", str(p, "timezone"), "syncEnabled", 0,
+        "settings", medirecords ? "practice_id" : "client_id",
+        str(p, medirecords ? "practiceId" : "clientId"), medirecords ? "token" : "client_secret",
+        str(p, medirecords ? "token" : "clientSecret"), "rate_per_minute", "100000",
+        "rate_per_hour", "1000000");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    json_t *c = call("POST", W.admin_a, text, 201, "/api/pms/connections");
+    free(text);
+    snprintf(id, len, "%s", str(c, "id"));
+    json_decref(c);
+}
+
+/* GET .../telehealth-check: counts only, and whether the types step is needed. */
+static json_t *telehealth_check(const char *id, long appointments_at_least, bool needed)
+{
+    json_t *t = call("GET", W.admin_a, NULL, 200, "/api/pms/connections/%s/telehealth-check", id);
+    assert_int_equal(json_object_size(t), 6); /* no patient data: the counts and the window */
+    long n = (long)json_integer_value(json_object_get(t, "appointments"));
+    long by_pms = (long)json_integer_value(json_object_get(t, "decidedByPms"));
+    long by_type = (long)json_integer_value(json_object_get(t, "decidedByType"));
+    assert_true(n >= appointments_at_least);
+    assert_int_equal(by_pms + by_type, n);
+    if (json_is_true(json_object_get(t, "typesStepNeeded")) != needed)
+        fail_msg("typesStepNeeded is not %s: %ld appointments, %ld by the PMS",
+                 needed ? "true" : "false", n, by_pms);
+    pms_date from, to;
+    assert_int_equal(pms_date_parse(str(t, "from"), &from, NULL), PMS_OK);
+    assert_int_equal(pms_date_parse(str(t, "to"), &to, NULL), PMS_OK);
+    assert_int_equal(pms_days_from_date(to) - pms_days_from_date(from), 6);
+    return t;
+}
+
+static void telehealth_check_for_the_set_up_wizard(void **state)
+{
+    (void)state;
+    /* A week read from the PMS: without the sandbox's rate limits of a real PMS. */
+    json_decref(
+        call("PATCH", W.admin_a,
+             "{\"settings\":{\"rate_per_minute\":\"100000\",\"rate_per_hour\":\"1000000\"}}", 200,
+             "/api/pms/connections/%s", W.conn));
+    /* Gentu has no telehealth flag: the practice's types always decide. */
+    json_t *t = telehealth_check(W.conn, 1, true);
+    assert_int_equal(json_integer_value(json_object_get(t, "decidedByPms")), 0);
+    const json_t *tenant =
+        json_array_get(json_object_get(json_object_get(W.info, "gentu"), "tenants"), 0);
+    assert_string_equal(str(t, "from"), str(tenant, "today"));
+    json_decref(t);
+
+    /* Medirecords says itself (links and type flags). */
+    char medirecords[64], halaxy[64];
+    connect_other("medirecords", medirecords, sizeof medirecords);
+    t = telehealth_check(medirecords, 1, false);
+    assert_int_equal(json_integer_value(json_object_get(t, "decidedByType")), 0);
+    json_decref(t);
+    /* Nothing of it was stored: no appointment, no sync. */
+    char db[600], sql[256];
+    snprintf(db, sizeof db, "%s/pmsync.db", W.dir);
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT COUNT(*) FROM run_sheet_appointments WHERE pms_connection_id = '%s')"
+             " + (SELECT COUNT(*) FROM pms_sync_log WHERE pms_connection_id = '%s')",
+             medirecords, medirecords);
+    assert_int_equal(tu_sqlite_count(db, sql), 0);
+
+    /* Halaxy: its services need the practice's word, unless appointments carry a
+     * location-type. */
+    connect_other("halaxy", halaxy, sizeof halaxy);
+    t = telehealth_check(halaxy, 1, true);
+    assert_int_equal(json_integer_value(json_object_get(t, "decidedByPms")), 0);
+    json_decref(t);
+    json_decref(
+        tu_sandbox_json(&W.box, "PUT", "/_sandbox/halaxy/settings", "{\"location_type\":true}"));
+    t = telehealth_check(halaxy, 1, false);
+    assert_int_equal(json_integer_value(json_object_get(t, "decidedByType")), 0);
+    json_decref(t);
+    json_decref(
+        tu_sandbox_json(&W.box, "PUT", "/_sandbox/halaxy/settings", "{\"location_type\":false}"));
+    /* Staff may not; the PMS's failure is explained. */
+    char path[160];
+    snprintf(path, sizeof path, "/api/pms/connections/%s/telehealth-check", halaxy);
+    expect_error("GET", W.staff_a, NULL, 403, "forbidden", NULL, path);
+    json_decref(call("PATCH", W.admin_a, "{\"settings\":{\"client_secret\":\"wrong\"}}", 200,
+                     "/api/pms/connections/%s", halaxy));
+    json_t *e = call("GET", W.admin_a, NULL, 502, "%s", path);
+    assert_string_equal(str(json_object_get(json_object_get(e, "error"), "pms"), "kind"), "auth");
+    json_decref(e);
+    json_decref(call("DELETE", W.admin_a, NULL, 204, "/api/pms/connections/%s", medirecords));
+    json_decref(call("DELETE", W.admin_a, NULL, 204, "/api/pms/connections/%s", halaxy));
+}
+
 static void practitioners_and_types(void **state)
 {
     (void)state;
@@ -1722,6 +1820,7 @@ int main(void)
         cmocka_unit_test(connection_lifecycle),
         cmocka_unit_test(pms_failures_are_explained),
         cmocka_unit_test(connect_and_sync_with_live_updates),
+        cmocka_unit_test(telehealth_check_for_the_set_up_wizard),
         cmocka_unit_test(practitioners_and_types),
         cmocka_unit_test(sync_status_endpoints),
         cmocka_unit_test(patient_data_responses_are_audited),
