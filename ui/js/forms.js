@@ -40,8 +40,7 @@ export function field({
       helpEl, errorEl);
   } else {
     wrap = h('div', { class: ['field', className] },
-      h('label', { for: inputId, class: 'field-label' }, label,
-        required ? h('span', { class: 'required-mark', 'aria-hidden': 'true' }, ' *') : null,
+      h('label', { for: inputId, class: ['field-label', required && 'field-label--required'] }, label,
         hint ? h('span', { class: 'field-hint' }, ` ${hint}`) : null),
       helpEl, input, errorEl);
   }

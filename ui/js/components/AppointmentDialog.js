@@ -6,7 +6,7 @@ import { announce, h, withBusy } from '../dom.js';
 import { confirmDialog, openDialog } from '../dialog.js';
 import { explainError, fieldName } from '../explain.js';
 import { field, focusFirstInvalid, formMessage } from '../forms.js';
-import { isDate, localParts, STATUS_LABELS, zonedToIso } from '../format.js';
+import { displayPhone, isDate, localParts, STATUS_LABELS, zonedToIso } from '../format.js';
 import { editedFields, pmsLabel } from './AppointmentCard.js';
 
 const STATUS_OPTIONS = Object.entries(STATUS_LABELS).map(([value, label]) => ({ value, label }));
@@ -33,10 +33,10 @@ export function openAppointmentDialog({ appointment, date, timezone, clinicians,
   const f = {
     clinicianId: field({ label: 'Clinician (column)', type: 'select', name: 'clinicianId', required: true, options: clinicianOptions, value: editing ? (a.clinicianId || '') : (defaultClinicianId || '') }),
     date: field({ label: 'Date', type: 'date', name: 'date', required: true, value: start.date }),
-    time: field({ label: 'Start time', type: 'time', name: 'startTime', required: true, value: start.time, attrs: { step: 300 }, hint: `(${timezone.replace(/_/g, ' ')})` }),
+    time: field({ label: `Start time (${timezone.split('/').pop().replace(/_/g, ' ')})`, type: 'time', name: 'startTime', required: true, value: start.time, attrs: { step: 300 } }),
     duration: field({ label: 'Duration (minutes)', type: 'number', name: 'durationMinutes', required: true, value: editing ? String(a.durationMinutes ?? '') : '15', attrs: { min: 1, max: 720, step: 5, inputmode: 'numeric' } }),
     fullName: field({ label: 'Patient name', name: 'patient.fullName', required: true, value: a.patient?.fullName || '', attrs: { autocomplete: 'off' } }),
-    phone: field({ label: 'Phone', type: 'tel', name: 'patient.phone', value: a.patient?.phone || '', attrs: { autocomplete: 'off', inputmode: 'tel' }, help: fromPms ? `Changing it here keeps your number even when ${pms} syncs again.` : null }),
+    phone: field({ label: 'Phone', type: 'tel', name: 'patient.phone', value: displayPhone(a.patient?.phone || ''), attrs: { autocomplete: 'off', inputmode: 'tel' }, help: fromPms ? `Changing it here keeps your number even when ${pms} syncs again.` : null }),
     type: field({ label: 'Appointment type', name: 'appointmentTypeName', value: a.appointmentTypeName || '', attrs: { autocomplete: 'off' } }),
     telehealth: field({ label: 'Telehealth appointment', type: 'checkbox', name: 'isTelehealth', value: editing ? Boolean(a.isTelehealth) : true }),
     status: field({ label: 'Status', type: 'select', name: 'status', options: STATUS_OPTIONS, value: a.status || 'booked' }),
@@ -179,7 +179,7 @@ export function openAppointmentDialog({ appointment, date, timezone, clinicians,
       const startChanged = f.date.value !== start.date || f.time.value.slice(0, 5) !== start.time;
       if (startChanged) body.startTime = startIso;
       const phone = f.phone.value.trim();
-      if (phone !== (a.patient?.phone || '')) body.patient = { phone: phone || null };
+      if (phone !== (a.patient?.phone || '') && phone !== displayPhone(a.patient?.phone || '')) body.patient = { phone: phone || null };
       const notes = f.notes.value.trim();
       const oldNotes = fromPms ? (a.manualEdits?.notes || '') : (a.notes || '');
       if (notes !== oldNotes) body.notes = notes || null;

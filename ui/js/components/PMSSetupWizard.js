@@ -229,7 +229,6 @@ export function PMSSetupWizard({ connectionId = null, app }) {
           else form.message.error('Check the highlighted field.');
           return;
         }
-        form.clearSecrets();
         // 2. Pair (Gentu) or test the credentials (Medirecords, Halaxy).
         if (pairing && !state.connection.pairedAt) {
           try {
@@ -237,6 +236,7 @@ export function PMSSetupWizard({ connectionId = null, app }) {
             state.connection = { ...state.connection, ...paired };
             delete state.connection.practice;
             state.connected = true;
+            form.clearSecrets();
             announce(`Paired with ${paired.practice?.name || paired.practiceName || 'the practice'}.`);
             render();
             panel.querySelector('.connected-banner')?.focus?.();
@@ -261,6 +261,7 @@ export function PMSSetupWizard({ connectionId = null, app }) {
           }
           state.connection = await api.get(paths.connection(state.connection.id)).catch(() => state.connection);
           state.connected = true;
+          form.clearSecrets();
           showConnected(`${pms} answered in ${t.latencyMs} ms`);
           form.message.clear();
           continueButton.disabled = false;

@@ -249,18 +249,35 @@ export function mount(root, ctx) {
     return sheet?.pmsStatus?.connections?.find((s) => s.connectionId === id)?.displayName || 'the PMS';
   }
 
+  let clearSyncTextTimer = null;
   function updateSyncText() {
-    const running = (sheet?.pmsStatus?.connections || []).filter((s) => s.running || s.queued);
-    if (running.length === 0) {
-      if (!syncRequested) statusSync.textContent = '';
-      syncButton.disabled = false;
+    const conns = sheet?.pmsStatus?.connections || [];
+    const running = conns.filter((s) => s.running || s.queued);
+    if (running.length) {
+      clearTimeout(clearSyncTextTimer);
+      statusSync.textContent = running.map((s) => {
+        const p = progress.get(s.connectionId);
+        return `Syncing ${s.displayName}…${p ? ` ${p}` : ''}`;
+      }).join(' · ');
       return;
     }
-    const parts = running.map((s) => {
-      const p = progress.get(s.connectionId);
-      return `Syncing ${s.displayName}…${p ? ` ${p}` : ''}`;
-    });
-    statusSync.textContent = parts.join(' · ');
+    if (syncRequested) {
+      // The sync asked for here has finished (or had nothing to do): say how it went.
+      syncRequested = false;
+      const failed = conns.filter((s) => s.lastSyncStatus === 'failed');
+      const partial = conns.filter((s) => s.lastSyncStatus === 'partial');
+      const text = failed.length
+        ? `Sync failed for ${failed.map((s) => s.displayName).join(', ')}: see Connections.`
+        : (partial.length ? 'Sync finished with some problems: see Connections.' : 'Sync finished.');
+      statusSync.textContent = text;
+      announce(text);
+      clearTimeout(clearSyncTextTimer);
+      clearSyncTextTimer = setTimeout(() => {
+        if (!(sheet?.pmsStatus?.connections || []).some((s) => s.running || s.queued)) statusSync.textContent = '';
+      }, 10000);
+    } else if (/^Syncing /.test(statusSync.textContent)) {
+      statusSync.textContent = '';
+    }
   }
 
   function setConnStatus(id, patch) {
@@ -277,15 +294,15 @@ export function mount(root, ctx) {
     await withBusy(syncButton, 'Starting…', async () => {
       try {
         const res = await api.post('/api/run-sheet/sync');
-        syncRequested = true;
         const queued = (res?.connections || []);
-        const busy = queued.filter((c) => c.result && c.result !== 'queued' && c.result !== 'started');
+        syncRequested = true;
         for (const c of queued) setConnStatus(c.connectionId, { queued: true });
-        statusSync.textContent = busy.length && busy.length === queued.length
-          ? 'Already syncing: the run sheet updates when it finishes.'
-          : `Sync started for ${plural(queued.length, 'connection')}…`;
+        if (!queued.length) updateSyncText();
+        // The sync may even be over already: the day's pmsStatus says (and brings what changed).
+        scheduleRefetch();
       } catch (e) {
         if (e instanceof ApiError && e.code === 'sync_in_progress') {
+          syncRequested = true;
           statusSync.textContent = 'Already syncing: the run sheet updates when it finishes.';
         } else {
           statusError.textContent = explainError(e, { action: 'run-sheet-sync' });
@@ -350,17 +367,7 @@ export function mount(root, ctx) {
     }),
     events.on('sync.finished', (d) => {
       progress.delete(d.connectionId);
-      setConnStatus(d.connectionId, { running: false, queued: false });
-      const stillRunning = (sheet?.pmsStatus?.connections || []).some((s) => s.running || s.queued);
-      if (!stillRunning && syncRequested) {
-        syncRequested = false;
-        const word = { success: 'finished', partial: 'finished with some problems', failed: 'failed' }[d.status] || 'finished';
-        statusSync.textContent = `Sync ${word} (${connName(d.connectionId)}).`;
-        announce(`Sync ${word}.`);
-        setTimeout(() => {
-          if (!syncRequested && !(sheet?.pmsStatus?.connections || []).some((s) => s.running || s.queued)) statusSync.textContent = '';
-        }, 10000);
-      }
+      setConnStatus(d.connectionId, { running: false, queued: false, lastSyncStatus: d.status || null });
       scheduleRefetch();
     }),
   ];
