@@ -4,6 +4,7 @@
 //
 //   node tests/ui/run.mjs --build build/check            # every test file
 //   node tests/ui/run.mjs --build build/check smoke      # files whose name contains "smoke"
+//   UI_TESTS=smoke meson test -C build/check ui           # the same, through meson
 //
 // --build DIR sets PMSD_BIN, PMSCTL_BIN and PMS_SANDBOX_BIN from a build directory (variables
 // already set win). It first checks that Chromium, Node.js and tests/ui/node_modules are
@@ -84,6 +85,9 @@ function findTests(dir) {
   }
   return found.sort();
 }
+
+// UI_TESTS="smoke wizard" selects files under meson too: UI_TESTS=smoke meson test -C BUILD ui
+if (filters.length === 0 && process.env.UI_TESTS) filters.push(...process.env.UI_TESTS.split(/[\s,]+/).filter(Boolean));
 
 let files = findTests(here);
 if (filters.length > 0) {
