@@ -25,7 +25,7 @@ after(async () => {
 
 // API answers the wizard handles itself: the 401 before signing in, the refused pairing code
 // and credentials, and the Halaxy telehealth check where the server has none.
-const EXPECTED = { ignore: [/\/api\/session/, /\/pair\b/, /telehealth-check/, /run-sheet\/events: net::ERR_ABORTED/] };
+const EXPECTED = { ignore: [/\/api\/session/, /\/pair\b/, /telehealth-check/, /(run-sheet\/events|telehealth-check): net::ERR_ABORTED/] };
 
 const stepHeading = (name) => page.locator('#wizard-step-title', { hasText: name });
 
@@ -73,11 +73,19 @@ async function finishWizard({ shots = false, types = 'list' } = {}) {
 }
 
 test('Gentu: a wrong pairing code is explained, the right one connects, and the run sheet fills', { timeout: TEST_TIMEOUT_MS }, async () => {
+  // A run-sheet column made before the PMS (as OCR or manual entries would): "Dr Berg" is
+  // suggested for the sandbox's "Dr Minh Berg".
+  const existing = (await world.api('POST', '/api/run-sheet/clinicians', { body: { name: 'Dr Berg' }, expect: 201 })).json;
   await page.goto('/');
   await page.locator('#signin-title').waitFor();
   await assertLabelled(page);
   await screenshot(page, 'signin');
   await signInWithKey(page, world, world.adminKey);
+
+  // Nothing to sync yet: "Sync now" on the run sheet says what to do.
+  await page.locator('#runsheet-title').waitFor();
+  await page.getByRole('button', { name: 'Sync now' }).click();
+  await page.getByText(/No PMS is set to sync yet/).waitFor();
 
   await page.getByRole('link', { name: 'Connections' }).click();
   await page.getByRole('heading', { name: 'No PMS connected yet' }).waitFor();
@@ -126,6 +134,11 @@ test('Gentu: a wrong pairing code is explained, the right one connects, and the 
   await page.getByRole('button', { name: 'Continue' }).click();
   await stepHeading('Practitioners').waitFor();
   await page.locator('.mapping-table').waitFor();
+  // The best name match is chosen for a practitioner; others get a new column of their own.
+  const bergRow = page.locator('.mapping-table tbody tr', { hasText: 'Best match: Dr Berg' });
+  await bergRow.waitFor();
+  assert.equal(await bergRow.locator('select').inputValue(), existing.id);
+  assert.ok(await page.locator('.mapping-table select').evaluateAll((els) => els.some((e) => e.value === '__new')));
   await page.goto('/#/connections');
   await page.getByRole('link', { name: 'Continue setup' }).click();
   await stepHeading('Practitioners').waitFor();
@@ -141,8 +154,11 @@ test('Gentu: a wrong pairing code is explained, the right one connects, and the 
   assert.equal(conn.syncEnabled, true);
   assert.equal(conn.practiceName, tenant.tenantName);
 
-  // The run sheet fills as the first sync lands (live, no reload).
+  // The run sheet fills as the first sync lands (live, no reload), Dr Berg's column included.
   await page.locator('article.appt', { hasText: 'Gentu' }).first().waitFor({ timeout: 30_000 });
+  await page.locator('.column-header h2', { hasText: /^Dr Berg$/ }).waitFor();
+  const mapped = (await world.api('GET', `/api/pms/connections/${drafts[0].id}/practitioners?refresh=false`, { expect: 200 })).json;
+  assert.ok(mapped.practitioners.some((p) => p.clinicianId === existing.id && p.synced), 'Dr Berg is not mapped');
   await page.locator('.sidebar-conn', { hasText: 'Hawthorn (Gentu)' }).getByText('Synced').waitFor({ timeout: 30_000 });
   await screenshot(page, 'wizard-runsheet-gentu');
   assertNoPageErrors(page, EXPECTED);
@@ -171,6 +187,10 @@ test('Halaxy: a wrong secret is explained in plain words, then the right one con
   await page.getByLabel('Client ID').fill(p.clientId);
   await page.getByLabel('Client secret').fill('not-the-secret');
   await openAdvancedAndSetBaseUrl(hx.baseUrl);
+  // pmsd's telehealth check of step 4 reads every patient of the coming week's appointments,
+  // 60 requests a minute by default (about 100 s against the sandbox): raise the connection's
+  // own limit, one of the settings under "Advanced".
+  await page.getByLabel('Requests per minute').fill('6000');
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
 
   // (d) The PMS's refusal explained: what went wrong and what to check.
@@ -192,10 +212,13 @@ test('Halaxy: a wrong secret is explained in plain words, then the right one con
   await page.locator('.mapping-table, .mapping .notice').first().waitFor();
   await page.getByRole('button', { name: 'Save and continue' }).click();
   await stepHeading('Telehealth').waitFor();
-  await page.locator('.type-list, .wizard-panel .notice').first().waitFor();
-  if (await page.locator('.type-list').isVisible()) {
-    await page.getByRole('button', { name: 'Mark suggested' }).click();
+  // pmsd checks the coming week's appointments; the services can be chosen without waiting.
+  await page.getByRole('button', { name: /Choose services (without waiting|anyway)/ }).or(page.locator('.type-list')).first().waitFor();
+  if (!(await page.locator('.type-list').isVisible())) {
+    await page.getByRole('button', { name: /Choose services (without waiting|anyway)/ }).click();
   }
+  await page.locator('.type-list').waitFor();
+  await page.getByRole('button', { name: 'Mark suggested' }).click();
   await page.locator('.wizard-nav').getByRole('button', { name: /continue/i }).click();
   await stepHeading('Confirm').waitFor();
   await page.getByRole('button', { name: 'Save & start sync' }).click();

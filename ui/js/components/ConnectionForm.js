@@ -19,7 +19,7 @@ export function isMainSetting(setting, system) {
  * defaultName, pairing (show a pairing-code field), pairingRequired.
  * Returns {el, message, collect() → {ok, body, code}, setServerError(field, text) → bool, fields}.
  */
-export function ConnectionForm({ system, connection, timezone, defaultName = '', pairing = false, pairingRequired = false, withDisplayName = true }) {
+export function ConnectionForm({ system, connection, timezone, defaultName = '', pairing = false, pairingRequired = false, withDisplayName = true, genericSettings = [] }) {
   const message = formMessage();
   const conn = connection || null;
   const pms = (system.displayName || system.name).replace(/\s*\(.*\)\s*$/, '');
@@ -32,7 +32,10 @@ export function ConnectionForm({ system, connection, timezone, defaultName = '',
   const settingFields = new Map();
   const main = [];
   const advanced = [];
-  for (const s of system.settings || []) {
+  const limits = [];
+  const known = new Set((system.settings || []).map((s) => s.key));
+  const allSettings = [...(system.settings || []), ...genericSettings.filter((g) => !known.has(g.key)).map((g) => ({ ...g, generic: true }))];
+  for (const s of allSettings) {
     const isSet = Boolean(conn?.secretsSet?.[s.key]);
     const required = s.required && !(s.secret && isSet);
     const f = field({
@@ -46,7 +49,8 @@ export function ConnectionForm({ system, connection, timezone, defaultName = '',
     });
     f.setting = s;
     settingFields.set(s.key, f);
-    (isMainSetting(s, system) ? main : advanced).push(f.wrap);
+    if (s.generic) limits.push(f.wrap);
+    else (isMainSetting(s, system) ? main : advanced).push(f.wrap);
   }
   const tz = field({
     label: 'Practice time zone', type: 'select', name: 'timezone', required: true,
@@ -80,7 +84,8 @@ export function ConnectionForm({ system, connection, timezone, defaultName = '',
     h('details', { class: 'advanced' },
       h('summary', {}, 'Advanced'),
       baseUrl.wrap,
-      advanced));
+      advanced,
+      limits.length ? h('fieldset', { class: 'limits' }, h('legend', { class: 'field-label' }, 'Limits and retries'), limits) : null));
 
   const all = [...(withDisplayName ? [displayName] : []), tz, baseUrl, ...settingFields.values(), ...(code ? [code] : [])];
 
@@ -147,7 +152,7 @@ export function ConnectionForm({ system, connection, timezone, defaultName = '',
     else if (path === 'code') f = code;
     if (!f) return false;
     f.setError(text);
-    if (f === baseUrl || advanced.includes(f.wrap)) el.querySelector('details.advanced').open = true;
+    if (f === baseUrl || advanced.includes(f.wrap) || limits.includes(f.wrap)) el.querySelector('details.advanced').open = true;
     f.input.focus();
     return true;
   }

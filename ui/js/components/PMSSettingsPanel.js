@@ -23,6 +23,7 @@ export function PMSSettingsPanel({ connectionId, app }) {
   const el = h('div', { class: 'settings-panel' }, h('p', { class: 'muted', 'aria-busy': 'true' }, 'Loading…'));
   let conn = null;
   let system = null;
+  let genericSettings = [];
   let status = null;
   let progress = '';
   let disposed = false;
@@ -143,7 +144,7 @@ export function PMSSettingsPanel({ connectionId, app }) {
   // ---- connection details ----
   function detailsSection() {
     const pairing = (system?.capabilities || []).includes('pairing');
-    const form = ConnectionForm({ system, connection: conn, timezone: conn.timezone, pairing, pairingRequired: false, withDisplayName: false });
+    const form = ConnectionForm({ system, connection: conn, timezone: conn.timezone, pairing, pairingRequired: false, withDisplayName: false, genericSettings });
     if (pairing && form.fields.code) {
       form.fields.code.wrap.querySelector('.field-label').firstChild.textContent = conn.pairedAt ? 'New pairing code (only to pair again)' : 'Pairing code';
     }
@@ -272,6 +273,7 @@ export function PMSSettingsPanel({ connectionId, app }) {
       conn = c;
       system = (sys.pms || []).find((s) => s.name === conn.pmsType) || { name: conn.pmsType, displayName: conn.pmsType, settings: [], capabilities: conn.capabilities || [] };
       status = st;
+      genericSettings = sys.genericSettings || [];
     } catch (e) {
       replaceChildren(el, h('h1', {}, 'Connection settings'), h('div', { class: 'form-message form-message--error', role: 'alert' },
         h('p', {}, e instanceof ApiError && e.status === 404 ? 'This connection no longer exists.' : `The settings could not be loaded. ${explainError(e)}`),

@@ -55,10 +55,12 @@ export function PMSSetupWizard({ connectionId = null, app }) {
     connection: null,
     connected: false, // the PMS answered (paired or tested) in this visit
     accountTimezone: 'Australia/Sydney',
+    genericSettings: [],
     practitionerSummary: null,
     typesSummary: null,
   };
   let disposed = false;
+  let checkAbort = null;
 
   function renderStepper() {
     const current = ORDER.indexOf(state.step);
@@ -112,6 +114,8 @@ export function PMSSetupWizard({ connectionId = null, app }) {
 
   function render(focus = false) {
     if (disposed) return;
+    checkAbort?.abort();
+    checkAbort = null;
     renderStepper();
     const renderers = { select: renderSelect, connect: renderConnect, practitioners: renderPractitioners, types: renderTypes, confirm: renderConfirm };
     (renderers[state.step] || renderDone)();
@@ -188,7 +192,7 @@ export function PMSSetupWizard({ connectionId = null, app }) {
     const pairing = (system.capabilities || []).includes('pairing');
     const paired = Boolean(conn?.pairedAt);
     const form = ConnectionForm({
-      system, connection: conn, timezone: state.accountTimezone,
+      system, connection: conn, timezone: state.accountTimezone, genericSettings: state.genericSettings,
       defaultName: session.user?.accountName || '', pairing: pairing && !paired, pairingRequired: pairing && !paired,
     });
     const banner = h('div', { class: 'connected-slot', 'aria-live': 'polite' });
@@ -332,8 +336,8 @@ export function PMSSetupWizard({ connectionId = null, app }) {
     });
     replaceChildren(panel, stepTitle('Telehealth appointment types'), message.el, body, n.el);
 
-    const showTypes = (intro) => {
-      types = TelehealthTypes({ connectionId: state.connection.id, pmsName: pms });
+    const showTypes = (intro, cachedFirst = false) => {
+      types = TelehealthTypes({ connectionId: state.connection.id, pmsName: pms, cachedFirst });
       replaceChildren(body, h('p', { class: 'section-intro' }, intro), types.el);
       types.load();
     };
@@ -349,30 +353,54 @@ export function PMSSetupWizard({ connectionId = null, app }) {
       showTypes(gentuIntro);
       return;
     }
-    replaceChildren(body, h('p', { class: 'muted', 'aria-busy': 'true' }, `Checking how ${pms} marks telehealth appointments…`));
-    api.get(paths.connectionPart(state.connection.id, 'telehealth-check')).then((check) => {
-      if (disposed) return;
+    // The check reads the coming week's appointments from the PMS, which can take a while: the
+    // services can be chosen without waiting for it.
+    let listShown = false;
+    const ac = new AbortController();
+    checkAbort = ac;
+    const waitButton = h('button', { type: 'button', class: 'button button--small' }, 'Choose services without waiting');
+    const typesIntro = (check) => (check && !check.typesStepNeeded
+      ? `${pms}'s appointments carry their location type, so these services are only used for an appointment that does not. Tick the ones that are telehealth.`
+      : `For ${pms} appointments that do not say where they take place${check ? ` (${check.decidedByType ?? 0} of the ${plural(check.appointments ?? 0, 'appointment')} checked)` : ''}, pmsync goes by the service: tick the services that are telehealth.`);
+    waitButton.addEventListener('click', () => {
+      listShown = true;
+      showTypes(typesIntro(null), true);
+    });
+    replaceChildren(body, h('div', { class: 'notice', 'aria-busy': 'true' },
+      h('p', {}, `Checking how ${pms} marks telehealth appointments (pmsync looks at the coming week's appointments)…`),
+      waitButton));
+    api.get(paths.connectionPart(state.connection.id, 'telehealth-check'), { signal: ac.signal }).then((check) => {
+      if (disposed || ac.signal.aborted) return;
+      if (listShown) {
+        const intro = body.querySelector('.section-intro');
+        if (intro) intro.textContent = typesIntro(check);
+        return;
+      }
       if (check.typesStepNeeded) {
-        showTypes(`Some of ${pms}'s appointments do not say where they take place (${plural(check.decidedByType ?? 0, 'appointment')} of ${check.appointments ?? 0} checked). For those, pmsync goes by the appointment's service: tick the services that are telehealth.`);
+        showTypes(typesIntro(check));
       } else {
         n.next.textContent = 'Continue';
         const checked = check.appointments
-          ? ` Of the ${plural(check.appointments, 'recent appointment')} checked, ${check.decidedByPms} said so themselves.`
+          ? ` Of the ${plural(check.appointments, 'coming appointment')} checked, ${check.decidedByPms} said so themselves.`
           : '';
         const more = h('button', { type: 'button', class: 'button button--small' }, 'Choose services anyway');
-        more.addEventListener('click', () => showTypes(`Tick the ${pms} services that are telehealth; they are used only for appointments that do not give their location type.`));
+        more.addEventListener('click', () => {
+          listShown = true;
+          showTypes(typesIntro(check));
+        });
         replaceChildren(body, h('div', { class: 'notice' },
           h('p', {}, `Nothing to choose here: ${pms}'s appointments carry their location type (telehealth or clinic), so pmsync tells telehealth appointments apart by itself.${checked}`),
           more));
       }
     }).catch((e) => {
-      if (disposed) return;
+      if (disposed || e?.name === 'AbortError' || listShown) return;
       if (e instanceof ApiError && e.status === 404) {
-        showTypes(`Tick the ${pms} services that are telehealth. They are used for appointments that do not say their location type themselves.`);
+        showTypes(typesIntro(null));
       } else {
         message.error(`pmsync could not check ${pms}'s appointments. ${explainError(e, { pmsName: pms })}`);
-        showTypes(`Tick the ${pms} services that are telehealth.`);
+        showTypes(typesIntro(null));
       }
+      listShown = true;
     });
   }
 
@@ -449,7 +477,7 @@ export function PMSSetupWizard({ connectionId = null, app }) {
     }));
 
     const n = nav({
-      back: () => goTo(typesMode(state.system) === 'auto' ? 'types' : 'types', { message }),
+      back: () => goTo('types', { message }),
       next: async () => {
         try {
           state.connection = await api.patch(paths.connection(c.id), {
@@ -508,6 +536,7 @@ export function PMSSetupWizard({ connectionId = null, app }) {
         api.get('/api/run-sheet/sync').catch(() => null),
       ]);
       state.systems = sys.pms || [];
+      state.genericSettings = sys.genericSettings || [];
       if (tz?.timezone) state.accountTimezone = tz.timezone;
       if (connectionId) {
         state.connection = await api.get(paths.connection(connectionId));
@@ -531,6 +560,7 @@ export function PMSSetupWizard({ connectionId = null, app }) {
     el,
     unmount() {
       disposed = true;
+      checkAbort?.abort();
     },
   };
 }

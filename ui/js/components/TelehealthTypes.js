@@ -6,8 +6,11 @@ import { explainError } from '../explain.js';
 import { formMessage } from '../forms.js';
 import { duration, plural } from '../format.js';
 
-/** options: connectionId, pmsName. Returns {el, load(), save() → Promise<boolean>, markedCount()}. */
-export function TelehealthTypes({ connectionId, pmsName }) {
+/**
+ * options: connectionId, pmsName, cachedFirst (show the types pmsync already has without asking
+ * the PMS, and ask it only when there are none). Returns {el, load(), save(), markedCount()}.
+ */
+export function TelehealthTypes({ connectionId, pmsName, cachedFirst = false }) {
   const message = formMessage();
   const count = h('span', { class: 'count', 'aria-live': 'polite' });
   const markButton = h('button', { type: 'button', class: 'button', onclick: () => markSuggested() }, 'Mark suggested');
@@ -70,7 +73,9 @@ export function TelehealthTypes({ connectionId, pmsName }) {
   async function load() {
     message.clear();
     try {
-      const res = await api.get(paths.connectionPart(connectionId, 'appointment-types'));
+      const path = paths.connectionPart(connectionId, 'appointment-types');
+      let res = cachedFirst ? await api.get(path, { query: { refresh: 'false' } }) : null;
+      if (!res?.appointmentTypes?.length) res = await api.get(path);
       types = res.appointmentTypes || [];
       render();
       return true;
