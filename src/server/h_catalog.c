@@ -397,14 +397,17 @@ void pmsd_h_telehealth_check(pmsd_request *req, pmsd_response *resp)
     pms_connection c;
     if (!pmsd_store_and_connection(req, resp, &st, &c))
         return;
-    pms_date from;
+    /* Telehealth or not, and no patient details: counts only. */
+    pms_read_window week = {.telehealth_only = false, .without_patients = true};
     pms_error err = {0};
     telehealth_tally t = {0};
     pms_batch_sink sink = {.batch = tally, .ctx = &t};
     pms_session_options opts = pmsd_session_options(req->app);
-    if (pms_practice_today(c.timezone, &from, &err) != PMS_OK ||
-        pms_sync_read(st, req->app->ring, &c, &opts, from, pms_date_add_days(from, 6), false, &sink,
-                      &err) != PMS_OK) {
+    int rc = pms_practice_today(c.timezone, &week.from, &err);
+    week.to = pms_date_add_days(week.from, 6);
+    if (rc == PMS_OK)
+        rc = pms_sync_read(st, req->app->ring, &c, &opts, &week, &sink, &err);
+    if (rc != PMS_OK) {
         pmsd_respond_pms_error(resp, &err);
         pms_connection_clear(&c);
         return;
@@ -413,8 +416,8 @@ void pmsd_h_telehealth_check(pmsd_request *req, pmsd_response *resp)
     bool by_type_pms = ops && (pms_adapter_capabilities(ops) & PMS_CAP_TELEHEALTH_BY_TYPE);
     long by_type = t.appointments - t.by_pms;
     char first[PMS_TIME_BUFLEN], last[PMS_TIME_BUFLEN];
-    pms_date_format(from, first);
-    pms_date_format(pms_date_add_days(from, 6), last);
+    pms_date_format(week.from, first);
+    pms_date_format(week.to, last);
     pmsd_respond_json(resp, 200,
                       json_pack("{s:s, s:s, s:I, s:I, s:I, s:b}", "from", first, "to", last,
                                 "appointments", (json_int_t)t.appointments, "decidedByPms",

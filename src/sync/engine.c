@@ -455,25 +455,25 @@ static bool swept_per_practitioner(pms_session *s)
     return pms_adapter_capabilities(pms_session_ops(s)) & PMS_CAP_PRACTITIONER_FILTER;
 }
 
-/* Reads the practice's days from..to through the adapter into sink: per practitioner (the ids)
- * when the PMS is searched so, else everyone's appointments. *opts_out (may be NULL) receives
- * the window as fetched. */
-static int sweep(pms_session *s, pms_date from, pms_date to, const char **ids, size_t count,
-                 bool telehealth_only, const pms_batch_sink *sink, pms_fetch_options *opts_out,
-                 pms_error *err)
+/* Reads the window through the adapter into sink: per practitioner (the ids) when the PMS is
+ * searched so, else everyone's appointments. *opts_out (may be NULL) receives the window as
+ * fetched. */
+static int sweep(pms_session *s, const pms_read_window *w, const char **ids, size_t count,
+                 const pms_batch_sink *sink, pms_fetch_options *opts_out, pms_error *err)
 {
     const pms_tz *tz = pms_session_tz(s);
     bool per_practitioner = swept_per_practitioner(s);
     pms_fetch_options opts = {
-        .from = pms_tz_day_start(tz, from),
-        .to = pms_tz_day_start(tz, pms_date_add_days(to, 1)),
-        .first_day = from,
-        .last_day = to,
+        .from = pms_tz_day_start(tz, w->from),
+        .to = pms_tz_day_start(tz, pms_date_add_days(w->to, 1)),
+        .first_day = w->from,
+        .last_day = w->to,
         /* A PMS searched per practitioner is asked for the synced ones only; others return
          * everyone's appointments and the mappings decide. */
         .practitioner_ids = per_practitioner ? ids : NULL,
         .practitioner_count = per_practitioner ? count : 0,
-        .telehealth_only = telehealth_only,
+        .telehealth_only = w->telehealth_only,
+        .without_patients = w->without_patients,
     };
     if (opts_out)
         *opts_out = opts;
@@ -483,8 +483,8 @@ static int sweep(pms_session *s, pms_date from, pms_date to, const char **ids, s
 }
 
 int pms_sync_read(pms_store *st, const pms_keyring *ring, const pms_connection *c,
-                  const pms_session_options *session_opts, pms_date from, pms_date to,
-                  bool telehealth_only, const pms_batch_sink *sink, pms_error *err)
+                  const pms_session_options *session_opts, const pms_read_window *window,
+                  const pms_batch_sink *sink, pms_error *err)
 {
     pms_token_box *box = NULL;
     pms_session *s = NULL;
@@ -499,7 +499,7 @@ int pms_sync_read(pms_store *st, const pms_keyring *ring, const pms_connection *
     if (rc == PMS_OK)
         rc = load_mappings(st, c->id, clinician_for, known, &ids, &count, err);
     if (rc == PMS_OK)
-        rc = sweep(s, from, to, ids, count, telehealth_only, sink, NULL, err);
+        rc = sweep(s, window, ids, count, sink, NULL, err);
     if (s)
         pms_token_box_save(box, st, ring, c->id, NULL);
     pms_session_close(s);
@@ -641,8 +641,9 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
         .ctx = &run,
     };
     pms_fetch_options opts;
-    fetch_rc = sweep(run.session, from, to, practitioner_ids, practitioner_count,
-                     run.conn.sync_telehealth_only, &sink, &opts, &sync_err);
+    pms_read_window window = {from, to, run.conn.sync_telehealth_only, false};
+    fetch_rc =
+        sweep(run.session, &window, practitioner_ids, practitioner_count, &sink, &opts, &sync_err);
     bool complete =
         fetch_rc == PMS_OK && !run.unidentified_invalid && !pms_session_cancelled(run.session);
     out->complete_sweep = complete;

@@ -1139,9 +1139,19 @@ static void telehealth_check_for_the_set_up_wizard(void **state)
     /* Halaxy: its services need the practice's word, unless appointments carry a
      * location-type. */
     connect_other("halaxy", halaxy, sizeof halaxy);
+    json_t *stats = tu_sandbox_json(&W.box, "GET", "/_sandbox/stats", NULL);
+    json_int_t patients_read =
+        json_integer_value(json_object_get(json_object_get(stats, "byEndpoint"), "halaxy.patient"));
+    json_decref(stats);
     t = telehealth_check(halaxy, 1, true);
     assert_int_equal(json_integer_value(json_object_get(t, "decidedByPms")), 0);
     json_decref(t);
+    /* Counting needs no patient: none was read. */
+    stats = tu_sandbox_json(&W.box, "GET", "/_sandbox/stats", NULL);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(stats, "byEndpoint"), "halaxy.patient")),
+        patients_read);
+    json_decref(stats);
     json_decref(
         tu_sandbox_json(&W.box, "PUT", "/_sandbox/halaxy/settings", "{\"location_type\":true}"));
     t = telehealth_check(halaxy, 1, false);
