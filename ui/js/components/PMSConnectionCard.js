@@ -86,7 +86,7 @@ export function PMSConnectionCard({ connection, status, system, onSynced }) {
     const inSetup = conn.setupStep !== null && conn.setupStep !== undefined;
     const details = h('dl', { class: 'conn-details' },
       h('div', {}, h('dt', {}, 'Practice'),
-        h('dd', {}, conn.practiceName || h('span', { class: 'muted' }, inSetup ? 'Not connected yet' : 'Not known yet'))),
+        h('dd', {}, conn.practiceName || h('span', { class: 'muted' }, inSetup ? 'Not connected yet' : `Not given by ${pmsShortName(sys, conn.pmsType)}`))),
       h('div', {}, h('dt', {}, 'Time zone'), h('dd', {}, (conn.timezone || '').replace(/_/g, ' '))),
       h('div', {}, h('dt', {}, 'Syncs'),
         h('dd', {}, conn.syncEnabled ? frequencyText(conn) : 'Off',

@@ -45,5 +45,8 @@ export function SyncStatusBadge(status, { compact = false, progress = '' } = {})
   if (!compact && (state === 'failed' || state === 'partial') && status?.lastSyncError) {
     el.append(h('p', { class: 'sync-error' }, status.lastSyncError));
   }
+  if (!compact && state === 'failed' && status?.syncEnabled && status?.nextSyncAt) {
+    el.append(h('p', { class: 'sync-retry' }, 'pmsync tries again by itself ', relTime(status.nextSyncAt), '.'));
+  }
   return el;
 }

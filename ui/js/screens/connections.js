@@ -133,6 +133,7 @@ export function mount(root) {
       else scheduleRefresh();
     }),
     events.on('reconnected', () => load()),
+    events.on('reset', () => load()),
   ];
   const poll = setInterval(load, 60000);
   load();
