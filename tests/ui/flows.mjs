@@ -131,3 +131,21 @@ export async function waitForIdle(world, connectionId, { timeout = 30_000 } = {}
     return !r.json.running && !r.json.queued && r.json.lastSyncStatus ? r.json : null;
   }, { timeout, message: `connection ${connectionId} idle` });
 }
+
+/**
+ * Every visible control people tap (buttons, button-like links, phone links, nav links, the
+ * sidebar's columns) is at least 44×44 CSS pixels.
+ */
+export async function assertTouchTargets(page) {
+  const small = await page.evaluate(() => {
+    const out = [];
+    const sel = 'button, a.button, a.appt-phone, a.nav-link, .sidebar-clinician, select, input:not([type=checkbox]):not([type=radio]), .check-row, .toolbar-check, .segmented-option label, .breadcrumb a';
+    for (const el of document.querySelectorAll(sel)) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || el.closest('[hidden], .visually-hidden') || el.classList.contains('skip-link')) continue;
+      if (r.height < 43.5 || r.width < 43.5) out.push(`${el.tagName.toLowerCase()} "${(el.textContent || el.name || '').trim().slice(0, 30)}" ${Math.round(r.width)}×${Math.round(r.height)}`);
+    }
+    return out;
+  });
+  assert.deepEqual(small, [], `touch targets under 44 px:\n  ${small.join('\n  ')}`);
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   startWorld, launchBrowser, newPage, newTabletPage, screenshot, assertNoPageErrors, TEST_TIMEOUT_MS,
 } from './harness.mjs';
-import { addUser, assertLabelled, focused, signInWithKey, signInWithPassword, tabTo, waitForCards } from './flows.mjs';
+import { addUser, assertLabelled, assertTouchTargets, focused, signInWithKey, signInWithPassword, tabTo, waitForCards } from './flows.mjs';
 
 let world;
 let browser;
@@ -72,7 +72,12 @@ test('(e) a staff user sees the run sheet and read-only connections; admin scree
   // Staff may sync the run sheet and add appointments.
   await page.getByRole('button', { name: 'Sync now' }).waitFor();
   await page.getByRole('button', { name: 'Add appointment' }).waitFor();
+  await assertTouchTargets(page);
   await screenshot(page, 'runsheet-tablet-staff');
+  await page.getByRole('button', { name: 'Add appointment' }).click();
+  await page.getByRole('dialog').waitFor();
+  await assertTouchTargets(page);
+  await page.keyboard.press('Escape');
 
   await page.getByRole('link', { name: 'Connections' }).click();
   await page.locator('.conn-card').first().waitFor();
@@ -81,6 +86,7 @@ test('(e) a staff user sees the run sheet and read-only connections; admin scree
   const cardText = await page.locator('.conn-card').first().innerText();
   assert.doesNotMatch(cardText, /Settings|Sync now|History|Continue setup/);
   assert.match(cardText, /UI test practice|Gentu/);
+  await assertTouchTargets(page);
   await screenshot(page, 'connections-staff');
 
   const id = world.connections.gentu.id;

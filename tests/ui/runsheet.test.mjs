@@ -9,7 +9,7 @@ import path from 'node:path';
 import {
   startWorld, launchBrowser, newPage, screenshot, assertNoPageErrors, waitFor, TEST_TIMEOUT_MS, UI_TEST_DIR,
 } from './harness.mjs';
-import { assertLabelled, assertNotReloaded, focused, markDocument, signInWithKey, tabTo, waitForCards, waitForIdle } from './flows.mjs';
+import { assertLabelled, assertTouchTargets, assertNotReloaded, focused, markDocument, signInWithKey, tabTo, waitForCards, waitForIdle } from './flows.mjs';
 
 let world;
 let browser;
@@ -66,6 +66,7 @@ test('the run sheet: columns per clinician, times in the practice zone, status a
   const withPhone = withAppts.flatMap((c) => c.appointments).find((x) => x.patient.phone);
   assert.equal(await cardById(withPhone.id).locator('a.appt-phone').getAttribute('href'), `tel:${withPhone.patient.phone}`);
   await assertLabelled(page);
+  await assertTouchTargets(page);
   await screenshot(page, 'runsheet');
   if (process.env.UPDATE_DOCS_SCREENSHOT) {
     const target = path.join(UI_TEST_DIR, '..', '..', 'docs', 'images', 'run-sheet.png');
@@ -112,6 +113,7 @@ test('(c) a phone edited by hand survives the next sync, and the card says it wa
   assert.equal(await dialog.getByLabel('Patient name').isDisabled(), true);
   assert.equal(await dialog.getByLabel('Status').isDisabled(), true);
   await assertLabelled(page);
+  await assertTouchTargets(page);
   await screenshot(page, 'runsheet-edit-dialog');
   await dialog.getByLabel('Phone').fill('0400 111 222');
   await dialog.getByRole('button', { name: 'Save changes' }).click();
@@ -218,6 +220,7 @@ test('a manual entry can be changed and removed; settings and sync history', { t
   await page.locator('.mapping-table').waitFor();
   await page.locator('.type-list').waitFor();
   await assertLabelled(page);
+  await assertTouchTargets(page);
   await screenshot(page, 'settings');
 
   // Change the frequency; the API has it.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   startWorld, launchBrowser, newPage, screenshot, assertNoPageErrors, waitFor, TEST_TIMEOUT_MS,
 } from './harness.mjs';
-import { assertLabelled, signInWithKey } from './flows.mjs';
+import { assertLabelled, assertTouchTargets, signInWithKey } from './flows.mjs';
 
 let world;
 let browser;
@@ -49,6 +49,7 @@ async function finishWizard({ shots = false, types = 'list' } = {}) {
   await page.locator('.mapping-table, .mapping .notice').first().waitFor();
   if (shots) {
     await assertLabelled(page);
+  await assertTouchTargets(page);
     await screenshot(page, 'wizard-3-practitioners');
   }
   await page.getByRole('button', { name: 'Save and continue' }).click();
@@ -79,6 +80,7 @@ test('Gentu: a wrong pairing code is explained, the right one connects, and the 
   await page.goto('/');
   await page.locator('#signin-title').waitFor();
   await assertLabelled(page);
+  await assertTouchTargets(page);
   await screenshot(page, 'signin');
   await signInWithKey(page, world, world.adminKey);
 
@@ -107,6 +109,7 @@ test('Gentu: a wrong pairing code is explained, the right one connects, and the 
   await page.getByLabel('Pairing code').fill(tenant.pairingCode === 'ABCD2345' ? 'ABCD2346' : 'ABCD2345');
   await openAdvancedAndSetBaseUrl(g.baseUrl);
   await assertLabelled(page);
+  await assertTouchTargets(page);
   await page.getByRole('button', { name: 'Pair with Gentu' }).click();
 
   // (d) The refused code, in plain words, next to the pairing code field.

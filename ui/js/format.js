@@ -64,13 +64,17 @@ export function zonedToIso(date, time, timeZone) {
   const [y, mo, d] = date.split('-').map(Number);
   const [hh, mm] = time.split(':').map(Number);
   const wall = Date.UTC(y, mo - 1, d, hh, mm);
-  let off = offsetMinutes(timeZone, wall);
-  let ms = wall - off * 60000;
-  const second = offsetMinutes(timeZone, ms);
-  if (second !== off) {
-    ms = wall - second * 60000;
-    off = offsetMinutes(timeZone, ms);
-  }
+  // The zone's offsets a day either side; a wall time is valid with an offset that holds at the
+  // instant it gives. Both valid (a repeated hour): the first occurrence. Neither (a gap): the
+  // offset before the change, which moves the time forward by the gap.
+  const before = offsetMinutes(timeZone, wall - 86400000);
+  const after = offsetMinutes(timeZone, wall + 86400000);
+  const valid = [...new Set([before, after])]
+    .map((o) => wall - o * 60000)
+    .filter((t) => offsetMinutes(timeZone, t) * 60000 === wall - t)
+    .sort((a, b) => a - b);
+  const ms = valid.length ? valid[0] : wall - before * 60000;
+  const off = offsetMinutes(timeZone, ms);
   const local = new Date(ms + off * 60000);
   const sign = off < 0 ? '-' : '+';
   const abs = Math.abs(off);
