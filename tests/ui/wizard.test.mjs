@@ -190,10 +190,6 @@ test('Halaxy: a wrong secret is explained in plain words, then the right one con
   await page.getByLabel('Client ID').fill(p.clientId);
   await page.getByLabel('Client secret').fill('not-the-secret');
   await openAdvancedAndSetBaseUrl(hx.baseUrl);
-  // pmsd's telehealth check of step 4 reads every patient of the coming week's appointments,
-  // 60 requests a minute by default (about 100 s against the sandbox): raise the connection's
-  // own limit, one of the settings under "Advanced".
-  await page.getByLabel('Requests per minute').fill('6000');
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
 
   // (d) The PMS's refusal explained: what went wrong and what to check.

@@ -434,8 +434,11 @@ export function PMSSetupWizard({ connectionId = null, app }) {
         item('Display name', c.displayName),
         item('Practitioners', practitioners),
         item('Telehealth', typesText),
+        item('Syncs', `every ${freq.input.selectedOptions[0]?.textContent || `${freq.value} minutes`} · ${teleOnly.value ? 'telehealth appointments only' : 'all appointments'}`),
         item('Time zone', (c.timezone || '').replace(/_/g, ' ')));
     }
+    freq.input.addEventListener('change', () => fillSummary(state.practitionerSummary, state.typesSummary));
+    teleOnly.input.addEventListener('change', () => fillSummary(state.practitionerSummary, state.typesSummary));
     fillSummary(state.practitionerSummary, state.typesSummary);
     // After a resume the summaries are not known yet: read them without asking the PMS again.
     if (!state.practitionerSummary || !state.typesSummary) {
