@@ -19,6 +19,7 @@ export function mount(root, ctx) {
   let requestedDate = isDate(ctx.params.get('date')) ? ctx.params.get('date') : null; // null: today
   let showRemoved = ctx.params.get('removed') === '1';
   let sheet = null; // the last day received
+  let todayDate = null; // the practice's today, learned from a load without a date
   let loading = false;
   let inflight = null;
   let refetchTimer = null;
@@ -81,6 +82,7 @@ export function mount(root, ctx) {
   });
 
   function goDate(date) {
+    if (date && date === todayDate) date = null;
     navigate(hashFor('/run-sheet', { date, removed: showRemoved ? '1' : '' }));
   }
 
@@ -106,6 +108,7 @@ export function mount(root, ctx) {
       if (disposed || inflight !== ac) return;
       const sameDay = sheet && sheet.date === data.date;
       sheet = data;
+      if (!requestedDate) todayDate = data.date;
       loadedAt = new Date().toISOString();
       statusError.textContent = '';
       render({ flash: live && sameDay });
@@ -143,11 +146,11 @@ export function mount(root, ctx) {
 
   function render({ flash = false } = {}) {
     const tz = sheet.timezone;
-    const isToday = !requestedDate;
+    const isToday = !requestedDate || sheet.date === todayDate;
     replaceChildren(title.lastElementChild, longDate(sheet.date), isToday ? h('span', { class: 'today-mark' }, ' · today') : null);
     dateInput.value = sheet.date;
     tzNote.textContent = `Times in ${tz.replace(/_/g, ' ')}`;
-    today.disabled = isToday;
+    today.disabled = !requestedDate;
     ctx.app.setTitle(`Run sheet ${shortDate(sheet.date)}`);
     const cols = allColumns();
     const total = cols.reduce((n, c) => n + activeCount(c.appointments), 0);
