@@ -79,7 +79,10 @@ typedef struct pms_fetch_options {
     const char *const *practitioner_ids; /* NULL: every practitioner the adapter can see */
     size_t practitioner_count;
     bool telehealth_only; /* a hint: the adapter may filter early; the engine filters anyway */
-    int page_size;        /* 0: the adapter's default */
+    /* a hint: the caller needs no patient details (a count, a check), so patients not already
+     * in the PMS's answer need not be read; appointments then carry the patient's id alone */
+    bool without_patients;
+    int page_size; /* 0: the adapter's default */
 } pms_fetch_options;
 
 /* Where fetched appointments go. Calls are serialised by the session, even when the adapter

@@ -27,7 +27,13 @@ typedef struct pms_connection_fields {
     int sync_frequency_minutes; /* 0 keep */
     int sync_telehealth_only;   /* -1 keep */
     int skip_unmapped;          /* -1 keep */
+    const char *setup_step;     /* NULL keep, "" set-up complete, else one of
+                                   pms_connection_setup_steps */
 } pms_connection_fields;
+
+/* The steps of the web UI's set-up wizard, in order (NULL-terminated): "connect",
+ * "practitioners", "types", "confirm". A connection without a step has finished set-up. */
+extern const char *const pms_connection_setup_steps[];
 
 /* Generic (PMS-independent) settings every connection accepts, e.g. rate limits and retry. */
 const pms_setting_def *pms_generic_settings(void);

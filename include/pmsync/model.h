@@ -61,6 +61,11 @@ typedef struct pms_appointment {
     char *timezone;
     /* classification */
     bool is_telehealth;
+    /* Whether the PMS's own data decided is_telehealth (Medirecords: its telehealth links or
+     * the type's telehealth flag; Halaxy: a location-type on the appointment), rather than the
+     * practice's choice of telehealth types (Gentu always, Halaxy without a location-type). Not
+     * shown on the run sheet, not in the JSON or the content hash. */
+    bool telehealth_from_pms;
     char *appointment_type_name;
     char *appointment_type_id; /* optional */
     pms_appt_status status;

@@ -27,6 +27,12 @@ typedef struct pms_scheduler_config {
     const char *worker;          /* recorded in the sync log; default pid@host */
     /* Engine events of every sync (called on the sync's worker thread). */
     void (*on_event)(void *ctx, const pms_sync_event *e);
+    /* A sync's progress (its counts so far, after each batch), on its worker thread: at most one
+     * call per progress_interval_ms per sync (0: every report), and the last report held back
+     * by that limit is passed on before the sync's PMS_EVENT_SYNC_FINISHED event. */
+    void (*on_progress)(void *ctx, const char *account_id, const char *connection_id,
+                        const pms_sync_progress *p);
+    long progress_interval_ms;
     /* A sync has finished: its outcome and the PMS patient ids it wrote (created, updated or
      * removed), for metrics and the audit log. */
     /* Inside each sync unit's transaction (see pms_sync_context.before_commit). */

@@ -57,6 +57,8 @@ typedef struct pms_connection {
     pms_instant paired_at;
     pms_instant created_at;
     pms_instant updated_at;
+    char *setup_step; /* the web UI's set-up wizard: connect | practitioners | types | confirm;
+                         NULL when set-up is complete (and for connections made by pmsctl) */
 } pms_connection;
 
 typedef struct pms_connection_list {
@@ -298,6 +300,50 @@ typedef struct pms_audit_head {
     char mac[65];                /* "" when none */
 } pms_audit_head;
 
+/* A person who signs in to the web UI (users.h): a lower-case username, unique across the
+ * database, and a password hash; never the password. */
+typedef struct pms_user {
+    char *id;
+    char *account_id;
+    char *username;      /* lower case */
+    char *password_hash; /* "scrypt$N$r$p$salt$hash" (users.h) */
+    pms_role role;
+    pms_instant created_at;
+    pms_instant disabled_at; /* PMS_INSTANT_NONE: may sign in */
+} pms_user;
+
+typedef struct pms_user_array {
+    pms_user *items;
+    size_t count;
+} pms_user_array;
+
+void pms_user_clear(pms_user *u);
+void pms_user_array_clear(pms_user_array *l);
+
+#define PMS_WEB_SESSION_ID_LEN 65 /* hex SHA-256 of the cookie token, with NUL */
+
+/* A browser's signed-in session (websessions.h). Its id is the hex SHA-256 of the token the
+ * browser holds in its cookie; the token itself is never stored. Exactly one of api_key_id and
+ * user_id is set. */
+typedef struct pms_web_session {
+    char id[PMS_WEB_SESSION_ID_LEN];
+    char *account_id;
+    pms_role role;
+    char *api_key_id; /* signed in with an API key, else NULL */
+    char *user_id;    /* signed in as a user, else NULL */
+    char *csrf_token; /* sent back in X-CSRF-Token on changes */
+    pms_instant created_at;
+    pms_instant expires_at;
+    pms_instant last_seen_at;
+    pms_instant revoked_at; /* PMS_INSTANT_NONE: not revoked */
+    /* read only, filled by the store's lookup */
+    char *principal_name;  /* the key's name or the username */
+    char *account_name;    /* the account's name */
+    bool principal_active; /* the key is not revoked, the user not disabled */
+} pms_web_session;
+
+void pms_web_session_clear(pms_web_session *s);
+
 /* A held lock on a connection's sync (one sync per connection, across processes). */
 typedef struct pms_store_lock pms_store_lock;
 
@@ -440,6 +486,34 @@ typedef struct pms_store_ops {
      * content. */
     int (*run_sheet_version)(pms_store *st, const char *account_id, pms_date day,
                              char out[PMS_STORE_VERSION_LEN], pms_error *err);
+
+    /* ---- users and browser sessions (migration 6) ---- */
+
+    /* PMS_ERR_CONFLICT when the username is taken, PMS_ERR_NOT_FOUND without such an account. */
+    int (*user_insert)(pms_store *st, const pms_user *u, pms_error *err);
+    /* By id, or by (lower-case) username when id is NULL. PMS_ERR_NOT_FOUND. */
+    int (*user_get)(pms_store *st, const char *id, const char *username, pms_user *out,
+                    pms_error *err);
+    /* An account's users (every account's when account_id is NULL), oldest first. */
+    int (*user_list)(pms_store *st, const char *account_id, pms_user_array *out, pms_error *err);
+    /* Sets disabled_at to at unless already disabled (the first time stays). PMS_ERR_NOT_FOUND. */
+    int (*user_disable)(pms_store *st, const char *id, pms_instant at, pms_error *err);
+    int (*user_set_password)(pms_store *st, const char *id, const char *password_hash,
+                             pms_error *err); /* PMS_ERR_NOT_FOUND */
+
+    int (*web_session_insert)(pms_store *st, const pms_web_session *s, pms_error *err);
+    /* By id (the token's hash), with the read-only fields; expired and revoked sessions are
+     * returned too (the caller decides). PMS_ERR_NOT_FOUND. */
+    int (*web_session_find)(pms_store *st, const char *id, pms_web_session *out, pms_error *err);
+    /* Sets last_seen_at to at unless it is later than at - min_interval_ms already. */
+    int (*web_session_touch)(pms_store *st, const char *id, pms_instant at,
+                             pms_instant min_interval_ms, pms_error *err);
+    /* Sets revoked_at unless already revoked. PMS_ERR_NOT_FOUND. */
+    int (*web_session_revoke)(pms_store *st, const char *id, pms_instant at, pms_error *err);
+    /* Deletes sessions that expired, or were revoked, at or before `before`; *count (may be NULL)
+     * receives how many. */
+    int (*web_session_delete_expired)(pms_store *st, pms_instant before, int *count,
+                                      pms_error *err);
 } pms_store_ops;
 
 struct pms_store {

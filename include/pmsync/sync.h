@@ -94,6 +94,23 @@ typedef struct pms_sync_result {
 int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_sync_result *out,
                  pms_error *err);
 
+/* What to read of a connection's appointments. */
+typedef struct pms_read_window {
+    pms_date from, to;     /* the practice's days, inclusive */
+    bool telehealth_only;  /* replaces the connection's telehealth filter */
+    bool without_patients; /* patient details are not needed (pms_fetch_options) */
+} pms_read_window;
+
+/* Reads a connection's appointments for a window exactly as a sync fetches them (the same
+ * session, the appointment types read from the PMS first, the practitioners of the stored
+ * mappings swept, the same adapter stream) but stores none of them: each batch goes to sink
+ * (pms_batch_sink says what it may keep). Needs no sync lock. As a sync does, it brings the
+ * stored appointment-type catalogue up to date (the practice's flags kept) and saves a token
+ * minted on the way. */
+int pms_sync_read(pms_store *st, const pms_keyring *ring, const pms_connection *c,
+                  const pms_session_options *session_opts, const pms_read_window *window,
+                  const pms_batch_sink *sink, pms_error *err);
+
 /* The practice's today for a connection's zone. */
 int pms_practice_today(const char *timezone, pms_date *out, pms_error *err);
 

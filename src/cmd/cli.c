@@ -230,7 +230,29 @@ bool cli_take_option(int argc, char **argv, int *i, const char *name, const char
     return true;
 }
 
-bool cli_audit(cli *c, const char *account_id, const char *action, const char *resource)
+int cli_take_list_args(int argc, char **argv, const char *command, const char **account, bool *json)
+{
+    *account = NULL;
+    *json = false;
+    for (int i = 0; i < argc; i++) {
+        const char *value;
+        if (strcmp(argv[i], "--json") == 0) {
+            *json = true;
+        } else if (cli_take_option(argc, argv, &i, "account", &value)) {
+            if (value == NULL)
+                return cli_usage_error(command, "--account needs an account id");
+            *account = value;
+        } else {
+            return cli_usage_error(command, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (*account == NULL)
+        return cli_usage_error(command, "list needs --account");
+    return EXIT_OK;
+}
+
+static bool append_audit(cli *c, const char *account_id, const char *action, const char *resource,
+                         bool in_transaction)
 {
     pms_store *st = cli_store(c);
     if (st == NULL)
@@ -247,9 +269,21 @@ bool cli_audit(cli *c, const char *account_id, const char *action, const char *r
         .at = PMS_INSTANT_NONE,
     };
     pms_error err = {0};
-    if (pms_audit_append(st, ring, &e, &err) != PMS_OK) {
+    int rc = in_transaction ? pms_audit_append_tx(st, ring, &e, NULL, &err)
+                            : pms_audit_append(st, ring, &e, &err);
+    if (rc != PMS_OK) {
         cli_report("cannot record this in the audit log", &err);
         return false;
     }
     return true;
+}
+
+bool cli_audit(cli *c, const char *account_id, const char *action, const char *resource)
+{
+    return append_audit(c, account_id, action, resource, false);
+}
+
+bool cli_audit_tx(cli *c, const char *account_id, const char *action, const char *resource)
+{
+    return append_audit(c, account_id, action, resource, true);
 }

@@ -70,9 +70,16 @@ bool cli_wants_help(int argc, char **argv);
  * is the value (NULL when "--name" came last) and *i has moved past it. */
 bool cli_take_option(int argc, char **argv, int *i, const char *name, const char **value);
 
+/* The arguments of '<command> list --account ACCOUNT_ID [--json]'; EXIT_OK, or EXIT_USAGE after
+ * saying why. */
+int cli_take_list_args(int argc, char **argv, const char *command, const char **account,
+                       bool *json);
+
 /* Appends an audit record of a pmsctl action (actor role "system", outcome 0) with the key ring
  * (created when missing). Prints why and returns false when it could not be written. */
 bool cli_audit(cli *c, const char *account_id, const char *action, const char *resource);
+/* The same inside the caller's open write transaction: the record commits with the change. */
+bool cli_audit_tx(cli *c, const char *account_id, const char *action, const char *resource);
 
 int cmd_connection(cli *c, int argc, char **argv);
 int cmd_pair(cli *c, int argc, char **argv);
@@ -87,5 +94,6 @@ int cmd_pms(cli *c, int argc, char **argv);
 int cmd_account(cli *c, int argc, char **argv);
 int cmd_apikey(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
+int cmd_user(cli *c, int argc, char **argv);
 
 #endif

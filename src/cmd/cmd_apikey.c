@@ -73,22 +73,11 @@ static int create(cli *c, int argc, char **argv)
 
 static int list(cli *c, int argc, char **argv)
 {
-    const char *account = NULL;
-    bool json = false;
-    for (int i = 0; i < argc; i++) {
-        const char *value;
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (cli_take_option(argc, argv, &i, "account", &value)) {
-            if (value == NULL)
-                return cli_usage_error("apikey", "--account needs an account id");
-            account = value;
-        } else {
-            return cli_usage_error("apikey", "unexpected argument '%s'", argv[i]);
-        }
-    }
-    if (account == NULL)
-        return cli_usage_error("apikey", "list needs --account");
+    const char *account;
+    bool json;
+    int usage = cli_take_list_args(argc, argv, "apikey", &account, &json);
+    if (usage != EXIT_OK)
+        return usage;
     pms_store *st = cli_store(c);
     if (st == NULL)
         return EXIT_FAIL;

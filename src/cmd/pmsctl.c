@@ -25,6 +25,7 @@ static const struct {
     {"pms", cmd_pms, "list the supported PMSs and their settings"},
     {"account", cmd_account, "add or list accounts"},
     {"apikey", cmd_apikey, "create, list or revoke API keys"},
+    {"user", cmd_user, "add, list or disable users of the web UI, or set a password"},
     {"audit", cmd_audit, "verify or export the audit log"},
 };
 

@@ -17,6 +17,7 @@
 #include "pmsync/log.h"
 #include "pmsync/scheduler.h"
 #include "server/app.h"
+#include "server/auth.h"
 #include "server/demo.h"
 #include "server/events.h"
 
@@ -105,13 +106,14 @@ static void print_config(const pmsd_config *c)
            "body_limit = %zu\nconnection_limit = %d\nmax_parallel_syncs = %d\n"
            "scheduler = %s\nscheduler_scan_seconds = %d\nmax_backoff_minutes = %ld\n"
            "shutdown_grace_seconds = %d\nsse_heartbeat_seconds = %d\nsse_max_subscribers = %d\n"
-           "sse_buffer_events = %d\nrun_sheet_cache_mb = %d\n",
+           "sse_buffer_events = %d\nrun_sheet_cache_mb = %d\ncookie_secure = %s\n"
+           "session_hours = %d\n",
            c->listen_host, c->port, c->db, c->key_file ? c->key_file : "(beside the database)",
            c->log_level ? c->log_level : "info", c->http_threads, c->body_limit,
            c->connection_limit, c->max_parallel_syncs, c->scheduler_enabled ? "true" : "false",
            c->scheduler_scan_seconds, c->max_backoff_minutes, c->shutdown_grace_seconds,
            c->sse_heartbeat_seconds, c->sse_max_subscribers, c->sse_buffer_events,
-           c->run_sheet_cache_mb);
+           c->run_sheet_cache_mb, c->cookie_secure ? "true" : "false", c->session_hours);
 }
 
 static int load_keyring(pmsd_app *app, pms_error *err)
@@ -148,6 +150,7 @@ static void free_app(pmsd_app *app)
     pmsd_hub_free(app->hub);
     pmsd_metrics_free(app->metrics);
     pmsd_sheet_cache_free(app->sheets);
+    pmsd_throttle_free(app->signins);
     pms_keyring_free(app->ring);
     pthread_key_delete(app->store_key);
     pmsd_config_clear(&app->cfg);
@@ -159,6 +162,9 @@ static int start_services(pmsd_app *app, pms_error *err)
     if (pmsd_metrics_new(&app->metrics) != PMS_OK ||
         (app->sheets = pmsd_sheet_cache_new((size_t)app->cfg.run_sheet_cache_mb << 20)) == NULL)
         return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    if ((rc = pmsd_throttle_new(PMSD_SIGNIN_CLIENTS, PMSD_SIGNIN_MAX_FAILURES,
+                                PMSD_SIGNIN_WINDOW_MS, &app->signins, err)) != PMS_OK)
+        return rc;
     if ((rc = pmsd_hub_new(app->cfg.sse_heartbeat_seconds, (size_t)app->cfg.sse_max_subscribers,
                            (size_t)app->cfg.sse_buffer_events, &app->hub, err)) != PMS_OK)
         return rc;
@@ -174,6 +180,8 @@ static int start_services(pmsd_app *app, pms_error *err)
         .run_schedule = app->cfg.scheduler_enabled,
         .worker = worker,
         .on_event = pmsd_on_sync_event,
+        .on_progress = pmsd_on_sync_progress,
+        .progress_interval_ms = 1000 / PMSD_PROGRESS_PER_SECOND,
         .on_finished = pmsd_on_sync_finished,
         .before_commit = pmsd_on_sync_batch,
         .ctx = app,

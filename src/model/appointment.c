@@ -124,6 +124,7 @@ int pms_appointment_copy(pms_appointment *dst, const pms_appointment *src, pms_e
     dst->end_time = src->end_time;
     dst->duration_minutes = src->duration_minutes;
     dst->is_telehealth = src->is_telehealth;
+    dst->telehealth_from_pms = src->telehealth_from_pms;
     dst->status = src->status;
     dst->patient.has_date_of_birth = src->patient.has_date_of_birth;
     dst->patient.date_of_birth = src->patient.date_of_birth;

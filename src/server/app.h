@@ -13,6 +13,7 @@
 #include "server/metrics.h"
 #include "server/sheet_cache.h"
 #include "server/sse.h"
+#include "server/throttle.h"
 
 struct MHD_Daemon;
 
@@ -24,6 +25,7 @@ struct pmsd_app {
     pms_scheduler *scheduler;
     pmsd_metrics *metrics;
     pmsd_sheet_cache *sheets; /* rendered run sheets */
+    pmsd_throttle *signins;   /* failed sign-ins per client address */
     struct MHD_Daemon *daemon;
     int port;
     atomic_bool stopping;

@@ -1,11 +1,15 @@
-/* API key authentication and the audit records of requests. */
+/* API key and session authentication, CSRF checks, and the audit records of requests. */
 #include "server/auth.h"
 
+#include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "pmsync/accounts.h"
+#include "pmsync/websessions.h"
 #include "pmsync/audit.h"
 #include "pmsync/log.h"
 #include "server/app.h"
@@ -33,19 +37,65 @@ static void unauthorized(pmsd_response *resp, const char *error, const char *mes
     pmsd_respond_header(resp, "WWW-Authenticate", challenge);
 }
 
-bool pmsd_authenticate(pmsd_request *req, pmsd_response *resp)
+static void fill_from_key(pmsd_principal *p, const pms_principal *who)
 {
-    if (req->route->access == PMSD_PUBLIC)
+    p->authenticated = true;
+    snprintf(p->account_id, sizeof p->account_id, "%s", who->account_id);
+    snprintf(p->key_id, sizeof p->key_id, "%s", who->key_id);
+    snprintf(p->actor, sizeof p->actor, "%s", who->key_id);
+    snprintf(p->role, sizeof p->role, "%s", pms_role_name(who->role));
+    snprintf(p->name, sizeof p->name, "%s", who->key_name);
+}
+
+void pmsd_principal_from_session(pmsd_principal *p, const pms_web_session *ws)
+{
+    p->authenticated = true;
+    p->via_cookie = true;
+    snprintf(p->account_id, sizeof p->account_id, "%s", ws->account_id);
+    snprintf(p->key_id, sizeof p->key_id, "%s", ws->api_key_id ? ws->api_key_id : "");
+    snprintf(p->user_id, sizeof p->user_id, "%s", ws->user_id ? ws->user_id : "");
+    if (ws->user_id)
+        snprintf(p->actor, sizeof p->actor, "user:%s", ws->user_id);
+    else
+        snprintf(p->actor, sizeof p->actor, "%s", p->key_id);
+    snprintf(p->role, sizeof p->role, "%s", pms_role_name(ws->role));
+    snprintf(p->name, sizeof p->name, "%s", ws->principal_name ? ws->principal_name : "");
+    snprintf(p->session_id, sizeof p->session_id, "%s", ws->id);
+    snprintf(p->csrf_token, sizeof p->csrf_token, "%s", ws->csrf_token ? ws->csrf_token : "");
+    p->session_expires_at = ws->expires_at;
+}
+
+bool pmsd_same_origin(const pmsd_request *req)
+{
+    const char *origin = pmsd_header(req, "Origin");
+    if (origin == NULL)
         return true;
-    const char *key = presented_key(req);
-    if (key == NULL || key[0] == '\0') {
-        unauthorized(resp, NULL,
-                     "an API key is required (Authorization: Bearer KEY or X-API-Key: KEY)");
-        return false;
-    }
-    pms_store *st = pmsd_req_store(req, resp);
-    if (st == NULL)
-        return false;
+    const char *host = pmsd_header(req, "Host");
+    const char *rest = strncmp(origin, "http://", 7) == 0    ? origin + 7
+                       : strncmp(origin, "https://", 8) == 0 ? origin + 8
+                                                             : NULL;
+    return rest && host && host[0] && strcasecmp(rest, host) == 0;
+}
+
+static bool is_change(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+           strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+/* A change made with the cookie carries the session's CSRF token and comes from this origin. */
+static bool csrf_ok(const pmsd_request *req, const pms_web_session *ws)
+{
+    if (!is_change(req->method))
+        return true;
+    const char *sent = pmsd_header(req, PMSD_CSRF_HEADER);
+    size_t len = ws->csrf_token ? strlen(ws->csrf_token) : 0;
+    return len > 0 && sent && strlen(sent) == len &&
+           CRYPTO_memcmp(sent, ws->csrf_token, len) == 0 && pmsd_same_origin(req);
+}
+
+static bool authenticate_key(pmsd_request *req, pmsd_response *resp, pms_store *st, const char *key)
+{
     pms_principal who;
     pms_error err = {0};
     int rc = pms_api_key_authenticate(st, key, &who, &err);
@@ -57,11 +107,53 @@ bool pmsd_authenticate(pmsd_request *req, pmsd_response *resp)
         pmsd_respond_error(resp, 503, "database_unavailable", NULL, "cannot check the API key now");
         return false;
     }
-    req->principal.authenticated = true;
-    snprintf(req->principal.account_id, sizeof req->principal.account_id, "%s", who.account_id);
-    snprintf(req->principal.key_id, sizeof req->principal.key_id, "%s", who.key_id);
-    snprintf(req->principal.role, sizeof req->principal.role, "%s", pms_role_name(who.role));
+    fill_from_key(&req->principal, &who);
     return true;
+}
+
+static bool authenticate_cookie(pmsd_request *req, pmsd_response *resp, pms_store *st,
+                                const char *token)
+{
+    pms_web_session ws;
+    pms_error err = {0};
+    int rc = pms_web_session_lookup(st, token, &ws, &err);
+    if (rc == PMS_ERR_NOT_FOUND) {
+        unauthorized(resp, "invalid_token", "the session has ended: sign in again");
+        return false;
+    }
+    if (rc != PMS_OK) {
+        pmsd_respond_error(resp, 503, "database_unavailable", NULL, "cannot check the session now");
+        return false;
+    }
+    bool ok = csrf_ok(req, &ws);
+    if (ok)
+        pmsd_principal_from_session(&req->principal, &ws);
+    else
+        pmsd_respond_error(
+            resp, 403, "csrf_failed", NULL,
+            "a change made with the session cookie needs the session's " PMSD_CSRF_HEADER
+            " header and must come from this site");
+    pms_web_session_clear(&ws);
+    return ok;
+}
+
+bool pmsd_authenticate(pmsd_request *req, pmsd_response *resp)
+{
+    if (req->route->access == PMSD_PUBLIC)
+        return true;
+    const char *key = presented_key(req);
+    const char *cookie =
+        key ? NULL : MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, PMSD_SESSION_COOKIE);
+    if ((key == NULL || key[0] == '\0') && (cookie == NULL || cookie[0] == '\0')) {
+        unauthorized(resp, NULL,
+                     "an API key (Authorization: Bearer KEY or X-API-Key: KEY) or a session "
+                     "(POST /api/session) is required");
+        return false;
+    }
+    pms_store *st = pmsd_req_store(req, resp);
+    if (st == NULL)
+        return false;
+    return key ? authenticate_key(req, resp, st, key) : authenticate_cookie(req, resp, st, cookie);
 }
 
 /* Appends the event's records: one, or one per PMS_AUDIT_PATIENTS_COUNT patients when a
@@ -92,7 +184,7 @@ bool pmsd_audit(pmsd_request *req, pmsd_response *resp, pms_store *st, bool in_t
 {
     pms_audit_event event = {
         .account_id = req->principal.account_id,
-        .actor_key_id = req->principal.key_id[0] ? req->principal.key_id : NULL,
+        .actor_key_id = req->principal.actor[0] ? req->principal.actor : NULL,
         .actor_role = req->principal.role[0] ? req->principal.role : "system",
         .action = action,
         .resource = resource,

@@ -23,6 +23,7 @@ void pmsd_config_defaults(pmsd_config *c)
     c->max_backoff_minutes = 360;
     c->run_sheet_cache_mb = 64;
     c->scheduler_enabled = true;
+    c->session_hours = 12;
 }
 
 void pmsd_config_clear(pmsd_config *c)
@@ -128,6 +129,10 @@ int pmsd_config_set(pmsd_config *c, const char *key, const char *value, pms_erro
         return set_string(&c->demo_sandbox, value, err);
     if (strcmp(key, "static_dir") == 0)
         return set_string(&c->static_dir, value, err);
+    if (strcmp(key, "cookie_secure") == 0)
+        return set_bool(&c->cookie_secure, key, value, err);
+    if (strcmp(key, "session_hours") == 0)
+        return set_int(&c->session_hours, key, value, 1, 24 * 30, err);
     return pms_error_set(err, PMS_ERR_CONFIG, "unknown configuration key %.64s", key);
 }
 
@@ -181,6 +186,8 @@ int pmsd_config_env(pmsd_config *c, pms_error *err)
         {"PMSYNC_SCHEDULER", "scheduler"},
         {"PMSYNC_SHUTDOWN_GRACE_SECONDS", "shutdown_grace_seconds"},
         {"PMSYNC_STATIC_DIR", "static_dir"},
+        {"PMSYNC_COOKIE_SECURE", "cookie_secure"},
+        {"PMSYNC_SESSION_HOURS", "session_hours"},
     };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *value = getenv(vars[i].env);

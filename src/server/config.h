@@ -30,6 +30,8 @@ typedef struct pmsd_config {
     bool demo;          /* create a demo account, keys and sandbox connections */
     char *demo_sandbox; /* the sandbox's base URL for --demo */
     char *static_dir;   /* the web UI's files (later) */
+    bool cookie_secure; /* the session cookie gets Secure (pmsd behind TLS) */
+    int session_hours;  /* how long a browser session lasts */
 } pmsd_config;
 
 void pmsd_config_defaults(pmsd_config *c);

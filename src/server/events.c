@@ -52,6 +52,21 @@ void pmsd_on_sync_event(void *ctx, const pms_sync_event *e)
     }
 }
 
+void pmsd_on_sync_progress(void *ctx, const char *account_id, const char *connection_id,
+                           const pms_sync_progress *p)
+{
+    pmsd_app *app = ctx;
+    if (app->hub == NULL || account_id == NULL)
+        return;
+    const pms_sync_counts *c = &p->counts;
+    pmsd_hub_publish(app->hub, account_id, "sync.progress",
+                     json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "connectionId", connection_id,
+                               "fetched", (json_int_t)c->fetched, "created", (json_int_t)c->created,
+                               "updated", (json_int_t)c->updated, "unchanged",
+                               (json_int_t)c->unchanged, "skipped", (json_int_t)c->skipped,
+                               "removed", (json_int_t)c->removed));
+}
+
 void pmsd_on_sync_finished(void *ctx, const char *account_id, const char *connection_id,
                            const char *pms_type, int rc, const pms_sync_result *result,
                            const json_t *patient_ids)

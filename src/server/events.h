@@ -11,8 +11,14 @@
  * "appointment.updated" or "appointment.removed". */
 void pmsd_publish_entry(pmsd_app *app, const pms_sheet_entry *e, const char *type);
 
+/* At most this many sync.progress events a second per sync. */
+#define PMSD_PROGRESS_PER_SECOND 4
+
 /* Scheduler callbacks (ctx is the app). */
 void pmsd_on_sync_event(void *ctx, const pms_sync_event *e);
+/* A sync's counts so far: the event sync.progress. */
+void pmsd_on_sync_progress(void *ctx, const char *account_id, const char *connection_id,
+                           const pms_sync_progress *p);
 /* Inside a sync unit's transaction: the audit record of what it wrote. */
 int pmsd_on_sync_batch(void *ctx, pms_store *st, const pms_sync_batch *batch, pms_error *err);
 void pmsd_on_sync_finished(void *ctx, const char *account_id, const char *connection_id,

@@ -1,10 +1,11 @@
-/* A connection's practitioners (and their run-sheet clinicians) and appointment types, and the
- * account's run-sheet clinicians. */
+/* A connection's practitioners (and their run-sheet clinicians) and appointment types, the
+ * telehealth check of the set-up wizard, and the account's run-sheet clinicians. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pmsync/mappings.h"
+#include "pmsync/sync.h"
 #include "server/handlers.h"
 
 #define MAX_ITEMS 500
@@ -367,4 +368,61 @@ void pmsd_h_clinicians_create(pmsd_request *req, pmsd_response *resp)
         free(c.id);
     }
     json_decref(body);
+}
+
+/* ---- the telehealth check of the set-up wizard ------------------------------------------ */
+
+typedef struct telehealth_tally {
+    long appointments;
+    long by_pms; /* telehealth decided by the PMS's own data */
+} telehealth_tally;
+
+static int tally(void *ctx, pms_appointment *items, size_t count, pms_error *err)
+{
+    (void)err;
+    telehealth_tally *t = ctx;
+    for (size_t i = 0; i < count; i++) {
+        t->appointments++;
+        t->by_pms += items[i].telehealth_from_pms;
+    }
+    return PMS_OK;
+}
+
+/* Reads the practice's week from the PMS as a sync would (stores nothing, shows no patient
+ * data) and says whether the PMS itself tells telehealth apart or the practice must mark its
+ * telehealth types. */
+void pmsd_h_telehealth_check(pmsd_request *req, pmsd_response *resp)
+{
+    pms_store *st;
+    pms_connection c;
+    if (!pmsd_store_and_connection(req, resp, &st, &c))
+        return;
+    /* Telehealth or not, and no patient details: counts only. */
+    pms_read_window week = {.telehealth_only = false, .without_patients = true};
+    pms_error err = {0};
+    telehealth_tally t = {0};
+    pms_batch_sink sink = {.batch = tally, .ctx = &t};
+    pms_session_options opts = pmsd_session_options(req->app);
+    int rc = pms_practice_today(c.timezone, &week.from, &err);
+    week.to = pms_date_add_days(week.from, 6);
+    if (rc == PMS_OK)
+        rc = pms_sync_read(st, req->app->ring, &c, &opts, &week, &sink, &err);
+    if (rc != PMS_OK) {
+        pmsd_respond_pms_error(resp, &err);
+        pms_connection_clear(&c);
+        return;
+    }
+    const pms_adapter_ops *ops = pms_adapter_find(c.pms_type);
+    bool by_type_pms = ops && (pms_adapter_capabilities(ops) & PMS_CAP_TELEHEALTH_BY_TYPE);
+    long by_type = t.appointments - t.by_pms;
+    char first[PMS_TIME_BUFLEN], last[PMS_TIME_BUFLEN];
+    pms_date_format(week.from, first);
+    pms_date_format(week.to, last);
+    pmsd_respond_json(resp, 200,
+                      json_pack("{s:s, s:s, s:I, s:I, s:I, s:b}", "from", first, "to", last,
+                                "appointments", (json_int_t)t.appointments, "decidedByPms",
+                                (json_int_t)t.by_pms, "decidedByType", (json_int_t)by_type,
+                                "typesStepNeeded",
+                                t.appointments == 0 ? by_type_pms : by_type > 0));
+    pms_connection_clear(&c);
 }

@@ -86,6 +86,22 @@ bool pmsd_q_flag(const pmsd_request *req, const char *name, bool *out, pmsd_resp
     return false;
 }
 
+bool pmsd_audit_commit(pmsd_request *req, pmsd_response *resp, pms_store *st, const char *action,
+                       const char *resource, const json_t *patient_ids, int outcome)
+{
+    pms_error err = {0};
+    if (!pmsd_audit(req, resp, st, true, action, resource, patient_ids, outcome)) {
+        st->ops->rollback(st);
+        return false;
+    }
+    if (st->ops->commit(st, &err) != PMS_OK) {
+        st->ops->rollback(st);
+        pmsd_respond_pms_error(resp, &err);
+        return false;
+    }
+    return true;
+}
+
 json_t *pmsd_sync_status_json(pmsd_app *app, const pms_connection *c)
 {
     pms_schedule_state state = {0};

@@ -29,6 +29,7 @@ static const char *const create_keys[] = {
     "syncFrequencyMinutes",
     "syncTelehealthOnly",
     "unmappedPractitioners",
+    "setupStep",
     NULL,
 };
 
@@ -66,6 +67,11 @@ static bool read_input(const json_t *body, bool creating, connection_input *in, 
         return false;
     if (unmapped)
         in->fields.skip_unmapped = strcmp(unmapped, "skip") == 0;
+    if (!pmsd_v_enum(body, "setupStep", NULL, false, pms_connection_setup_steps,
+                     &in->fields.setup_step, resp))
+        return false;
+    if (json_is_null(json_object_get(body, "setupStep")))
+        in->fields.setup_step = ""; /* set-up complete */
 
     const json_t *settings = NULL;
     if (!pmsd_v_object(body, "settings", NULL, false, &settings, resp))
@@ -134,17 +140,7 @@ static bool audit_and_commit(pmsd_request *req, pmsd_response *resp, pms_store *
 {
     char resource[128];
     snprintf(resource, sizeof resource, "pms_connections/%s", id);
-    pms_error err = {0};
-    if (!pmsd_audit(req, resp, st, true, action, resource, patient_ids, outcome)) {
-        st->ops->rollback(st);
-        return false;
-    }
-    if (st->ops->commit(st, &err) != PMS_OK) {
-        st->ops->rollback(st);
-        pmsd_respond_pms_error(resp, &err);
-        return false;
-    }
-    return true;
+    return pmsd_audit_commit(req, resp, st, action, resource, patient_ids, outcome);
 }
 
 void pmsd_h_connections_create(pmsd_request *req, pmsd_response *resp)
@@ -324,9 +320,10 @@ void pmsd_h_connection_test(pmsd_request *req, pmsd_response *resp)
         bool ok = rc == PMS_OK && health.ok;
         const char *message = rc != PMS_OK ? err.message : health.message;
         pmsd_respond_json(resp, 200,
-                          json_pack("{s:b, s:I, s:s, s:s?}", "ok", ok, "latencyMs",
+                          json_pack("{s:b, s:I, s:s, s:s?, s:o?}", "ok", ok, "latencyMs",
                                     (json_int_t)health.latency_ms, "message", message, "errorKind",
-                                    rc != PMS_OK ? pms_status_name(err.code) : NULL));
+                                    rc != PMS_OK ? pms_status_name(err.code) : NULL, "pms",
+                                    rc != PMS_OK ? pmsd_pms_failure_json(&err) : NULL));
     }
     pms_connection_clear(&c);
 }

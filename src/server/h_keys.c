@@ -54,13 +54,8 @@ void pmsd_h_keys_create(pmsd_request *req, pmsd_response *resp)
     }
     char resource[128];
     snprintf(resource, sizeof resource, "api_keys/%s", key.id);
-    if (!pmsd_audit(req, resp, st, true, "api_key.create", resource, NULL, 201) ||
-        st->ops->commit(st, &err) != PMS_OK) {
-        st->ops->rollback(st);
-        if (resp->status == 0)
-            pmsd_respond_pms_error(resp, &err);
+    if (!pmsd_audit_commit(req, resp, st, "api_key.create", resource, NULL, 201))
         goto out;
-    }
     json_t *o = pms_api_key_to_json(&key);
     json_object_set_new(o, "key", json_string(plaintext));
     pmsd_respond_json(resp, 201, o); /* every response is Cache-Control: no-store */
@@ -96,12 +91,7 @@ void pmsd_h_key_revoke(pmsd_request *req, pmsd_response *resp)
     }
     char resource[128];
     snprintf(resource, sizeof resource, "api_keys/%s", id);
-    if (!pmsd_audit(req, resp, st, true, "api_key.revoke", resource, NULL, 204) ||
-        st->ops->commit(st, &err) != PMS_OK) {
-        st->ops->rollback(st);
-        if (resp->status == 0)
-            pmsd_respond_pms_error(resp, &err);
+    if (!pmsd_audit_commit(req, resp, st, "api_key.revoke", resource, NULL, 204))
         return;
-    }
     pmsd_respond_text(resp, 204, NULL, NULL, 0);
 }

@@ -39,6 +39,10 @@ json_t *pmsd_sync_status_json(pmsd_app *app, const pms_connection *c);
  * data leaves, and no change is kept, without its record. (auth.c) */
 bool pmsd_audit(pmsd_request *req, pmsd_response *resp, pms_store *st, bool in_transaction,
                 const char *action, const char *resource, const json_t *patient_ids, int outcome);
+/* Inside the caller's open transaction: the audit record of its change, then the commit. On
+ * either failure the transaction is rolled back, the response set, and false returned. */
+bool pmsd_audit_commit(pmsd_request *req, pmsd_response *resp, pms_store *st, const char *action,
+                       const char *resource, const json_t *patient_ids, int outcome);
 
 /* ---- endpoints -------------------------------------------------------------------------- */
 
@@ -57,6 +61,7 @@ void pmsd_h_practitioners_get(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_practitioners_post(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_types_get(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_types_patch(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_telehealth_check(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_clinicians_list(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_clinicians_create(pmsd_request *req, pmsd_response *resp);
 
@@ -83,6 +88,11 @@ void pmsd_h_healthz(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_readyz(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_metrics(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_openapi(pmsd_request *req, pmsd_response *resp);
+
+/* h_session.c */
+void pmsd_h_session_create(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_session_get(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_session_delete(pmsd_request *req, pmsd_response *resp);
 
 /* h_keys.c */
 void pmsd_h_keys_list(pmsd_request *req, pmsd_response *resp);

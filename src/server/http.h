@@ -3,6 +3,8 @@
  * A handler gets a parsed request (path parameters, query, headers, body, the caller's principal)
  * and fills a response. Errors share one body shape:
  *   {"error": {"code": "invalid_request", "message": "...", "field": "settings.client_id"}}
+ * and a PMS's failure adds what the PMS did:
+ *   {"error": {"code": "pms_error", "message": "...", "pms": {"kind": "auth", "httpStatus": 401}}}
  * The server adds the access log line, metrics, and refuses work while shutting down.
  */
 #ifndef PMSD_HTTP_H
@@ -21,12 +23,20 @@ typedef struct pmsd_sse_stream pmsd_sse_stream;
 
 #define PMSD_MAX_PARAMS 4
 
-/* Who is calling: from an API key (or, later, a session). */
+/* Who is calling: an API key in a header, or a browser session's cookie (signed in with an API
+ * key or as a user). */
 typedef struct pmsd_principal {
     bool authenticated;
     char account_id[64];
-    char key_id[64];
-    char role[16]; /* "admin", "staff", "agent" */
+    char key_id[64];  /* the API key, directly or behind the session; "" for a user */
+    char user_id[64]; /* the user of a session; "" otherwise */
+    char actor[72];   /* who audit records name: the key id, or "user:<id>" */
+    char role[16];    /* "admin", "staff", "agent" */
+    char name[128];   /* the key's name or the username */
+    bool via_cookie;  /* authenticated by the session cookie */
+    char session_id[65];
+    char csrf_token[48];
+    pms_instant session_expires_at;
 } pmsd_principal;
 
 /* Which callers a route admits. */
@@ -100,6 +110,10 @@ void pmsd_respond_error(pmsd_response *resp, int status, const char *code, const
 /* A library error mapped to an HTTP status and code (404 not found, 409 conflict, 502 for a PMS
  * that failed, 400 invalid, 500 otherwise). */
 void pmsd_respond_pms_error(pmsd_response *resp, const pms_error *err);
+/* {"kind": pms_status_name(code), "httpStatus": the PMS's HTTP status or null}: the "pms" member
+ * of the error of a PMS failure (pms_error, not_configured, or any error from an HTTP exchange
+ * with the PMS). New reference. */
+json_t *pmsd_pms_failure_json(const pms_error *err);
 void pmsd_respond_text(pmsd_response *resp, int status, const char *content_type, char *text,
                        size_t len /* text stolen */);
 void pmsd_respond_header(pmsd_response *resp, const char *name, const char *value);

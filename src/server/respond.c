@@ -40,6 +40,12 @@ void pmsd_respond_error(pmsd_response *resp, int status, const char *code, const
     resp->error_code = code;
 }
 
+json_t *pmsd_pms_failure_json(const pms_error *err)
+{
+    return json_pack("{s:s, s:o}", "kind", pms_status_name(err->code), "httpStatus",
+                     err->http_status > 0 ? json_integer(err->http_status) : json_null());
+}
+
 void pmsd_respond_pms_error(pmsd_response *resp, const pms_error *err)
 {
     int status = 500;
@@ -83,6 +89,11 @@ void pmsd_respond_pms_error(pmsd_response *resp, const pms_error *err)
     }
     pmsd_respond_error(resp, status, code, err->field[0] ? err->field : NULL, "%s",
                        err->message[0] ? err->message : pms_status_name(err->code));
+    /* What the PMS did, so a client can say what to do: a failure of the PMS or of the
+     * connection's configuration, or any error that came from an HTTP exchange with it. */
+    if (status == 502 || err->code == PMS_ERR_CONFIG || err->http_status > 0)
+        json_object_set_new(json_object_get(resp->json, "error"), "pms",
+                            pmsd_pms_failure_json(err));
 }
 
 void pmsd_respond_text(pmsd_response *resp, int status, const char *content_type, char *text,

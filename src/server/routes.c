@@ -4,6 +4,7 @@
 
 #define ADMIN       PMSD_ADMIN
 #define STAFF       (PMSD_ADMIN | PMSD_STAFF)
+#define ANY_ROLE    (PMSD_ADMIN | PMSD_STAFF | PMSD_AGENT)
 #define CONNECTION  "/api/pms/connections/{id}"
 #define APPOINTMENT "/api/run-sheet/appointments/{id}"
 
@@ -12,6 +13,11 @@ const pmsd_route pmsd_routes[] = {
     {"GET", "/readyz", pmsd_h_readyz, PMSD_PUBLIC, "Readiness (database reachable)"},
     {"GET", "/metrics", pmsd_h_metrics, PMSD_PUBLIC, "Prometheus metrics"},
     {"GET", "/api/openapi.json", pmsd_h_openapi, PMSD_PUBLIC, "This API's OpenAPI document"},
+
+    {"POST", "/api/session", pmsd_h_session_create, PMSD_PUBLIC,
+     "Sign in: a session cookie for the browser"},
+    {"GET", "/api/session", pmsd_h_session_get, ANY_ROLE, "Who is signed in"},
+    {"DELETE", "/api/session", pmsd_h_session_delete, ANY_ROLE, "Sign out"},
 
     {"GET", "/api/pms/systems", pmsd_h_pms_types, STAFF, "Supported PMSs and their settings"},
     {"GET", "/api/pms/connections", pmsd_h_connections_list, STAFF, "List connections"},
@@ -30,6 +36,8 @@ const pmsd_route pmsd_routes[] = {
      "Appointment types with telehealth flags"},
     {"PATCH", CONNECTION "/appointment-types", pmsd_h_types_patch, ADMIN,
      "Set telehealth and sync flags of appointment types"},
+    {"GET", CONNECTION "/telehealth-check", pmsd_h_telehealth_check, ADMIN,
+     "Whether the PMS tells telehealth apart or the practice must mark types"},
     {"POST", CONNECTION "/test", pmsd_h_connection_test, ADMIN, "Test the connection"},
     {"GET", "/api/pms/sync", pmsd_h_pms_sync_get, STAFF, "Sync status of every connection"},
 

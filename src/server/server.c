@@ -116,11 +116,11 @@ static void log_access(const pmsd_request *req, const pmsd_response *resp, doubl
     char status[8], ms[32];
     snprintf(status, sizeof status, "%d", resp->status);
     snprintf(ms, sizeof ms, "%.1f", seconds * 1000.0);
-    pms_log(resp->status >= 500 ? PMS_LOG_WARN : PMS_LOG_INFO, "http.request", "method",
-            req->method, "route", req->route ? req->route->pattern : "(none)", "status", status,
-            "ms", ms, "client", req->client_addr, "key",
-            req->principal.key_id[0] ? req->principal.key_id : NULL, "error", resp->error_code,
-            NULL);
+    pms_log(
+        resp->status >= 500 ? PMS_LOG_WARN : PMS_LOG_INFO, "http.request", "method", req->method,
+        "route", req->route ? req->route->pattern : "(none)", "status", status, "ms", ms, "client",
+        req->client_addr, "key", req->principal.key_id[0] ? req->principal.key_id : NULL, "user",
+        req->principal.user_id[0] ? req->principal.user_id : NULL, "error", resp->error_code, NULL);
 }
 
 static enum MHD_Result dispatch(pmsd_app *app, struct MHD_Connection *conn, const char *url,

@@ -23,6 +23,7 @@ void pms_connection_clear(pms_connection *c)
     free(c->refresh_token_sealed);
     free(c->last_sync_status);
     free(c->last_sync_error);
+    free(c->setup_step);
     memset(c, 0, sizeof *c);
 }
 
@@ -172,6 +173,38 @@ void pms_api_key_array_clear(pms_api_key_array *l)
         pms_api_key_clear(&l->items[i]);
     free(l->items);
     memset(l, 0, sizeof *l);
+}
+
+void pms_user_clear(pms_user *u)
+{
+    free(u->id);
+    free(u->account_id);
+    free(u->username);
+    if (u->password_hash)
+        pms_secure_free(u->password_hash, strlen(u->password_hash));
+    memset(u, 0, sizeof *u);
+    u->created_at = u->disabled_at = PMS_INSTANT_NONE;
+}
+
+void pms_user_array_clear(pms_user_array *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        pms_user_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void pms_web_session_clear(pms_web_session *s)
+{
+    free(s->account_id);
+    free(s->api_key_id);
+    free(s->user_id);
+    if (s->csrf_token)
+        pms_secure_free(s->csrf_token, strlen(s->csrf_token));
+    free(s->principal_name);
+    free(s->account_name);
+    memset(s, 0, sizeof *s);
+    s->created_at = s->expires_at = s->last_seen_at = s->revoked_at = PMS_INSTANT_NONE;
 }
 
 void pms_sheet_entry_init(pms_sheet_entry *e)

@@ -252,6 +252,24 @@ static int apply_settings(pms_connection *c, const pms_adapter_ops *ops, json_t 
     return PMS_OK;
 }
 
+const char *const pms_connection_setup_steps[] = {"connect", "practitioners", "types", "confirm",
+                                                  NULL};
+
+static int apply_setup_step(pms_connection *c, const char *step, pms_error *err)
+{
+    bool known = step[0] == '\0';
+    for (size_t i = 0; pms_connection_setup_steps[i] && !known; i++)
+        known = strcmp(pms_connection_setup_steps[i], step) == 0;
+    if (!known) {
+        pms_error_set(err, PMS_ERR_INVALID,
+                      "setupStep must be connect, practitioners, types, confirm or null");
+        return pms_error_field(err, "setupStep");
+    }
+    if (pms_str_set(&c->setup_step, step[0] ? step : NULL))
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    return PMS_OK;
+}
+
 static int apply_fields(pms_connection *c, const pms_connection_fields *f, pms_error *err)
 {
     int rc;
@@ -291,6 +309,8 @@ static int apply_fields(pms_connection *c, const pms_connection_fields *f, pms_e
         c->sync_telehealth_only = f->sync_telehealth_only;
     if (f->skip_unmapped >= 0)
         c->skip_unmapped = f->skip_unmapped;
+    if (f->setup_step)
+        return apply_setup_step(c, f->setup_step, err);
     return PMS_OK;
 }
 
@@ -467,6 +487,7 @@ json_t *pms_connection_to_json(const pms_connection *c)
     json_object_set_new(o, "lastSyncStatus", pms_json_string_or_null(c->last_sync_status));
     json_object_set_new(o, "lastSyncError", pms_json_string_or_null(c->last_sync_error));
     json_object_set_new(o, "pairedAt", pms_json_instant_or_null(c->paired_at));
+    json_object_set_new(o, "setupStep", pms_json_string_or_null(c->setup_step));
     json_object_set_new(o, "capabilities",
                         ops ? pms_capabilities_to_json(pms_adapter_capabilities(ops))
                             : json_array());

@@ -405,11 +405,14 @@ static int remove_missing(sync_run *run, pms_instant from, pms_instant to, pms_e
     return rc;
 }
 
-/* Mappings -> which practitioners to sweep and where their appointments go. */
-static int load_mappings(sync_run *run, const char ***ids, size_t *count, pms_error *err)
+/* Mappings -> which practitioners to sweep and where their appointments go: clinician_for gets
+ * practitioner id -> clinician id for the enabled mappings, known every mapped practitioner id,
+ * and *ids (freed by the caller, before clinician_for) the keys of clinician_for. */
+static int load_mappings(pms_store *st, const char *connection_id, json_t *clinician_for,
+                         json_t *known, const char ***ids, size_t *count, pms_error *err)
 {
     pms_mapping_list mappings = {0};
-    int rc = run->st->ops->mapping_list(run->st, run->conn.id, &mappings, err);
+    int rc = st->ops->mapping_list(st, connection_id, &mappings, err);
     if (rc != PMS_OK)
         return rc;
     *ids = calloc(mappings.count + 1, sizeof **ids);
@@ -420,23 +423,91 @@ static int load_mappings(sync_run *run, const char ***ids, size_t *count, pms_er
     }
     for (size_t i = 0; i < mappings.count; i++) {
         const pms_mapping *m = &mappings.items[i];
-        json_object_set_new(run->known, m->pms_practitioner_id, json_true());
+        json_object_set_new(known, m->pms_practitioner_id, json_true());
         if (!m->sync_enabled || m->run_sheet_clinician_id == NULL || !m->pms_active ||
             !m->pms_bookable)
             continue;
-        json_object_set_new(run->clinician_for, m->pms_practitioner_id,
+        json_object_set_new(clinician_for, m->pms_practitioner_id,
                             json_string(m->run_sheet_clinician_id));
     }
     /* The ids handed to the adapter are the keys of clinician_for (unchanged while the sweep
      * runs). */
     const char *key;
     json_t *value;
-    json_object_foreach(run->clinician_for, key, value)
+    json_object_foreach(clinician_for, key, value)
     {
         (*ids)[(*count)++] = key;
     }
     pms_mapping_list_clear(&mappings);
     return PMS_OK;
+}
+
+/* The PMS's appointment types into the store (the practice's flags kept) and the session. */
+static int refresh_types(pms_store *st, pms_session *s, const pms_connection *c, pms_error *err)
+{
+    int rc = pms_catalog_refresh_types(st, s, c, err);
+    return rc == PMS_OK ? pms_connection_reload_types(st, s, c->id, err) : rc;
+}
+
+/* Whether the PMS is asked for each practitioner's appointments (else it returns everyone's). */
+static bool swept_per_practitioner(pms_session *s)
+{
+    return pms_adapter_capabilities(pms_session_ops(s)) & PMS_CAP_PRACTITIONER_FILTER;
+}
+
+/* Reads the window through the adapter into sink: per practitioner (the ids) when the PMS is
+ * searched so, else everyone's appointments. *opts_out (may be NULL) receives the window as
+ * fetched. */
+static int sweep(pms_session *s, const pms_read_window *w, const char **ids, size_t count,
+                 const pms_batch_sink *sink, pms_fetch_options *opts_out, pms_error *err)
+{
+    const pms_tz *tz = pms_session_tz(s);
+    bool per_practitioner = swept_per_practitioner(s);
+    pms_fetch_options opts = {
+        .from = pms_tz_day_start(tz, w->from),
+        .to = pms_tz_day_start(tz, pms_date_add_days(w->to, 1)),
+        .first_day = w->from,
+        .last_day = w->to,
+        /* A PMS searched per practitioner is asked for the synced ones only; others return
+         * everyone's appointments and the mappings decide. */
+        .practitioner_ids = per_practitioner ? ids : NULL,
+        .practitioner_count = per_practitioner ? count : 0,
+        .telehealth_only = w->telehealth_only,
+        .without_patients = w->without_patients,
+    };
+    if (opts_out)
+        *opts_out = opts;
+    if (count == 0 && per_practitioner)
+        return PMS_OK; /* nobody to sweep */
+    return pms_adapter_fetch_appointments(s, &opts, sink, err);
+}
+
+int pms_sync_read(pms_store *st, const pms_keyring *ring, const pms_connection *c,
+                  const pms_session_options *session_opts, const pms_read_window *window,
+                  const pms_batch_sink *sink, pms_error *err)
+{
+    pms_token_box *box = NULL;
+    pms_session *s = NULL;
+    const char **ids = NULL;
+    size_t count = 0;
+    json_t *clinician_for = json_object(), *known = json_object();
+    int rc = clinician_for && known ? PMS_OK : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    if (rc == PMS_OK)
+        rc = pms_connection_open_session(st, ring, c, session_opts, &box, &s, err);
+    if (rc == PMS_OK)
+        rc = refresh_types(st, s, c, err);
+    if (rc == PMS_OK)
+        rc = load_mappings(st, c->id, clinician_for, known, &ids, &count, err);
+    if (rc == PMS_OK)
+        rc = sweep(s, window, ids, count, sink, NULL, err);
+    if (s)
+        pms_token_box_save(box, st, ring, c->id, NULL);
+    pms_session_close(s);
+    pms_token_box_free(box);
+    free(ids);
+    json_decref(clinician_for);
+    json_decref(known);
+    return rc;
 }
 
 static int load_type_exclusions(sync_run *run, pms_error *err)
@@ -556,38 +627,23 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     }
     if (fetch_rc != PMS_OK)
         goto finish;
-    if ((fetch_rc = pms_catalog_refresh_types(st, run.session, &run.conn, &sync_err)) != PMS_OK ||
-        (fetch_rc = pms_connection_reload_types(st, run.session, run.conn.id, &sync_err)) !=
-            PMS_OK ||
+    if ((fetch_rc = refresh_types(st, run.session, &run.conn, &sync_err)) != PMS_OK ||
         (fetch_rc = load_type_exclusions(&run, &sync_err)) != PMS_OK ||
-        (fetch_rc = load_mappings(&run, &practitioner_ids, &practitioner_count, &sync_err)) !=
-            PMS_OK)
+        (fetch_rc = load_mappings(st, run.conn.id, run.clinician_for, run.known, &practitioner_ids,
+                                  &practitioner_count, &sync_err)) != PMS_OK)
         goto finish;
     run.practitioners_total = (long)practitioner_count;
-
-    const pms_tz *tz = pms_session_tz(run.session);
-    bool per_practitioner =
-        pms_adapter_capabilities(pms_session_ops(run.session)) & PMS_CAP_PRACTITIONER_FILTER;
-    run.adopt_unknown = !per_practitioner;
-    pms_fetch_options opts = {
-        .from = pms_tz_day_start(tz, from),
-        .to = pms_tz_day_start(tz, pms_date_add_days(to, 1)),
-        .first_day = from,
-        .last_day = to,
-        /* A PMS searched per practitioner is asked for the synced ones only; others return
-         * everyone's appointments and the mappings decide. */
-        .practitioner_ids = per_practitioner ? practitioner_ids : NULL,
-        .practitioner_count = per_practitioner ? practitioner_count : 0,
-        .telehealth_only = run.conn.sync_telehealth_only,
-    };
+    run.adopt_unknown = !swept_per_practitioner(run.session);
     pms_batch_sink sink = {
         .batch = on_batch,
         .invalid = on_invalid,
         .skipped = on_skipped,
         .ctx = &run,
     };
-    if (practitioner_count > 0 || !per_practitioner)
-        fetch_rc = pms_adapter_fetch_appointments(run.session, &opts, &sink, &sync_err);
+    pms_fetch_options opts;
+    pms_read_window window = {from, to, run.conn.sync_telehealth_only, false};
+    fetch_rc =
+        sweep(run.session, &window, practitioner_ids, practitioner_count, &sink, &opts, &sync_err);
     bool complete =
         fetch_rc == PMS_OK && !run.unidentified_invalid && !pms_session_cancelled(run.session);
     out->complete_sweep = complete;

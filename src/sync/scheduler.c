@@ -236,11 +236,38 @@ static void *loop_main(void *arg)
 typedef struct job_ctx {
     pms_scheduler *sch;
     json_t *patients; /* PMS patient id -> true */
+    const char *account_id, *connection_id;
+    pms_instant progress_sent; /* when progress was last passed on */
+    pms_sync_progress held;    /* a report held back by the interval */
+    bool holding;
 } job_ctx;
+
+static void job_progress(void *arg, const pms_sync_progress *p)
+{
+    job_ctx *job = arg;
+    const pms_scheduler_config *cfg = &job->sch->cfg;
+    if (cfg->on_progress == NULL)
+        return;
+    pms_instant now = pms_now();
+    if (cfg->progress_interval_ms > 0 && job->progress_sent != PMS_INSTANT_NONE &&
+        now - job->progress_sent < cfg->progress_interval_ms) {
+        job->held = *p;
+        job->holding = true;
+        return;
+    }
+    job->holding = false;
+    job->progress_sent = now;
+    cfg->on_progress(cfg->ctx, job->account_id, job->connection_id, p);
+}
 
 static void job_event(void *arg, const pms_sync_event *e)
 {
     job_ctx *job = arg;
+    if (e->kind == PMS_EVENT_SYNC_FINISHED && job->holding) {
+        job->holding = false;
+        job->sch->cfg.on_progress(job->sch->cfg.ctx, job->account_id, job->connection_id,
+                                  &job->held);
+    }
     if (e->pms_patient_id &&
         (e->kind == PMS_EVENT_APPOINTMENT_CREATED || e->kind == PMS_EVENT_APPOINTMENT_UPDATED ||
          e->kind == PMS_EVENT_APPOINTMENT_REMOVED))
@@ -301,8 +328,9 @@ static void *worker_main(void *arg)
         s->running = true;
         sch->running++;
         sch->started++;
-        char id[64];
+        char id[64], account[64];
         snprintf(id, sizeof id, "%s", s->id);
+        snprintf(account, sizeof account, "%s", s->account_id);
         pms_sync_request req = {.today = true, .sync_type = "full"};
         char kind[16] = "full";
         if (s->has_window) {
@@ -318,12 +346,19 @@ static void *worker_main(void *arg)
             st = NULL;
             pms_log(PMS_LOG_ERROR, "scheduler.store_unavailable", "reason", err.message, NULL);
         }
-        job_ctx job = {.sch = sch, .patients = json_object()};
+        job_ctx job = {
+            .sch = sch,
+            .patients = json_object(),
+            .account_id = account,
+            .connection_id = id,
+            .progress_sent = PMS_INSTANT_NONE,
+        };
         pms_sync_context ctx = {
             .store = st,
             .ring = sch->cfg.ring,
             .session = sch->cfg.session,
             .worker = sch->worker_name,
+            .on_progress = job_progress,
             .on_event = job_event,
             .before_commit = job_before_commit,
             .callback_ctx = &job,
@@ -339,8 +374,7 @@ static void *worker_main(void *arg)
         s->running = false;
         sch->running--;
         reschedule(sch, s, rc, &result);
-        char account[64], pms[32];
-        snprintf(account, sizeof account, "%s", s->account_id);
+        char pms[32];
         snprintf(pms, sizeof pms, "%s", s->pms_type);
         pthread_cond_broadcast(&sch->idle);
         pthread_cond_signal(&sch->loop_wake);

@@ -460,6 +460,314 @@ static void api_keys(void **state)
     json_decref(a);
 }
 
+/* ---- browser sessions -------------------------------------------------------------------- */
+
+#define USER_PASSWORD "Qzsecret correct horse"
+
+/* A browser: its session cookie and CSRF token. */
+typedef struct browser {
+    char token[64];
+    char csrf[64];
+} browser;
+
+/* A request as a browser sends it: the cookie, and (when asked) the CSRF token and an Origin. */
+static void browse(const browser *b, const char *method, const char *body, bool with_csrf,
+                   const char *origin, tu_http_result *r, const char *path)
+{
+    char url[512], cookie[128], csrf[128], origin_h[256];
+    snprintf(url, sizeof url, "%s%s", W.d.base, path);
+    const char *headers[5] = {NULL};
+    int h = 0;
+    if (b->token[0]) {
+        snprintf(cookie, sizeof cookie, "Cookie: pmsd_session=%s", b->token);
+        headers[h++] = cookie;
+    }
+    if (with_csrf) {
+        snprintf(csrf, sizeof csrf, "X-CSRF-Token: %s", b->csrf);
+        headers[h++] = csrf;
+    }
+    if (origin) {
+        snprintf(origin_h, sizeof origin_h, "Origin: %s", origin);
+        headers[h++] = origin_h;
+    }
+    if (body)
+        headers[h++] = "Content-Type: application/json";
+    tu_http(method, url, headers, body, r);
+}
+
+static void expect_browse(const browser *b, const char *method, const char *body, bool with_csrf,
+                          const char *origin, long status, const char *code, const char *path)
+{
+    tu_http_result r;
+    browse(b, method, body, with_csrf, origin, &r, path);
+    if (r.status != status) {
+        char what[600];
+        snprintf(what, sizeof what, "%s %s as a browser (wanted %ld)", method, path, status);
+        fail_with(what, &r);
+    }
+    if (code)
+        assert_string_equal(str(json_object_get(r.json, "error"), "code"), code);
+    tu_http_free(&r);
+}
+
+/* Signs in with a JSON body; fills b from the cookie and the answer. The answer (new ref). */
+static json_t *sign_in(const char *body, browser *b)
+{
+    browser none = {0};
+    tu_http_result r;
+    browse(&none, "POST", body, false, NULL, &r, "/api/session");
+    if (r.status != 201)
+        fail_with("POST /api/session", &r);
+    char cookie[256];
+    assert_true(tu_http_header(&r, "Set-Cookie", cookie, sizeof cookie));
+    assert_int_equal(strncmp(cookie, "pmsd_session=", 13), 0);
+    const char *end = strchr(cookie, ';');
+    assert_non_null(end);
+    snprintf(b->token, sizeof b->token, "%.*s", (int)(end - cookie - 13), cookie + 13);
+    assert_int_equal(strlen(b->token), 43);
+    /* The cookie's flags: HttpOnly, SameSite=Strict, the whole site, session_hours (12). */
+    assert_non_null(strstr(cookie, "; HttpOnly"));
+    assert_non_null(strstr(cookie, "; SameSite=Strict"));
+    assert_non_null(strstr(cookie, "; Path=/"));
+    assert_non_null(strstr(cookie, "; Max-Age=43200"));
+    assert_null(strstr(cookie, "Secure")); /* cookie_secure is off here */
+    snprintf(b->csrf, sizeof b->csrf, "%s", str(r.json, "csrfToken"));
+    assert_int_equal(strlen(b->csrf), 43);
+    json_t *j = json_incref(r.json);
+    tu_http_free(&r);
+    return j;
+}
+
+/* Signs in with a request that must be refused with status and code; the error's message. */
+static void refused_sign_in(const char *body, long status, const char *code, const char *field,
+                            char *message, size_t len)
+{
+    json_t *j = call("POST", NULL, body, status, "/api/session");
+    json_t *error = json_object_get(j, "error");
+    assert_string_equal(str(error, "code"), code);
+    if (field)
+        assert_string_equal(str(error, "field"), field);
+    if (message)
+        snprintf(message, len, "%s", str(error, "message"));
+    json_decref(j);
+}
+
+static void add_user(const char *username, const char *role, char *id, size_t len)
+{
+    char out[256];
+    int rc =
+        tu_pmsctl_input(W.dir, USER_PASSWORD "\n", out, sizeof out,
+                        (const char *const[]){"user", "add", "--account", W.account_a, "--username",
+                                              username, "--role", role, "--password-stdin", NULL});
+    if (rc != 0)
+        fail_msg("pmsctl user add %s failed (%d): %s", username, rc, out);
+    snprintf(id, len, "%s", out);
+}
+
+static void browser_sessions(void **state)
+{
+    (void)state;
+    char manager_id[64], desk_id[64];
+    add_user("Practice.Manager", "admin", manager_id, sizeof manager_id);
+    add_user("front.desk", "staff", desk_id, sizeof desk_id);
+    /* pmsctl asks for a password only on a terminal; a short one is a usage error. */
+    char out[256];
+    assert_int_equal(
+        tu_pmsctl_input(W.dir, USER_PASSWORD "\n", out, sizeof out,
+                        (const char *const[]){"user", "add", "--account", W.account_a, "--username",
+                                              "no.tty", "--role", "staff", NULL}),
+        2);
+    assert_int_equal(tu_pmsctl_input(W.dir, "too short\n", out, sizeof out,
+                                     (const char *const[]){"user", "add", "--account", W.account_a,
+                                                           "--username", "short.pw", "--role",
+                                                           "staff", "--password-stdin", NULL}),
+                     2);
+    char url_origin[96];
+    snprintf(url_origin, sizeof url_origin, "%s", W.d.base);
+
+    /* Signing in with an API key: the key's role and name. */
+    browser by_key, manager, desk;
+    char body[512];
+    snprintf(body, sizeof body, "{\"apiKey\":\"%s\"}", W.staff_a);
+    json_t *s = sign_in(body, &by_key);
+    assert_string_equal(str(s, "role"), "staff");
+    assert_string_equal(str(s, "via"), "api_key");
+    assert_string_equal(str(s, "name"), "staff");
+    assert_string_equal(str(s, "accountId"), W.account_a);
+    assert_string_equal(str(s, "accountName"), "Clinic A");
+    assert_true(json_is_string(json_object_get(s, "expiresAt")));
+    json_decref(s);
+    /* As a user, any case of the username. */
+    s = sign_in("{\"username\":\"PRACTICE.manager\",\"password\":\"" USER_PASSWORD "\"}", &manager);
+    assert_string_equal(str(s, "role"), "admin");
+    assert_string_equal(str(s, "via"), "user");
+    assert_string_equal(str(s, "name"), "practice.manager");
+    json_decref(s);
+    json_t *a = last_audit("session.create");
+    char actor[80];
+    snprintf(actor, sizeof actor, "user:%s", manager_id);
+    assert_string_equal(str(a, "actorKeyId"), actor);
+    assert_string_equal(str(a, "actorRole"), "admin");
+    assert_string_equal(str(a, "accountId"), W.account_a);
+    json_decref(a);
+    s = sign_in("{\"username\":\"front.desk\",\"password\":\"" USER_PASSWORD "\"}", &desk);
+    json_decref(s);
+
+    /* The cookie reads; GET /api/session says who, with the CSRF token. */
+    tu_http_result r;
+    browse(&desk, "GET", NULL, false, NULL, &r, "/api/run-sheet");
+    assert_int_equal(r.status, 200);
+    tu_http_free(&r);
+    browse(&manager, "GET", NULL, false, NULL, &r, "/api/session");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(str(r.json, "csrfToken"), manager.csrf);
+    assert_string_equal(str(r.json, "name"), "practice.manager");
+    tu_http_free(&r);
+    /* A key header caller gets the same shape without a CSRF token. */
+    s = call("GET", W.admin_a, NULL, 200, "/api/session");
+    assert_string_equal(str(s, "via"), "api_key");
+    assert_string_equal(str(s, "role"), "admin");
+    assert_null(json_object_get(s, "csrfToken"));
+    assert_true(json_is_null(json_object_get(s, "expiresAt")));
+    json_decref(s);
+    /* Roles hold: the staff user may not manage keys. */
+    expect_browse(&desk, "GET", NULL, false, NULL, 403, "forbidden", "/api/keys");
+
+    /* Changes by cookie need the CSRF token, and a same-site Origin when one is sent. */
+    const char *clinician = "{\"name\":\"Dr Session\"}";
+    expect_browse(&manager, "POST", clinician, false, NULL, 403, "csrf_failed",
+                  "/api/run-sheet/clinicians");
+    browser wrong = manager;
+    wrong.csrf[0] = wrong.csrf[0] == 'A' ? 'B' : 'A';
+    expect_browse(&wrong, "POST", clinician, true, NULL, 403, "csrf_failed",
+                  "/api/run-sheet/clinicians");
+    snprintf(wrong.csrf, sizeof wrong.csrf, "%s", by_key.csrf); /* another session's token */
+    expect_browse(&wrong, "POST", clinician, true, NULL, 403, "csrf_failed",
+                  "/api/run-sheet/clinicians");
+    expect_browse(&manager, "POST", clinician, true, "http://evil.example", 403, "csrf_failed",
+                  "/api/run-sheet/clinicians");
+    expect_browse(&manager, "POST", clinician, true, "null", 403, "csrf_failed",
+                  "/api/run-sheet/clinicians");
+    expect_browse(&manager, "POST", clinician, true, NULL, 201, NULL, "/api/run-sheet/clinicians");
+    expect_browse(&manager, "POST", clinician, true, url_origin, 201, NULL,
+                  "/api/run-sheet/clinicians");
+    /* A change audited while signed in names the user. */
+    expect_browse(&manager, "POST", "{\"name\":\"ui\",\"role\":\"staff\"}", true, url_origin, 201,
+                  NULL, "/api/keys");
+    a = last_audit("api_key.create");
+    assert_string_equal(str(a, "actorKeyId"), actor);
+    json_decref(a);
+    /* A key header needs no CSRF token (a browser never sends one by itself). */
+    json_decref(call("POST", W.admin_a, clinician, 201, "/api/run-sheet/clinicians"));
+    /* A sign-in from another site is refused. */
+    browser none = {0};
+    char signin[256];
+    snprintf(signin, sizeof signin, "{\"apiKey\":\"%s\"}", W.staff_a);
+    expect_browse(&none, "POST", signin, false, "http://evil.example", 403, "csrf_failed",
+                  "/api/session");
+
+    /* Signing out ends the session and clears the cookie. */
+    expect_browse(&desk, "DELETE", NULL, false, NULL, 403, "csrf_failed", "/api/session");
+    browse(&desk, "DELETE", NULL, true, NULL, &r, "/api/session");
+    assert_int_equal(r.status, 204);
+    char cookie[256];
+    assert_true(tu_http_header(&r, "Set-Cookie", cookie, sizeof cookie));
+    assert_non_null(strstr(cookie, "pmsd_session=;"));
+    assert_non_null(strstr(cookie, "Max-Age=0"));
+    assert_non_null(strstr(cookie, "HttpOnly"));
+    assert_non_null(strstr(cookie, "SameSite=Strict"));
+    tu_http_free(&r);
+    expect_browse(&desk, "GET", NULL, false, NULL, 401, "unauthorized", "/api/run-sheet");
+    a = last_audit("session.delete");
+    snprintf(actor, sizeof actor, "user:%s", desk_id);
+    assert_string_equal(str(a, "actorKeyId"), actor);
+    json_decref(a);
+
+    /* An expired session is refused. */
+    char db[600];
+    snprintf(db, sizeof db, "%s/pmsync.db", W.dir);
+    assert_int_equal(tu_sqlite_exec(db, "UPDATE web_sessions SET expires_at = 1 WHERE user_id IS "
+                                        "NULL"),
+                     0);
+    expect_browse(&by_key, "GET", NULL, false, NULL, 401, "unauthorized", "/api/session");
+    expect_browse(&manager, "GET", NULL, false, NULL, 200, NULL, "/api/session");
+    /* Disabling the user ends their sessions. */
+    pmsctl_ok(out, sizeof out, (const char *const[]){"user", "disable", "practice.manager", NULL});
+    expect_browse(&manager, "GET", NULL, false, NULL, 401, "unauthorized", "/api/session");
+
+    /* Refused sign-ins: one message for every cause. */
+    char first[256], msg[256];
+    refused_sign_in("{\"username\":\"front.desk\",\"password\":\"Qzsecret wrong horse\"}", 401,
+                    "unauthorized", NULL, first, sizeof first);
+    refused_sign_in("{\"username\":\"nobody.here\",\"password\":\"" USER_PASSWORD "\"}", 401,
+                    "unauthorized", NULL, msg, sizeof msg);
+    assert_string_equal(msg, first);
+    refused_sign_in("{\"username\":\"practice.manager\",\"password\":\"" USER_PASSWORD "\"}", 401,
+                    "unauthorized", NULL, msg, sizeof msg);
+    assert_string_equal(msg, first);
+    refused_sign_in(
+        "{\"apiKey\":\"pmsk_AAAAAAAAAAAA_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}", 401,
+        "unauthorized", NULL, msg, sizeof msg);
+    assert_string_equal(msg, first);
+    /* Bodies that are not exactly one way of signing in name the field. */
+    refused_sign_in("{}", 400, "invalid_request", "apiKey", NULL, 0);
+    refused_sign_in("{\"username\":\"front.desk\"}", 400, "invalid_request", "password", NULL, 0);
+    refused_sign_in("{\"password\":\"x\"}", 400, "invalid_request", "username", NULL, 0);
+    refused_sign_in("{\"apiKey\":\"x\",\"username\":\"front.desk\"}", 400, "invalid_request",
+                    "username", NULL, 0);
+    refused_sign_in("{\"apiKey\":\"x\",\"cookie\":1}", 400, "invalid_request", "cookie", NULL, 0);
+
+    /* No token, CSRF token or password in pmsd's log or the database. */
+    const browser *all[] = {&by_key, &manager, &desk};
+    const char *suffixes[] = {"", "-wal"};
+    for (size_t s_i = 0; s_i < 2; s_i++) {
+        char path[640];
+        snprintf(path, sizeof path, "%s%s", db, suffixes[s_i]);
+        assert_false(tu_file_contains(path, "Qzsecret"));
+        for (size_t i = 0; i < 3; i++)
+            assert_false(tu_file_contains(path, all[i]->token));
+    }
+    char wal[640];
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    /* the search finds what is there */
+    assert_true(tu_file_contains(db, "practice.manager") ||
+                tu_file_contains(wal, "practice.manager"));
+    assert_false(tu_file_contains(W.d.log_path, "Qzsecret"));
+    for (size_t i = 0; i < 3; i++) {
+        assert_false(tu_file_contains(W.d.log_path, all[i]->token));
+        assert_false(tu_file_contains(W.d.log_path, all[i]->csrf));
+    }
+    pmsctl_ok(out, sizeof out, (const char *const[]){"audit", "verify", NULL});
+}
+
+/* Ten failed sign-ins from one address within five minutes: the next ones wait (429). */
+static void failed_sign_ins_are_throttled(void **state)
+{
+    (void)state;
+    /* A pmsd of its own: the throttle is per process, and this one stays throttled. */
+    tu_pmsd second;
+    assert_int_equal(
+        tu_pmsd_start(&second, W.dir, (const char *const[]){"--set", "scheduler=false", NULL}), 0);
+    target = &second;
+    const char *wrong = "{\"username\":\"front.desk\",\"password\":\"Qzsecret wrong horse\"}";
+    for (int i = 0; i < 10; i++)
+        json_decref(call("POST", NULL, wrong, 401, "/api/session"));
+    tu_http_result r;
+    tu_api(&second, "POST", NULL, wrong, &r, "/api/session");
+    assert_int_equal(r.status, 429);
+    assert_string_equal(str(json_object_get(r.json, "error"), "code"), "too_many_attempts");
+    char retry[32];
+    assert_true(tu_http_header(&r, "Retry-After", retry, sizeof retry));
+    assert_true(atol(retry) > 200 && atol(retry) <= 300);
+    tu_http_free(&r);
+    /* Even the right password waits; keys in headers are not affected. */
+    expect_error("POST", NULL, "{\"username\":\"front.desk\",\"password\":\"" USER_PASSWORD "\"}",
+                 429, "too_many_attempts", NULL, "/api/session");
+    json_decref(call("GET", W.staff_a, NULL, 200, "/api/session"));
+    target = &W.d;
+    assert_int_equal(tu_pmsd_stop(&second), 0);
+}
+
 /* ---- connections -------------------------------------------------------------------------- */
 
 static void connection_validation(void **state)
@@ -507,11 +815,18 @@ static void connection_validation(void **state)
 static void connection_lifecycle(void **state)
 {
     (void)state;
-    char *body = gentu_body("Lifecycle practice", 1, false);
+    /* Made by the web UI's set-up wizard: its first step is kept. */
+    char *text = gentu_body("Lifecycle practice", 1, false);
+    json_t *with_step = json_loads(text, 0, NULL);
+    free(text);
+    json_object_set_new(with_step, "setupStep", json_string("connect"));
+    char *body = json_dumps(with_step, JSON_COMPACT);
+    json_decref(with_step);
     tu_http_result r;
     tu_api(&W.d, "POST", W.admin_a, body, &r, "/api/pms/connections");
     free(body);
     assert_int_equal(r.status, 201);
+    assert_string_equal(str(r.json, "setupStep"), "connect");
     char location[256], id[64];
     assert_true(tu_http_header(&r, "Location", location, sizeof location));
     snprintf(id, sizeof id, "%s", str(r.json, "id"));
@@ -557,6 +872,15 @@ static void connection_lifecycle(void **state)
     expect_error("PATCH", W.admin_a, "{\"baseUrl\":\"ftp://x\"}", 400, "invalid_request", "baseUrl",
                  path);
     expect_error("PATCH", W.staff_a, "{\"displayName\":\"x\"}", 403, "forbidden", NULL, path);
+    /* The set-up wizard's step: one of four, or null when set-up is complete. */
+    expect_error("PATCH", W.admin_a, "{\"setupStep\":\"done\"}", 400, "invalid_request",
+                 "setupStep", path);
+    c = call("PATCH", W.admin_a, "{\"setupStep\":\"types\"}", 200, "%s", path);
+    assert_string_equal(str(c, "setupStep"), "types");
+    json_decref(c);
+    c = call("PATCH", W.admin_a, "{\"setupStep\":null}", 200, "%s", path);
+    assert_true(json_is_null(json_object_get(c, "setupStep")));
+    json_decref(c);
     c = call("GET", W.staff_a, NULL, 200, "%s", path);
     assert_string_equal(str(c, "displayName"), "Renamed");
     assert_true(json_is_object(json_object_get(c, "sync")));
@@ -567,6 +891,11 @@ static void connection_lifecycle(void **state)
     expect_error("POST", W.admin_a, "{}", 400, "invalid_request", "code", path);
     snprintf(path, sizeof path, "/api/pms/connections/%s/test", id);
     expect_error("POST", W.admin_a, NULL, 409, "not_configured", NULL, path); /* not paired */
+    json_t *e = call("POST", W.admin_a, NULL, 409, "%s", path);
+    json_t *pms = json_object_get(json_object_get(e, "error"), "pms");
+    assert_string_equal(str(pms, "kind"), "config");
+    assert_true(json_is_null(json_object_get(pms, "httpStatus")));
+    json_decref(e);
 
     json_decref(call("DELETE", W.admin_a, NULL, 204, "/api/pms/connections/%s", id));
     snprintf(path, sizeof path, "/api/pms/connections/%s", id);
@@ -574,6 +903,51 @@ static void connection_lifecycle(void **state)
     json_t *a = last_audit("connection.delete");
     assert_non_null(strstr(str(a, "resource"), id));
     json_decref(a);
+}
+
+/* A PMS that refuses the credentials: the error says what the PMS did (kind, HTTP status). */
+static void pms_failures_are_explained(void **state)
+{
+    (void)state;
+    json_t *m = json_object_get(W.info, "medirecords");
+    json_t *practice = json_array_get(json_object_get(m, "practices"), 0);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s}}", "pmsType", "medirecords",
+                             "displayName", "Wrong token", "baseUrl", str(m, "baseUrl"), "timezone",
+                             str(practice, "timezone"), "syncEnabled", 0, "settings", "practice_id",
+                             str(practice, "practiceId"), "token", "not-the-token");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    json_t *c = call("POST", W.admin_a, text, 201, "/api/pms/connections");
+    free(text);
+    char id[64];
+    snprintf(id, sizeof id, "%s", str(c, "id"));
+    json_decref(c);
+    /* The test endpoint answers with the PMS's refusal... */
+    json_t *t = call("POST", W.admin_a, NULL, 200, "/api/pms/connections/%s/test", id);
+    assert_false(json_is_true(json_object_get(t, "ok")));
+    json_t *pms = json_object_get(t, "pms");
+    assert_string_equal(str(pms, "kind"), "auth");
+    assert_int_equal(json_integer_value(json_object_get(pms, "httpStatus")), 401);
+    json_decref(t);
+    /* ...and a read through it fails with pms_error and the same explanation. */
+    json_t *e = call("GET", W.admin_a, NULL, 502, "/api/pms/connections/%s/appointment-types", id);
+    json_t *error = json_object_get(e, "error");
+    assert_string_equal(str(error, "code"), "pms_error");
+    pms = json_object_get(error, "pms");
+    assert_string_equal(str(pms, "kind"), "auth");
+    assert_int_equal(json_integer_value(json_object_get(pms, "httpStatus")), 401);
+    assert_null(strstr(str(error, "message"), "not-the-token"));
+    json_decref(e);
+    /* A PMS that cannot be reached: transport, no HTTP status. */
+    json_decref(call("PATCH", W.admin_a,
+                     "{\"baseUrl\":\"http://127.0.0.1:9\",\"settings\":{\"retry_attempts\":\"1\"}}",
+                     200, "/api/pms/connections/%s", id));
+    e = call("GET", W.admin_a, NULL, 502, "/api/pms/connections/%s/appointment-types", id);
+    pms = json_object_get(json_object_get(e, "error"), "pms");
+    assert_string_equal(str(pms, "kind"), "transport");
+    assert_true(json_is_null(json_object_get(pms, "httpStatus")));
+    json_decref(e);
+    json_decref(call("DELETE", W.admin_a, NULL, 204, "/api/pms/connections/%s", id));
 }
 
 static void connect_and_sync_with_live_updates(void **state)
@@ -605,6 +979,7 @@ static void connect_and_sync_with_live_updates(void **state)
     assert_string_equal(str(last, "syncType"), "manual");
     json_decref(s);
     assert_true(sse_wait_for(&live, "event: sync.started", 5000));
+    assert_true(sse_wait_for(&live, "event: sync.progress", 5000));
     assert_true(sse_wait_for(&live, "event: appointment.created", 5000));
     assert_true(sse_wait_for(&live, "event: sync.finished", 5000));
     assert_true(sse_wait_for(&live, ": ping", 3000)); /* heartbeats every second here */
@@ -615,6 +990,17 @@ static void connect_and_sync_with_live_updates(void **state)
     sse_close(&live);
     assert_null(strstr(copy, "fullName"));
     assert_null(strstr(copy, "phone"));
+    /* Progress carries the counts so far. */
+    char *progress = strstr(copy, "event: sync.progress\ndata: ");
+    assert_non_null(progress);
+    json_t *counts = json_loadb(progress + 27, strcspn(progress + 27, "\n"), 0, NULL);
+    assert_non_null(counts);
+    assert_string_equal(str(counts, "connectionId"), W.conn);
+    static const char *const count_keys[] = {"fetched", "created", "updated", "unchanged",
+                                             "skipped", "removed", NULL};
+    for (size_t k = 0; count_keys[k]; k++)
+        assert_true(json_is_integer(json_object_get(counts, count_keys[k])));
+    json_decref(counts);
     /* Resume after the first event: what followed is replayed. */
     char *first_id = strstr(copy, "id: ");
     assert_non_null(first_id);
@@ -676,6 +1062,114 @@ static void connect_and_sync_with_live_updates(void **state)
                  path);
     json_decref(wait_sync(W.admin_a, W.conn));
     json_decref(tu_sandbox_json(&W.box, "POST", "/_sandbox/faults/reset", NULL));
+}
+
+/* A connection to the first practice of a sandbox PMS (Medirecords or Halaxy), not syncing. */
+static void connect_other(const char *pms, char *id, size_t len)
+{
+    json_t *info = json_object_get(W.info, pms);
+    json_t *p = json_array_get(json_object_get(info, "practices"), 0);
+    bool medirecords = strcmp(pms, "medirecords") == 0;
+    json_t *body = json_pack(
+        "{s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s, s:s, s:s}}", "pmsType", pms, "displayName", pms,
+        "baseUrl", str(info, "baseUrl"), "timezone", str(p, "timezone"), "syncEnabled", 0,
+        "settings", medirecords ? "practice_id" : "client_id",
+        str(p, medirecords ? "practiceId" : "clientId"), medirecords ? "token" : "client_secret",
+        str(p, medirecords ? "token" : "clientSecret"), "rate_per_minute", "100000",
+        "rate_per_hour", "1000000");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    json_t *c = call("POST", W.admin_a, text, 201, "/api/pms/connections");
+    free(text);
+    snprintf(id, len, "%s", str(c, "id"));
+    json_decref(c);
+}
+
+/* GET .../telehealth-check: counts only, and whether the types step is needed. */
+static json_t *telehealth_check(const char *id, long appointments_at_least, bool needed)
+{
+    json_t *t = call("GET", W.admin_a, NULL, 200, "/api/pms/connections/%s/telehealth-check", id);
+    assert_int_equal(json_object_size(t), 6); /* no patient data: the counts and the window */
+    long n = (long)json_integer_value(json_object_get(t, "appointments"));
+    long by_pms = (long)json_integer_value(json_object_get(t, "decidedByPms"));
+    long by_type = (long)json_integer_value(json_object_get(t, "decidedByType"));
+    assert_true(n >= appointments_at_least);
+    assert_int_equal(by_pms + by_type, n);
+    if (json_is_true(json_object_get(t, "typesStepNeeded")) != needed)
+        fail_msg("typesStepNeeded is not %s: %ld appointments, %ld by the PMS",
+                 needed ? "true" : "false", n, by_pms);
+    pms_date from, to;
+    assert_int_equal(pms_date_parse(str(t, "from"), &from, NULL), PMS_OK);
+    assert_int_equal(pms_date_parse(str(t, "to"), &to, NULL), PMS_OK);
+    assert_int_equal(pms_days_from_date(to) - pms_days_from_date(from), 6);
+    return t;
+}
+
+static void telehealth_check_for_the_set_up_wizard(void **state)
+{
+    (void)state;
+    /* A week read from the PMS: without the sandbox's rate limits of a real PMS. */
+    json_decref(
+        call("PATCH", W.admin_a,
+             "{\"settings\":{\"rate_per_minute\":\"100000\",\"rate_per_hour\":\"1000000\"}}", 200,
+             "/api/pms/connections/%s", W.conn));
+    /* Gentu has no telehealth flag: the practice's types always decide. */
+    json_t *t = telehealth_check(W.conn, 1, true);
+    assert_int_equal(json_integer_value(json_object_get(t, "decidedByPms")), 0);
+    const json_t *tenant =
+        json_array_get(json_object_get(json_object_get(W.info, "gentu"), "tenants"), 0);
+    assert_string_equal(str(t, "from"), str(tenant, "today"));
+    json_decref(t);
+
+    /* Medirecords says itself (links and type flags). */
+    char medirecords[64], halaxy[64];
+    connect_other("medirecords", medirecords, sizeof medirecords);
+    t = telehealth_check(medirecords, 1, false);
+    assert_int_equal(json_integer_value(json_object_get(t, "decidedByType")), 0);
+    json_decref(t);
+    /* Nothing of it was stored: no appointment, no sync. */
+    char db[600], sql[256];
+    snprintf(db, sizeof db, "%s/pmsync.db", W.dir);
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT COUNT(*) FROM run_sheet_appointments WHERE pms_connection_id = '%s')"
+             " + (SELECT COUNT(*) FROM pms_sync_log WHERE pms_connection_id = '%s')",
+             medirecords, medirecords);
+    assert_int_equal(tu_sqlite_count(db, sql), 0);
+
+    /* Halaxy: its services need the practice's word, unless appointments carry a
+     * location-type. */
+    connect_other("halaxy", halaxy, sizeof halaxy);
+    json_t *stats = tu_sandbox_json(&W.box, "GET", "/_sandbox/stats", NULL);
+    json_int_t patients_read =
+        json_integer_value(json_object_get(json_object_get(stats, "byEndpoint"), "halaxy.patient"));
+    json_decref(stats);
+    t = telehealth_check(halaxy, 1, true);
+    assert_int_equal(json_integer_value(json_object_get(t, "decidedByPms")), 0);
+    json_decref(t);
+    /* Counting needs no patient: none was read. */
+    stats = tu_sandbox_json(&W.box, "GET", "/_sandbox/stats", NULL);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(stats, "byEndpoint"), "halaxy.patient")),
+        patients_read);
+    json_decref(stats);
+    json_decref(
+        tu_sandbox_json(&W.box, "PUT", "/_sandbox/halaxy/settings", "{\"location_type\":true}"));
+    t = telehealth_check(halaxy, 1, false);
+    assert_int_equal(json_integer_value(json_object_get(t, "decidedByType")), 0);
+    json_decref(t);
+    json_decref(
+        tu_sandbox_json(&W.box, "PUT", "/_sandbox/halaxy/settings", "{\"location_type\":false}"));
+    /* Staff may not; the PMS's failure is explained. */
+    char path[160];
+    snprintf(path, sizeof path, "/api/pms/connections/%s/telehealth-check", halaxy);
+    expect_error("GET", W.staff_a, NULL, 403, "forbidden", NULL, path);
+    json_decref(call("PATCH", W.admin_a, "{\"settings\":{\"client_secret\":\"wrong\"}}", 200,
+                     "/api/pms/connections/%s", halaxy));
+    json_t *e = call("GET", W.admin_a, NULL, 502, "%s", path);
+    assert_string_equal(str(json_object_get(json_object_get(e, "error"), "pms"), "kind"), "auth");
+    json_decref(e);
+    json_decref(call("DELETE", W.admin_a, NULL, 204, "/api/pms/connections/%s", medirecords));
+    json_decref(call("DELETE", W.admin_a, NULL, 204, "/api/pms/connections/%s", halaxy));
 }
 
 static void practitioners_and_types(void **state)
@@ -1330,9 +1824,13 @@ int main(void)
         cmocka_unit_test(operations_endpoints),
         cmocka_unit_test(authentication_and_roles),
         cmocka_unit_test(api_keys),
+        cmocka_unit_test(browser_sessions),
+        cmocka_unit_test(failed_sign_ins_are_throttled),
         cmocka_unit_test(connection_validation),
         cmocka_unit_test(connection_lifecycle),
+        cmocka_unit_test(pms_failures_are_explained),
         cmocka_unit_test(connect_and_sync_with_live_updates),
+        cmocka_unit_test(telehealth_check_for_the_set_up_wizard),
         cmocka_unit_test(practitioners_and_types),
         cmocka_unit_test(sync_status_endpoints),
         cmocka_unit_test(patient_data_responses_are_audited),

@@ -1,7 +1,8 @@
 /* The scheduler against pms-sandbox (PMS_SANDBOX_BIN) and a real SQLite file: connections are
  * synced when due, manual requests run at once and are never queued twice, no more syncs run
  * at a time than allowed, a failing connection backs off (1, 2, 4 ... intervals), its status is
- * kept on the connection, and stopping cancels a running sync at a batch boundary. */
+ * kept on the connection, stopping cancels a running sync at a batch boundary, and progress
+ * reports are limited per sync with the last one passed on before the sync finishes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,24 +30,48 @@ typedef struct fixture {
     int events;
     int finished;
     pthread_mutex_t lock;
+    long progress_interval_ms;
+    int progress_calls;
+    pms_instant progress_at[256];
+    pms_sync_counts last_progress;
+    bool progress_after_finish; /* a report came after the sync's finished event */
+    bool sync_finished_seen;
+    pms_sync_counts final_counts;
 } fixture;
 
 static void on_event(void *ctx, const pms_sync_event *e)
 {
     fixture *f = ctx;
-    (void)e;
     pthread_mutex_lock(&f->lock);
     f->events++;
+    if (e->kind == PMS_EVENT_SYNC_FINISHED)
+        f->sync_finished_seen = true;
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void on_progress(void *ctx, const char *account, const char *conn,
+                        const pms_sync_progress *p)
+{
+    fixture *f = ctx;
+    assert_non_null(account);
+    assert_non_null(conn);
+    pthread_mutex_lock(&f->lock);
+    if (f->progress_calls < 256)
+        f->progress_at[f->progress_calls] = pms_now();
+    f->progress_calls++;
+    f->last_progress = p->counts;
+    f->progress_after_finish |= f->sync_finished_seen;
     pthread_mutex_unlock(&f->lock);
 }
 
 static void on_finished(void *ctx, const char *account, const char *conn, const char *pms, int rc,
                         const pms_sync_result *r, const json_t *patients)
 {
-    (void)account, (void)conn, (void)pms, (void)rc, (void)r, (void)patients;
+    (void)account, (void)conn, (void)pms, (void)rc, (void)patients;
     fixture *f = ctx;
     pthread_mutex_lock(&f->lock);
     f->finished++;
+    f->final_counts = r->counts;
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -126,6 +151,8 @@ static void start(fixture *f, int max_parallel, bool schedule)
         .run_schedule = schedule,
         .on_event = on_event,
         .on_finished = on_finished,
+        .on_progress = on_progress,
+        .progress_interval_ms = f->progress_interval_ms,
         .ctx = f,
     };
     pms_error err = {0};
@@ -266,6 +293,18 @@ static void a_failing_connection_backs_off(void **state)
     f->sch = NULL;
 }
 
+/* Asks for a manual sync of the days from today + back to today + ahead (Melbourne). */
+static void request_days(fixture *f, const char *id, int back, int ahead)
+{
+    pms_sync_request window = {.sync_type = "manual"};
+    pms_date today;
+    assert_int_equal(pms_practice_today("Australia/Melbourne", &today, NULL), PMS_OK);
+    window.from = pms_date_add_days(today, back);
+    window.to = pms_date_add_days(today, ahead);
+    pms_error err = {0};
+    assert_int_equal(pms_scheduler_request(f->sch, id, &window, &err), PMS_OK);
+}
+
 static void stopping_cancels_a_running_sync(void **state)
 {
     fixture *f = *state;
@@ -275,13 +314,7 @@ static void stopping_cancels_a_running_sync(void **state)
     json_decref(tu_sandbox_json(&f->box, "PUT", "/_sandbox/faults",
                                 "{\"latency_ms\":400,\"page_size\":2}"));
     start(f, 1, false);
-    pms_sync_request week = {.from = {0, 0, 0}, .sync_type = "manual"};
-    pms_date today;
-    assert_int_equal(pms_practice_today("Australia/Melbourne", &today, NULL), PMS_OK);
-    week.from = pms_date_add_days(today, -7);
-    week.to = pms_date_add_days(today, 14);
-    pms_error err = {0};
-    assert_int_equal(pms_scheduler_request(f->sch, id, &week, &err), PMS_OK);
+    request_days(f, id, -7, 14);
     tu_sleep_ms(1500);
     pms_schedule_state s;
     pms_scheduler_state(f->sch, id, &s);
@@ -295,6 +328,40 @@ static void stopping_cancels_a_running_sync(void **state)
     assert_int_equal(log_rows(f, id, ""), 1);
 }
 
+static void progress_is_limited_and_the_last_report_comes_before_the_end(void **state)
+{
+    fixture *f = *state;
+    fresh(f);
+    char id[PMS_UUID_LEN];
+    add_connection(f, 2, 1440, false, id);
+    pms_setting_value fast[] = {{"rate_per_minute", "100000"}};
+    assert_int_equal(pms_connection_update(f->st, f->ring, id, NULL, fast, 1, NULL), PMS_OK);
+    /* Small pages, a little slow: many batches over a few seconds. */
+    json_decref(
+        tu_sandbox_json(&f->box, "PUT", "/_sandbox/faults", "{\"latency_ms\":40,\"page_size\":2}"));
+    f->progress_interval_ms = 300;
+    f->progress_calls = 0;
+    f->sync_finished_seen = false;
+    f->progress_after_finish = false;
+    int before = finished(f);
+    start(f, 1, false);
+    request_days(f, id, -1, 1);
+    assert_true(wait_finished(f, before + 1, 60000));
+    pms_scheduler_stop(f->sch, 5000);
+    f->sch = NULL;
+    f->progress_interval_ms = 0;
+    json_decref(tu_sandbox_json(&f->box, "POST", "/_sandbox/faults/reset", NULL));
+    assert_true(f->progress_calls >= 2);
+    /* At most one report per interval, but the held-back last one right before the end. */
+    int n = f->progress_calls < 256 ? f->progress_calls : 256;
+    for (int i = 1; i < n - 1; i++)
+        assert_true(f->progress_at[i] - f->progress_at[i - 1] >= 300);
+    assert_false(f->progress_after_finish);
+    assert_int_equal(f->last_progress.fetched, f->final_counts.fetched);
+    assert_int_equal(f->last_progress.created, f->final_counts.created);
+    assert_true(f->final_counts.fetched > 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +369,7 @@ int main(void)
         cmocka_unit_test(manual_requests_run_once_and_parallelism_is_bounded),
         cmocka_unit_test(a_failing_connection_backs_off),
         cmocka_unit_test(stopping_cancels_a_running_sync),
+        cmocka_unit_test(progress_is_limited_and_the_last_report_comes_before_the_end),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -128,12 +128,23 @@ int tu_pmsd_stop(tu_pmsd *d)
 
 int tu_pmsctl(const char *dir, char *out, size_t out_len, const char *const *args)
 {
+    return tu_pmsctl_input(dir, NULL, out, out_len, args);
+}
+
+int tu_pmsctl_input(const char *dir, const char *input, char *out, size_t out_len,
+                    const char *const *args)
+{
     const char *bin = getenv("PMSCTL_BIN");
     if (bin == NULL)
         return -1;
-    int pipefd[2];
+    int pipefd[2], infd[2] = {-1, -1};
     if (pipe(pipefd) != 0)
         return -1;
+    if (input && pipe(infd) != 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -1;
+    }
     const char *argv[32];
     int argc = 0;
     argv[argc++] = bin;
@@ -151,10 +162,29 @@ int tu_pmsctl(const char *dir, char *out, size_t out_len, const char *const *arg
         dup2(pipefd[1], 1);
         close(pipefd[0]);
         close(pipefd[1]);
+        if (input) {
+            dup2(infd[0], 0);
+            close(infd[0]);
+            close(infd[1]);
+        }
         execve(bin, (char *const *)argv, (char *const *)envp);
         _exit(127);
     }
     close(pipefd[1]);
+    if (input) {
+        close(infd[0]);
+        void (*saved)(int) = signal(SIGPIPE, SIG_IGN); /* pmsctl may stop before reading */
+        size_t left = strlen(input);
+        for (const char *p = input; left > 0;) {
+            ssize_t w = write(infd[1], p, left);
+            if (w <= 0)
+                break;
+            p += w;
+            left -= (size_t)w;
+        }
+        close(infd[1]);
+        signal(SIGPIPE, saved);
+    }
     size_t len = 0;
     ssize_t n;
     char sink[4096];

@@ -27,6 +27,9 @@ int tu_pmsd_stop(tu_pmsd *d);
 /* Runs pmsctl (PMSCTL_BIN) against d's database; its stdout (trimmed) into out. The exit
  * status. */
 int tu_pmsctl(const char *dir, char *out, size_t out_len, const char *const *args);
+/* The same with input on its stdin (NULL: stdin is inherited). */
+int tu_pmsctl_input(const char *dir, const char *input, char *out, size_t out_len,
+                    const char *const *args);
 
 /* An API call with a key (NULL: none) and a JSON body (NULL: none). */
 void tu_api(const tu_pmsd *d, const char *method, const char *key, const char *body,

@@ -223,6 +223,56 @@ static void updates_keep_or_replace_secrets(void **state)
     assert_non_null(strstr(err.message, "sync_frequency_minutes"));
 }
 
+/* The set-up wizard's step: none for connections made without one (pmsctl), one of the four
+ * steps otherwise, and "" when set-up is complete. */
+static void setup_step_is_kept_and_checked(void **state)
+{
+    fixture *f = *state;
+    char id[PMS_UUID_LEN];
+    pms_error err = {0};
+    assert_int_equal(create(f, &named, gentu_settings, 3, id, &err), PMS_OK);
+    pms_connection c;
+    assert_int_equal(f->st->ops->connection_get(f->st, id, &c, NULL), PMS_OK);
+    assert_null(c.setup_step);
+    json_t *j = pms_connection_to_json(&c);
+    assert_true(json_is_null(json_object_get(j, "setupStep")));
+    json_decref(j);
+    pms_connection_clear(&c);
+
+    pms_connection_fields step = named;
+    step.setup_step = "practitioners";
+    assert_int_equal(pms_connection_update(f->st, f->ring, id, &step, NULL, 0, &err), PMS_OK);
+    assert_int_equal(f->st->ops->connection_get(f->st, id, &c, NULL), PMS_OK);
+    assert_string_equal(c.setup_step, "practitioners");
+    j = pms_connection_to_json(&c);
+    assert_string_equal(json_string_value(json_object_get(j, "setupStep")), "practitioners");
+    json_decref(j);
+    pms_connection_clear(&c);
+    /* Other changes keep it. */
+    pms_connection_fields rename = named;
+    rename.display_name = "Renamed";
+    assert_int_equal(pms_connection_update(f->st, f->ring, id, &rename, NULL, 0, &err), PMS_OK);
+    assert_int_equal(f->st->ops->connection_get(f->st, id, &c, NULL), PMS_OK);
+    assert_string_equal(c.setup_step, "practitioners");
+    pms_connection_clear(&c);
+
+    step.setup_step = "done";
+    assert_int_equal(pms_connection_update(f->st, f->ring, id, &step, NULL, 0, &err),
+                     PMS_ERR_INVALID);
+    assert_string_equal(err.field, "setupStep");
+    step.setup_step = "";
+    assert_int_equal(pms_connection_update(f->st, f->ring, id, &step, NULL, 0, &err), PMS_OK);
+    assert_int_equal(f->st->ops->connection_get(f->st, id, &c, NULL), PMS_OK);
+    assert_null(c.setup_step);
+    pms_connection_clear(&c);
+
+    step.setup_step = "connect";
+    assert_int_equal(create(f, &step, gentu_settings, 3, id, &err), PMS_OK);
+    assert_int_equal(f->st->ops->connection_get(f->st, id, &c, NULL), PMS_OK);
+    assert_string_equal(c.setup_step, "connect");
+    pms_connection_clear(&c);
+}
+
 static void pms_wide_limits_come_from_the_environment(void **state)
 {
     (void)state;
@@ -249,6 +299,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(settings_are_checked_against_the_adapter, setup, teardown),
         cmocka_unit_test_setup_teardown(secrets_are_sealed_and_never_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(updates_keep_or_replace_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(setup_step_is_kept_and_checked, setup, teardown),
         cmocka_unit_test(pms_wide_limits_come_from_the_environment),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -468,12 +468,14 @@ static void telehealth_only_for_configured_types(void **state)
     fixture *f = *state;
     expect_mapped(f);
     assert_true(f->out.is_telehealth);
+    assert_false(f->out.telehealth_from_pms); /* the practice's types decided */
 
     /* The description says "Telehealth review", but only the practice's choice of types
      * counts. */
     set(f, "appointmentType", parse("{\"reference\": \"" STD_TYPE "\"}"));
     expect_mapped(f);
     assert_false(f->out.is_telehealth);
+    assert_false(f->out.telehealth_from_pms);
     assert_string_equal(f->out.appointment_type_name, "Standard Consultation");
 
     set(f, "appointmentType", json_null());

@@ -643,9 +643,11 @@ static void telehealth_by_service_and_location_type(void **state)
     /* The practice marked "Telehealth", not "F2F". */
     expect_mapped(f);
     assert_true(f->out.is_telehealth);
+    assert_false(f->out.telehealth_from_pms); /* no location-type: the practice's services */
     set_service(f, HALAXY "HealthcareService/" SERVICE_F2F);
     expect_mapped(f);
     assert_false(f->out.is_telehealth);
+    assert_false(f->out.telehealth_from_pms);
     assert_string_equal(f->out.appointment_type_id, SERVICE_F2F);
     assert_string_equal(f->out.appointment_type_name, "F2F");
 
@@ -663,6 +665,7 @@ static void telehealth_by_service_and_location_type(void **state)
         expect_mapped(f);
         if (!f->out.is_telehealth)
             fail_msg("%s did not count as telehealth", remote[i]);
+        assert_true(f->out.telehealth_from_pms);
         assert_int_equal(pms_halaxy_location_type(f->appt), 1);
     }
     /* In person at the clinic, or by phone, although the service is the telehealth one. */
@@ -676,12 +679,14 @@ static void telehealth_by_service_and_location_type(void **state)
     json_array_append_new(info, parse("{'name': 'location-type', 'valueCode': 'clinic'}"));
     expect_mapped(f);
     assert_false(f->out.is_telehealth);
+    assert_true(f->out.telehealth_from_pms); /* Halaxy said: in the clinic */
     assert_int_equal(pms_halaxy_location_type(f->appt), 0);
     /* A value it does not know leaves the service's word. */
     json_array_remove(info, 1);
     json_array_append_new(info, parse("{'name': 'location-type', 'valueCode': 'home-visit'}"));
     expect_mapped(f);
     assert_true(f->out.is_telehealth);
+    assert_false(f->out.telehealth_from_pms);
     assert_int_equal(pms_halaxy_location_type(f->appt), -1);
 
     /* No telehealth lookup: only a location-type can say so. */

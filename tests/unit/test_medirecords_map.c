@@ -255,6 +255,7 @@ static void telehealth_from_links_or_the_type(void **state)
     assert_int_equal(pms_medirecords_map_appointment(a, &f->ctx, &out, NULL, NULL),
                      MEDIRECORDS_MAPPED);
     assert_true(out.is_telehealth);
+    assert_true(out.telehealth_from_pms); /* Medirecords' own data decided */
     pms_appointment_clear(&out);
     /* No links, in-person type: not telehealth. */
     json_object_set_new(a, "telehealthLinkForProvider", json_null());
@@ -262,6 +263,7 @@ static void telehealth_from_links_or_the_type(void **state)
     assert_int_equal(pms_medirecords_map_appointment(a, &f->ctx, &out, NULL, NULL),
                      MEDIRECORDS_MAPPED);
     assert_false(out.is_telehealth);
+    assert_true(out.telehealth_from_pms); /* the type's own flag says: not telehealth */
     assert_null(out.telehealth_url_patient);
     pms_appointment_clear(&out);
     /* No links, a type Medirecords flags as telehealth. */
@@ -269,6 +271,14 @@ static void telehealth_from_links_or_the_type(void **state)
     assert_int_equal(pms_medirecords_map_appointment(a, &f->ctx, &out, NULL, NULL),
                      MEDIRECORDS_MAPPED);
     assert_true(out.is_telehealth);
+    assert_true(out.telehealth_from_pms);
+    pms_appointment_clear(&out);
+    /* No links and a type Medirecords did not describe: nothing of its own decided. */
+    json_object_set_new(a, "appointmentTypeId", json_string("type-nobody-knows"));
+    assert_int_equal(pms_medirecords_map_appointment(a, &f->ctx, &out, NULL, NULL),
+                     MEDIRECORDS_MAPPED);
+    assert_false(out.is_telehealth);
+    assert_false(out.telehealth_from_pms);
     pms_appointment_clear(&out);
     json_decref(a);
 }

@@ -13,6 +13,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/metrics.h"
+#include "server/throttle.h"
 #include "server/validate.h"
 #include "testutil.h"
 
@@ -106,6 +107,14 @@ static void configuration_layers(void **state)
     assert_non_null(strstr(err.message, "http_threads"));
     assert_int_equal(pmsd_config_set(&c, "no_such_key", "1", &err), PMS_ERR_CONFIG);
     assert_int_equal(pmsd_config_set(&c, "scheduler", "maybe", &err), PMS_ERR_CONFIG);
+    /* Sessions: 12 hours and no Secure flag unless configured. */
+    assert_int_equal(c.session_hours, 12);
+    assert_false(c.cookie_secure);
+    assert_int_equal(pmsd_config_set(&c, "cookie_secure", "true", &err), PMS_OK);
+    assert_true(c.cookie_secure);
+    assert_int_equal(pmsd_config_set(&c, "session_hours", "0", &err), PMS_ERR_CONFIG);
+    assert_int_equal(pmsd_config_set(&c, "session_hours", "8", &err), PMS_OK);
+    assert_int_equal(c.session_hours, 8);
     /* A bad line names the file and line. */
     f = fopen(path, "w");
     fputs("listen = 127.0.0.1:9100\nthis line has no equals\n", f);
@@ -193,6 +202,36 @@ static void metrics_in_prometheus_format(void **state)
     pmsd_metrics_free(m);
 }
 
+static void failed_sign_ins_are_throttled_per_address(void **state)
+{
+    (void)state;
+    pmsd_throttle *t;
+    assert_int_equal(pmsd_throttle_new(3, 10, 300000, &t, NULL), PMS_OK);
+    pms_instant now = 1000000;
+    for (int i = 0; i < 9; i++)
+        pmsd_throttle_failed(t, "10.0.0.1", now + i * 1000);
+    assert_int_equal(pmsd_throttle_wait(t, "10.0.0.1", now + 9000), 0);
+    pmsd_throttle_failed(t, "10.0.0.1", now + 9000);
+    /* Ten failures within five minutes: wait until the first is five minutes old. */
+    assert_int_equal(pmsd_throttle_wait(t, "10.0.0.1", now + 10000), 290);
+    assert_int_equal(pmsd_throttle_wait(t, "10.0.0.2", now + 10000), 0); /* others may */
+    assert_int_equal(pmsd_throttle_wait(t, "10.0.0.1", now + 299500), 1);
+    assert_int_equal(pmsd_throttle_wait(t, "10.0.0.1", now + 300000), 0);
+    /* One more failure then: the window holds ten again (the second to the eleventh). */
+    pmsd_throttle_failed(t, "10.0.0.1", now + 300000);
+    assert_int_equal(pmsd_throttle_wait(t, "10.0.0.1", now + 300000), 1);
+    /* The table stays within its size: stale addresses make room, then the oldest. */
+    pmsd_throttle_failed(t, "10.0.0.2", now + 300000);
+    pmsd_throttle_failed(t, "10.0.0.3", now + 300001);
+    assert_int_equal(pmsd_throttle_size(t), 3);
+    pmsd_throttle_failed(t, "10.0.0.4", now + 300002);
+    assert_int_equal(pmsd_throttle_size(t), 3);
+    assert_int_equal(pmsd_throttle_wait(t, "10.0.0.4", now + 300002), 0);
+    pmsd_throttle_free(t);
+    assert_int_equal(pmsd_throttle_new(3, 0, 300000, &t, NULL), PMS_ERR_INVALID);
+    assert_null(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +241,7 @@ int main(void)
         cmocka_unit_test(configuration_layers),
         cmocka_unit_test(validation_names_the_field),
         cmocka_unit_test(metrics_in_prometheus_format),
+        cmocka_unit_test(failed_sign_ins_are_throttled_per_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,7 +102,8 @@ static int emit_page(pms_session *s, pms_http_client *client, const sweep *sw,
         free(batch);
         return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     }
-    resolve_missing_patients(s, client, appointments, patients);
+    if (!sw->opts->without_patients)
+        resolve_missing_patients(s, client, appointments, patients);
     gentu_map_context ctx = {
         .connection_id = pms_session_connection_id(s),
         .timezone = pms_session_tz_name(s),

@@ -358,8 +358,10 @@ gentu_map_outcome pms_gentu_map_appointment(const json_t *appt, const gentu_map_
     out->end_time = end;
     out->duration_minutes = duration;
     out->status = status;
+    /* Gentu has no telehealth flag: the practice's telehealth types decide. */
     out->is_telehealth =
         type_id && ctx->type_is_telehealth && ctx->type_is_telehealth(ctx->lookup_ctx, type_id);
+    out->telehealth_from_pms = false;
     out->fetched_at = ctx->fetched_at;
     out->raw_data = json_incref((json_t *)appt);
     bool oom = (out->pms_type = strdup("gentu")) == NULL ||

@@ -327,7 +327,7 @@ static int on_page(pms_session *s, pms_http_client *client, const json_t *bundle
     }
     if (rc == PMS_OK && json_array_size(appointments) > 0) {
         rc = resolve_providers(s, client, appointments, err);
-        if (rc == PMS_OK)
+        if (rc == PMS_OK && !sw->opts->without_patients)
             rc = resolve_patients(s, client, sw, appointments, err);
         if (rc == PMS_OK)
             rc = emit_page(s, sw, appointments, err);

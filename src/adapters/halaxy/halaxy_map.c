@@ -743,6 +743,7 @@ halaxy_map_outcome pms_halaxy_map_appointment(const json_t *appt, const halaxy_m
     out->duration_minutes = duration;
     out->status = status;
     out->is_telehealth = telehealth;
+    out->telehealth_from_pms = location >= 0; /* else the practice's telehealth services */
     out->fetched_at = ctx->fetched_at;
     out->pms_created_at = optional_instant(json_object_get(appt, "created"));
     out->pms_updated_at =

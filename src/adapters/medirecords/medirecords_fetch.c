@@ -228,7 +228,7 @@ static int emit_page(pms_session *s, const pms_fetch_options *opts, const pms_ba
         .type = lookup_type,
         .lookup_ctx = s,
     };
-    json_t *patients = page_patients(s, opts, items, &ctx);
+    json_t *patients = opts->without_patients ? json_object() : page_patients(s, opts, items, &ctx);
     pms_appointment *batch = calloc(n, sizeof *batch);
     if (batch == NULL || patients == NULL) {
         free(batch);

@@ -357,6 +357,8 @@ medirecords_map_outcome pms_medirecords_map_appointment(const json_t *appt,
     out->status = status;
     out->is_telehealth = link_provider || link_patient ||
                          (type && type->telehealth_auto_detected && type->is_telehealth);
+    out->telehealth_from_pms =
+        link_provider || link_patient || (type && type->telehealth_auto_detected);
     out->pms_created_at = stamp(appt, "createdDateTime");
     out->pms_updated_at = stamp(appt, "updatedDateTime");
     out->fetched_at = ctx->fetched_at;

@@ -1,4 +1,5 @@
 /* Accounts and API keys in SQLite. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,16 +66,9 @@ int sq_account_get(pms_store *st, const char *id, pms_account *out, pms_error *e
     if (stmt == NULL)
         return err ? (int)err->code : PMS_ERR_STORE;
     sq_bind_text(stmt, 1, id);
-    int step = sqlite3_step(stmt);
-    int rc;
-    if (step == SQLITE_ROW)
-        rc = read_account(stmt, out, err);
-    else if (step == SQLITE_DONE)
-        rc = pms_error_set(err, PMS_ERR_NOT_FOUND, "no account with id %.64s", id);
-    else
-        rc = sq_fail(s, err, "reading an account");
-    sqlite3_reset(stmt);
-    return rc;
+    char not_found[96];
+    snprintf(not_found, sizeof not_found, "no account with id %.64s", id);
+    return sq_one(s, stmt, out, read_account, not_found, "reading an account", err);
 }
 
 int sq_account_list(pms_store *st, pms_account_array *out, pms_error *err)
@@ -117,20 +111,29 @@ static int read_api_key(sqlite3_stmt *stmt, void *item, pms_error *err)
     return PMS_OK;
 }
 
-int sq_api_key_insert(pms_store *st, const pms_api_key *k, pms_error *err)
+int sq_account_exists(sqlite_store *s, const char *account_id, pms_error *err)
 {
-    sqlite_store *s = SQ(st);
     sqlite3_stmt *stmt = sq_stmt(s, account_exists_sql, err);
     if (stmt == NULL)
         return err ? (int)err->code : PMS_ERR_STORE;
-    sq_bind_text(stmt, 1, k->account_id);
+    sq_bind_text(stmt, 1, account_id);
     int step = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     if (step == SQLITE_DONE)
-        return pms_error_set(err, PMS_ERR_NOT_FOUND, "no account with id %.64s", k->account_id);
+        return pms_error_set(err, PMS_ERR_NOT_FOUND, "no account with id %.64s", account_id);
     if (step != SQLITE_ROW)
         return sq_fail(s, err, "reading an account");
-    if ((stmt = sq_stmt(s, key_insert_sql, err)) == NULL)
+    return PMS_OK;
+}
+
+int sq_api_key_insert(pms_store *st, const pms_api_key *k, pms_error *err)
+{
+    sqlite_store *s = SQ(st);
+    int rc = sq_account_exists(s, k->account_id, err);
+    if (rc != PMS_OK)
+        return rc;
+    sqlite3_stmt *stmt = sq_stmt(s, key_insert_sql, err);
+    if (stmt == NULL)
         return err ? (int)err->code : PMS_ERR_STORE;
     sq_bind_text(stmt, 1, k->id);
     sq_bind_text(stmt, 2, k->account_id);
@@ -152,16 +155,8 @@ int sq_api_key_find_by_prefix(pms_store *st, const char *prefix, pms_api_key *ou
     if (stmt == NULL)
         return err ? (int)err->code : PMS_ERR_STORE;
     sq_bind_text(stmt, 1, prefix);
-    int step = sqlite3_step(stmt);
-    int rc;
-    if (step == SQLITE_ROW)
-        rc = read_api_key(stmt, out, err);
-    else if (step == SQLITE_DONE)
-        rc = pms_error_set(err, PMS_ERR_NOT_FOUND, "no API key with that prefix");
-    else
-        rc = sq_fail(s, err, "reading an API key");
-    sqlite3_reset(stmt);
-    return rc;
+    return sq_one(s, stmt, out, read_api_key, "no API key with that prefix", "reading an API key",
+                  err);
 }
 
 int sq_api_key_list(pms_store *st, const char *account_id, pms_api_key_array *out, pms_error *err)

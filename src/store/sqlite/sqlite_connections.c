@@ -9,14 +9,14 @@
     "organization_id, base_url, timezone, settings, secrets, access_token, refresh_token, "        \
     "token_expires_at, sync_enabled, sync_frequency_minutes, sync_telehealth_only, "               \
     "unmapped_practitioners, last_sync_at, last_sync_status, last_sync_error, paired_at, "         \
-    "created_at, updated_at, secret_keys"
+    "created_at, updated_at, secret_keys, setup_step"
 
 static const char account_tz_sql[] = "SELECT timezone FROM accounts WHERE id = ?1";
 static const char account_set_tz_sql[] = "UPDATE accounts SET timezone = ?2 WHERE id = ?1";
 static const char insert_sql[] =
     "INSERT INTO pms_connections (" CONNECTION_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
     "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "
-    "?26)";
+    "?26, ?27)";
 static const char update_sql[] =
     "UPDATE pms_connections SET account_id = ?2, pms_type = ?3, display_name = ?4, "
     "practice_name = ?5, tenant_id = ?6, practice_id = ?7, organization_id = ?8, base_url = ?9, "
@@ -24,7 +24,7 @@ static const char update_sql[] =
     "token_expires_at = ?15, sync_enabled = ?16, sync_frequency_minutes = ?17, "
     "sync_telehealth_only = ?18, unmapped_practitioners = ?19, last_sync_at = ?20, "
     "last_sync_status = ?21, last_sync_error = ?22, paired_at = ?23, updated_at = ?25, "
-    "secret_keys = ?26 "
+    "secret_keys = ?26, setup_step = ?27 "
     "WHERE id = ?1";
 static const char get_sql[] = "SELECT " CONNECTION_COLUMNS " FROM pms_connections WHERE id = ?1";
 static const char list_sql[] = "SELECT " CONNECTION_COLUMNS " FROM pms_connections "
@@ -106,6 +106,7 @@ static void bind_connection(sqlite3_stmt *stmt, const pms_connection *c, pms_ins
         sq_bind_json(stmt, 26, c->secret_keys);
     else
         sqlite3_bind_null(stmt, 26);
+    sq_bind_text(stmt, 27, c->setup_step);
 }
 
 static int read_connection(sqlite3_stmt *stmt, void *item, pms_error *err)
@@ -148,6 +149,7 @@ static int read_connection(sqlite3_stmt *stmt, void *item, pms_error *err)
         json_decref(c->secret_keys);
         c->secret_keys = NULL;
     }
+    c->setup_step = sq_col_text(stmt, 26, &oom);
     if (oom || c->settings == NULL) {
         pms_connection_clear(c);
         return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");

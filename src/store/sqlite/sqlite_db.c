@@ -189,6 +189,21 @@ int sq_collect(sqlite_store *s, sqlite3_stmt *stmt, size_t item_size, void **ite
     return rc;
 }
 
+int sq_one(sqlite_store *s, sqlite3_stmt *stmt, void *item, sq_row_reader read,
+           const char *not_found, const char *doing, pms_error *err)
+{
+    int step = sqlite3_step(stmt);
+    int rc;
+    if (step == SQLITE_ROW)
+        rc = read(stmt, item, err);
+    else if (step == SQLITE_DONE)
+        rc = pms_error_set(err, PMS_ERR_NOT_FOUND, "%s", not_found);
+    else
+        rc = sq_fail(s, err, doing);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
 int sq_new_id(char out[37], pms_error *err)
 {
     return pms_uuid_v4(out, err);
@@ -358,6 +373,16 @@ static const pms_store_ops sqlite_ops = {
     .audit_count_key = sq_audit_count_key,
     .connection_set_sealed = sq_connection_set_sealed,
     .run_sheet_version = sq_run_sheet_version,
+    .user_insert = sq_user_insert,
+    .user_get = sq_user_get,
+    .user_list = sq_user_list,
+    .user_disable = sq_user_disable,
+    .user_set_password = sq_user_set_password,
+    .web_session_insert = sq_web_session_insert,
+    .web_session_find = sq_web_session_find,
+    .web_session_touch = sq_web_session_touch,
+    .web_session_revoke = sq_web_session_revoke,
+    .web_session_delete_expired = sq_web_session_delete_expired,
 };
 
 int pms_store_sqlite_open(const char *path, pms_store **out, pms_error *err)

@@ -57,6 +57,14 @@ typedef int (*sq_row_reader)(sqlite3_stmt *stmt, void *item, pms_error *err);
 int sq_collect(sqlite_store *s, sqlite3_stmt *stmt, size_t item_size, void **items, size_t *count,
                sq_row_reader read, const char *doing, pms_error *err);
 
+/* Steps a bound statement once: its row read into *item (zeroed beforehand), PMS_ERR_NOT_FOUND
+ * with the message not_found when there is none. Resets the statement. */
+int sq_one(sqlite_store *s, sqlite3_stmt *stmt, void *item, sq_row_reader read,
+           const char *not_found, const char *doing, pms_error *err);
+
+/* PMS_OK when the account exists, PMS_ERR_NOT_FOUND when it does not. */
+int sq_account_exists(sqlite_store *s, const char *account_id, pms_error *err);
+
 /* A new random id. */
 int sq_new_id(char out[37], pms_error *err);
 
@@ -140,5 +148,17 @@ int sq_run_sheet_version(pms_store *st, const char *account_id, pms_date day,
                          char out[PMS_STORE_VERSION_LEN], pms_error *err);
 int sq_connection_set_sealed(pms_store *st, const char *id, const char *secrets_sealed,
                              const char *access_sealed, const char *refresh_sealed, pms_error *err);
+
+int sq_user_insert(pms_store *st, const pms_user *u, pms_error *err);
+int sq_user_get(pms_store *st, const char *id, const char *username, pms_user *out, pms_error *err);
+int sq_user_list(pms_store *st, const char *account_id, pms_user_array *out, pms_error *err);
+int sq_user_disable(pms_store *st, const char *id, pms_instant at, pms_error *err);
+int sq_user_set_password(pms_store *st, const char *id, const char *password_hash, pms_error *err);
+int sq_web_session_insert(pms_store *st, const pms_web_session *ws, pms_error *err);
+int sq_web_session_find(pms_store *st, const char *id, pms_web_session *out, pms_error *err);
+int sq_web_session_touch(pms_store *st, const char *id, pms_instant at, pms_instant min_interval_ms,
+                         pms_error *err);
+int sq_web_session_revoke(pms_store *st, const char *id, pms_instant at, pms_error *err);
+int sq_web_session_delete_expired(pms_store *st, pms_instant before, int *count, pms_error *err);
 
 #endif

@@ -261,6 +261,35 @@ static const migration migrations[] = {
      "CREATE TRIGGER run_sheet_clinicians_version_delete AFTER DELETE ON run_sheet_clinicians"
      "  BEGIN UPDATE accounts SET clinicians_version = clinicians_version + 1"
      "    WHERE id = OLD.account_id; END;"},
+    {6, "users and browser sessions",
+     "CREATE TABLE users ("
+     "  id TEXT PRIMARY KEY,"
+     "  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  username TEXT NOT NULL UNIQUE CHECK (username = lower(username)),"
+     "  password_hash TEXT NOT NULL,"
+     "  role TEXT NOT NULL CHECK (role IN ('admin', 'staff', 'agent')),"
+     "  created_at INTEGER NOT NULL,"
+     "  disabled_at INTEGER);"
+     "CREATE INDEX idx_users_account ON users(account_id, created_at);"
+     /* id is the hex SHA-256 of the cookie's token: the token itself is never stored. */
+     "CREATE TABLE web_sessions ("
+     "  id TEXT PRIMARY KEY,"
+     "  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  role TEXT NOT NULL CHECK (role IN ('admin', 'staff', 'agent')),"
+     "  api_key_id TEXT REFERENCES api_keys(id) ON DELETE CASCADE,"
+     "  user_id TEXT REFERENCES users(id) ON DELETE CASCADE,"
+     "  csrf_token TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  expires_at INTEGER NOT NULL,"
+     "  last_seen_at INTEGER NOT NULL,"
+     "  revoked_at INTEGER,"
+     "  CHECK ((api_key_id IS NULL) <> (user_id IS NULL)));"
+     "CREATE INDEX idx_web_sessions_expires ON web_sessions(expires_at);"
+     "CREATE INDEX idx_web_sessions_user ON web_sessions(user_id);"
+     "CREATE INDEX idx_web_sessions_api_key ON web_sessions(api_key_id);"},
+    {7, "the set-up step of a connection",
+     "ALTER TABLE pms_connections ADD COLUMN setup_step TEXT"
+     "  CHECK (setup_step IN ('connect', 'practitioners', 'types', 'confirm'));"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
