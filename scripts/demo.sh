@@ -78,7 +78,8 @@ TZ=$(jq -r .timezone <<<"$sheet") jq -r '
         (.appointments[] | "  \(.startTime | local)  \(.durationMinutes) min  \(.patient.fullName // "?")  \(.status)  (\(.pmsType))"))' <<<"$sheet"
 cat <<EOF
 
-== Try it (the staff key reads the run sheet, the admin key manages connections):
+== Open $api/ in a browser and sign in with the admin key (the staff key sees the run sheet only).
+== Or try the API (the staff key reads the run sheet, the admin key manages connections):
   curl -s -H 'Authorization: Bearer $staff_key' $api/api/run-sheet | jq .
   curl -s -N -H 'Authorization: Bearer $staff_key' $api/api/run-sheet/events
   curl -s -H 'Authorization: Bearer $admin_key' $api/api/pms/connections | jq .

@@ -786,6 +786,37 @@ out:
     return rc;
 }
 
+/* Once a connection works, the practice's name (and id) as the PMS gives them, when the PMS can
+ * say (Medirecords, Halaxy; Gentu says it when paired). Best effort: a PMS that cannot answer
+ * leaves the connection as it was. */
+static void record_practice(pms_store *st, pms_session *s, const char *connection_id)
+{
+    pms_practice_info info = {0};
+    if (pms_adapter_practice_info(s, &info, NULL) != PMS_OK || info.name == NULL) {
+        pms_practice_info_clear(&info);
+        return;
+    }
+    /* Read again inside the write transaction: a sync may have written since. */
+    pms_connection c = {0};
+    if (st->ops->begin(st, NULL) != PMS_OK) {
+        pms_practice_info_clear(&info);
+        return;
+    }
+    bool ok = st->ops->connection_get(st, connection_id, &c, NULL) == PMS_OK;
+    char **id_column = !ok                                 ? NULL
+                       : strcmp(c.pms_type, "halaxy") == 0 ? &c.organization_id
+                       : c.practice_id == NULL             ? &c.practice_id
+                                                           : NULL;
+    ok = ok && pms_str_set(&c.practice_name, info.name) == PMS_OK &&
+         (id_column == NULL || info.external_id == NULL ||
+          pms_str_set(id_column, info.external_id) == PMS_OK) &&
+         st->ops->connection_update(st, &c, NULL) == PMS_OK;
+    if (!ok || st->ops->commit(st, NULL) != PMS_OK)
+        st->ops->rollback(st);
+    pms_connection_clear(&c);
+    pms_practice_info_clear(&info);
+}
+
 int pms_connection_test(pms_store *st, const pms_keyring *ring, const char *id,
                         const pms_session_options *opts, pms_health *out, pms_error *err)
 {
@@ -798,6 +829,8 @@ int pms_connection_test(pms_store *st, const pms_keyring *ring, const char *id,
     pms_token_box *box = NULL;
     if ((rc = pms_connection_open_session(st, ring, &c, opts, &box, &s, err)) == PMS_OK) {
         rc = pms_adapter_health_check(s, out, err);
+        if (rc == PMS_OK && out->ok && c.practice_name == NULL)
+            record_practice(st, s, c.id);
         pms_token_box_save(box, st, ring, c.id, NULL);
     }
     pms_session_close(s);

@@ -950,6 +950,45 @@ static void pms_failures_are_explained(void **state)
     json_decref(call("DELETE", W.admin_a, NULL, 204, "/api/pms/connections/%s", id));
 }
 
+/* Medirecords and Halaxy connect with credentials alone: a successful test records the practice's
+ * name (and id) as the PMS gives them. */
+static void testing_a_connection_records_the_practice(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = {"medirecords", "halaxy"};
+    for (size_t k = 0; k < 2; k++) {
+        const json_t *pms = json_object_get(W.info, kinds[k]);
+        const json_t *practice = json_array_get(json_object_get(pms, "practices"), 1);
+        json_t *body =
+            k == 0 ? json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "pmsType", kinds[k],
+                               "displayName", "Credentials only", "baseUrl", str(pms, "baseUrl"),
+                               "timezone", str(practice, "timezone"), "settings", "practice_id",
+                               str(practice, "practiceId"), "token", str(practice, "token"))
+                   : json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "pmsType", kinds[k],
+                               "displayName", "Credentials only", "baseUrl", str(pms, "baseUrl"),
+                               "timezone", str(practice, "timezone"), "settings", "client_id",
+                               str(practice, "clientId"), "client_secret",
+                               str(practice, "clientSecret"));
+        char *text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        json_t *c = call("POST", W.admin_a, text, 201, "/api/pms/connections");
+        free(text);
+        char id[64];
+        snprintf(id, sizeof id, "%s", str(c, "id"));
+        assert_true(json_is_null(json_object_get(c, "practiceName")));
+        json_decref(c);
+        json_t *t = call("POST", W.admin_a, NULL, 200, "/api/pms/connections/%s/test", id);
+        assert_true(json_is_true(json_object_get(t, "ok")));
+        json_decref(t);
+        c = call("GET", W.admin_a, NULL, 200, "/api/pms/connections/%s", id);
+        assert_string_equal(str(c, "practiceName"), str(practice, "name"));
+        if (k == 1)
+            assert_string_equal(str(c, "organizationId"), str(practice, "organizationId"));
+        json_decref(c);
+        json_decref(call("DELETE", W.admin_a, NULL, 204, "/api/pms/connections/%s", id));
+    }
+}
+
 static void connect_and_sync_with_live_updates(void **state)
 {
     (void)state;
@@ -1829,6 +1868,7 @@ int main(void)
         cmocka_unit_test(connection_validation),
         cmocka_unit_test(connection_lifecycle),
         cmocka_unit_test(pms_failures_are_explained),
+        cmocka_unit_test(testing_a_connection_records_the_practice),
         cmocka_unit_test(connect_and_sync_with_live_updates),
         cmocka_unit_test(telehealth_check_for_the_set_up_wizard),
         cmocka_unit_test(practitioners_and_types),

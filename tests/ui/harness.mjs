@@ -609,18 +609,3 @@ export async function screenshot(page, name) {
   return file;
 }
 
-// ---- signing in -----------------------------------------------------------------------------
-
-/**
- * Signs `page` in to the UI with an API key (world.adminKey or world.staffKey). To be written
- * with the sign-in screen: see "Signing in" in tests/ui/README.md.
- */
-export async function signInWithKey(page, world, key) {
-  void page;
-  void world;
-  void key;
-  throw new Error(
-    'signInWithKey is not implemented yet: it is written together with the UI sign-in screen ' +
-      '(see "Signing in" in tests/ui/README.md)',
-  );
-}

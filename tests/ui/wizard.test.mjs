@@ -176,7 +176,8 @@ test('Medirecords: connected with the practice id and token; the telehealth step
   await page.getByLabel('API token').fill(p.token);
   await openAdvancedAndSetBaseUrl(m.baseUrl);
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
-  await page.locator('.connected-banner').waitFor();
+  // The practice's name as Medirecords gives it, once connected.
+  await page.locator('.connected-banner', { hasText: p.name }).waitFor();
   await finishWizard({ types: 'auto' });
   await page.locator('article.appt', { hasText: 'Medirecords' }).first().waitFor({ timeout: 30_000 });
   assertNoPageErrors(page, EXPECTED);
@@ -204,7 +205,7 @@ test('Halaxy: a wrong secret is explained in plain words, then the right one con
 
   await page.getByLabel('Client secret').fill(p.clientSecret);
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
-  await page.locator('.connected-banner').waitFor();
+  await page.locator('.connected-banner', { hasText: p.name }).waitFor();
   // Step 4 for Halaxy: the types list only when the server says appointments need it.
   await page.getByRole('button', { name: 'Continue' }).click();
   await stepHeading('Practitioners').waitFor();

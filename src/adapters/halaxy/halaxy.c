@@ -24,6 +24,10 @@ static const pms_setting_def halaxy_settings[] = {
     {"page_size", "Page size", "Records per page (_count), 1 to 500", false, false, "100"},
     {"concurrency", "Parallel requests", "Patients read at the same time, 1 to 16", false, false,
      "4"},
+    {"organization_path", "Practice lookup",
+     "Where the practice's name is read (a guess: the Organization resource is known to exist, "
+     "its search is not documented); empty: not read",
+     false, false, "/main/Organization?_count=1"},
     {"token_lifetime_cap", "Token lifetime cap",
      "Seconds an access token is used at most, 120 to 3600 (Halaxy tokens last 15 minutes even "
      "when they say otherwise)",
@@ -393,6 +397,42 @@ static int halaxy_validate(pms_session *s, pms_error *err)
     return rc;
 }
 
+/* The practice: the first Organization the key can read (its id and name). */
+static int halaxy_practice_info(pms_session *s, pms_practice_info *out, pms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *path = pms_session_setting(s, "organization_path");
+    if (path == NULL)
+        path = "/main/Organization?_count=1";
+    if (path[0] == '\0')
+        return pms_error_set(err, PMS_ERR_NOT_SUPPORTED,
+                             "reading the practice's name from Halaxy is turned off "
+                             "(organization_path)");
+    char *url = pms_session_url(s, path);
+    if (url == NULL)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    json_t *json = NULL;
+    int rc = pms_halaxy_get(s, NULL, url, &json, err);
+    free(url);
+    if (rc != PMS_OK)
+        return rc;
+    /* A search answers a Bundle; a path naming one Organization answers the resource. */
+    const char *type = json_string_value(json_object_get(json, "resourceType"));
+    const json_t *org = type && strcmp(type, "Bundle") == 0
+                            ? pms_halaxy_entry_resource(
+                                  json_array_get(json_object_get(json, "entry"), 0), "Organization")
+                            : json;
+    const json_t *id = json_object_get(org, "id"), *name = json_object_get(org, "name");
+    if (!json_is_string(id)) {
+        json_decref(json);
+        return pms_error_set(err, PMS_ERR_PARSE, "Halaxy named no Organization for this key");
+    }
+    out->external_id = strdup(json_string_value(id));
+    out->name = json_is_string(name) ? strdup(json_string_value(name)) : NULL;
+    json_decref(json);
+    return out->external_id ? PMS_OK : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+}
+
 static int halaxy_health_check(pms_session *s, pms_health *out, pms_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -590,6 +630,7 @@ const pms_adapter_ops pms_halaxy_adapter = {
     .authenticate = halaxy_authenticate,
     .validate = halaxy_validate,
     .health_check = halaxy_health_check,
+    .practice_info = halaxy_practice_info,
     .list_practitioners = halaxy_list_practitioners,
     .list_appointment_types = halaxy_list_appointment_types,
     .fetch_appointments = pms_halaxy_fetch_appointments,
