@@ -344,6 +344,46 @@ typedef struct pms_web_session {
 
 void pms_web_session_clear(pms_web_session *s);
 
+/* A window of days for a requested sync (dates are the practice's). */
+typedef struct pms_sync_window {
+    bool today;
+    pms_date from, to;
+    char sync_type[16]; /* "manual" (default) */
+} pms_sync_window;
+
+/* A window as JSON ({"today", "from", "to", "type"}) and back; NULL / PMS_ERR_PARSE. */
+json_t *pms_sync_window_to_json(const pms_sync_window *w);
+int pms_sync_window_from_json(const json_t *j, pms_sync_window *out);
+
+/* A claimed connection: a worker's until `until`, writes fenced by `token`. */
+typedef struct pms_lease {
+    char connection_id[PMS_STORE_ID_LEN];
+    char account_id[PMS_STORE_ID_LEN];
+    char pms_type[32];
+    long long token;
+    pms_instant until;
+    int failures;           /* consecutive failed syncs so far */
+    int frequency_minutes;  /* the connection's sync_frequency_minutes */
+    bool requested;         /* a sync request (not the schedule) made it due */
+    pms_sync_window window; /* the request's window when requested */
+} pms_lease;
+
+typedef struct pms_schedule_info {
+    pms_instant next_sync_at; /* PMS_INSTANT_NONE: never synced (due at once when enabled) */
+    int failures;
+    bool requested;       /* a sync request waits */
+    bool leased;          /* a worker holds it now (a sync runs) */
+    char lease_owner[96]; /* which worker, when leased */
+    pms_instant lease_until;
+} pms_schedule_info;
+
+typedef struct pms_schedule_stats {
+    long enabled;
+    long leased;
+    long requested;
+    long due;
+} pms_schedule_stats;
+
 /* A held lock on a connection's sync (one sync per connection, across processes). */
 typedef struct pms_store_lock pms_store_lock;
 
@@ -514,6 +554,51 @@ typedef struct pms_store_ops {
      * receives how many. */
     int (*web_session_delete_expired)(pms_store *st, pms_instant before, int *count,
                                       pms_error *err);
+
+    /* ---- shared scheduling: due times, sync requests and leases (migration 8) ----
+     *
+     * Every pmsd worker sharing a database takes its work from here. A connection is due when
+     * it has a sync request, or when it is enabled and its next_sync_at has come (NULL: never
+     * synced, due at once). A worker claims due connections with a lease: the connection is
+     * then its own until lease_until, and each claim moves the connection's fencing token on.
+     * Every write of the sync checks the token (pms_lease_check), so a worker whose lease ran
+     * out and was taken by another writes nothing more. A dead worker's leases simply run out.
+     */
+
+    /* Claims up to max due, unleased (or lease run out) connections for worker until
+     * now + lease_ms: the oldest due first, requests before schedule. Concurrent claims never
+     * take the same connection (PostgreSQL: FOR UPDATE SKIP LOCKED). Fills out[0..*count). */
+    int (*lease_claim)(pms_store *st, const char *worker, pms_instant now, long lease_ms, int max,
+                       pms_lease *out, int *count, pms_error *err);
+    /* Inside the caller's write transaction: the lease with this token still holds, and it is
+     * extended to until. PMS_ERR_CONFLICT when another worker has taken it (or it was
+     * released); the caller must roll back. Locks the connection's row until the end of the
+     * transaction, so a claim cannot slip in between the check and the commit. */
+    int (*lease_check)(pms_store *st, const char *connection_id, long long token, pms_instant until,
+                       pms_error *err);
+    /* Ends the lease (when the token still holds) and schedules the next sync: next_sync_at
+     * and the count of consecutive failures; the request the sync served is cleared.
+     * PMS_ERR_CONFLICT when the lease was taken. */
+    int (*lease_release)(pms_store *st, const char *connection_id, long long token,
+                         pms_instant next_sync_at, int failures, pms_error *err);
+    /* Asks for a sync of a connection as soon as a worker is free (window NULL: the practice's
+     * today). PMS_ERR_CONFLICT when one is already requested or the connection is leased. */
+    int (*sync_request)(pms_store *st, const char *connection_id, const pms_sync_window *window,
+                        pms_error *err);
+    /* The scheduling state of a connection (pms_schedule_info). PMS_ERR_NOT_FOUND. */
+    int (*schedule_get)(pms_store *st, const char *connection_id, pms_instant now,
+                        pms_schedule_info *out, pms_error *err);
+    /* Sets next_sync_at (a new or re-enabled connection, a changed frequency, benchmarks). */
+    int (*schedule_set)(pms_store *st, const char *connection_id, pms_instant next_sync_at,
+                        pms_error *err);
+    /* Counts for metrics: connections enabled, leased now, requested, due now. */
+    int (*schedule_stats)(pms_store *st, pms_instant now, pms_schedule_stats *out, pms_error *err);
+
+    /* ---- notifications between workers ----
+     *
+     * PostgreSQL: NOTIFY on a channel (delivered to every listening worker after the sender's
+     * transaction commits); SQLite: one process, nothing to tell (PMS_OK, nothing sent). */
+    int (*notify)(pms_store *st, const char *channel, const char *payload, pms_error *err);
 } pms_store_ops;
 
 struct pms_store {

@@ -1,4 +1,5 @@
 /* Store records: clearing, names, and opening a store by location. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,4 +287,36 @@ void pms_store_close(pms_store *st)
 {
     if (st)
         st->ops->close(st);
+}
+
+json_t *pms_sync_window_to_json(const pms_sync_window *w)
+{
+    char from[PMS_TIME_BUFLEN], to[PMS_TIME_BUFLEN];
+    pms_date_format(w->from, from);
+    pms_date_format(w->to, to);
+    return json_pack("{s:b, s:s, s:s, s:s}", "today", w->today, "from", w->today ? "" : from, "to",
+                     w->today ? "" : to, "type", w->sync_type[0] ? w->sync_type : "manual");
+}
+
+int pms_sync_window_from_json(const json_t *j, pms_sync_window *out)
+{
+    memset(out, 0, sizeof *out);
+    out->today = true;
+    snprintf(out->sync_type, sizeof out->sync_type, "manual");
+    if (j == NULL)
+        return PMS_OK;
+    if (!json_is_object(j))
+        return PMS_ERR_PARSE;
+    out->today = json_is_true(json_object_get(j, "today"));
+    const char *type = json_string_value(json_object_get(j, "type"));
+    if (type && type[0])
+        snprintf(out->sync_type, sizeof out->sync_type, "%s", type);
+    if (out->today)
+        return PMS_OK;
+    const char *from = json_string_value(json_object_get(j, "from"));
+    const char *to = json_string_value(json_object_get(j, "to"));
+    if (from == NULL || to == NULL || pms_date_parse(from, &out->from, NULL) != PMS_OK ||
+        pms_date_parse(to, &out->to, NULL) != PMS_OK)
+        return PMS_ERR_PARSE;
+    return PMS_OK;
 }

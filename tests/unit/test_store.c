@@ -509,6 +509,73 @@ static void run_sheet_version_moves_with_every_change(void **state)
     free(other);
 }
 
+static void leases_share_the_work_and_fence_stale_writers(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    add_connection(st, "conn-1");
+    add_connection(st, "conn-2");
+    pms_instant now = pms_now();
+    /* conn-2 is not due for a while; conn-1 never synced: due at once. */
+    assert_int_equal(st->ops->schedule_set(st, "conn-2", now + 600000, &err), PMS_OK);
+    pms_lease got[4];
+    int n = 0;
+    assert_int_equal(st->ops->lease_claim(st, "worker-a", now, 60000, 4, got, &n, &err), PMS_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(got[0].connection_id, "conn-1");
+    long long token = got[0].token;
+    assert_true(token > 0);
+    /* Leased: nobody else gets it, and a request is refused. */
+    assert_int_equal(st->ops->lease_claim(st, "worker-b", now, 60000, 4, got, &n, &err), PMS_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(st->ops->sync_request(st, "conn-1", NULL, &err), PMS_ERR_CONFLICT);
+    pms_schedule_info info;
+    assert_int_equal(st->ops->schedule_get(st, "conn-1", now, &info, &err), PMS_OK);
+    assert_true(info.leased);
+    assert_string_equal(info.lease_owner, "worker-a");
+    /* The holder writes under its token, which also extends the lease. */
+    assert_int_equal(st->ops->begin(st, &err), PMS_OK);
+    assert_int_equal(st->ops->lease_check(st, "conn-1", token, now + 60000, &err), PMS_OK);
+    assert_int_equal(st->ops->commit(st, &err), PMS_OK);
+    /* The lease runs out (the worker died): another worker takes it with a new token, and the
+     * old token can write nothing more. */
+    pms_instant later = now + 120000;
+    assert_int_equal(st->ops->lease_claim(st, "worker-b", later, 60000, 4, got, &n, &err), PMS_OK);
+    assert_int_equal(n, 1);
+    assert_true(got[0].token > token);
+    assert_int_equal(st->ops->lease_check(st, "conn-1", token, later + 60000, &err),
+                     PMS_ERR_CONFLICT);
+    assert_int_equal(st->ops->lease_release(st, "conn-1", token, later, 0, &err), PMS_ERR_CONFLICT);
+    /* The new holder releases and schedules the next sync. */
+    assert_int_equal(st->ops->lease_release(st, "conn-1", got[0].token, later + 900000, 2, &err),
+                     PMS_OK);
+    assert_int_equal(st->ops->schedule_get(st, "conn-1", later, &info, &err), PMS_OK);
+    assert_false(info.leased);
+    assert_int_equal(info.failures, 2);
+    assert_int_equal(info.next_sync_at, later + 900000);
+    /* A request makes a connection due at once, whatever its schedule, with its window. */
+    pms_sync_window w = {.today = false, .from = {2026, 3, 2}, .to = {2026, 3, 4}};
+    snprintf(w.sync_type, sizeof w.sync_type, "manual");
+    assert_int_equal(st->ops->sync_request(st, "conn-2", &w, &err), PMS_OK);
+    assert_int_equal(st->ops->sync_request(st, "conn-2", NULL, &err), PMS_ERR_CONFLICT);
+    pms_schedule_stats stats;
+    assert_int_equal(st->ops->schedule_stats(st, later, &stats, &err), PMS_OK);
+    assert_int_equal(stats.requested, 1);
+    assert_int_equal(stats.due, 1);
+    assert_int_equal(st->ops->lease_claim(st, "worker-a", later, 60000, 4, got, &n, &err), PMS_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(got[0].connection_id, "conn-2");
+    assert_true(got[0].requested);
+    assert_false(got[0].window.today);
+    assert_int_equal(got[0].window.to.day, 4);
+    assert_int_equal(st->ops->lease_release(st, "conn-2", got[0].token, later + 900000, 0, &err),
+                     PMS_OK);
+    assert_int_equal(st->ops->schedule_get(st, "conn-2", later, &info, &err), PMS_OK);
+    assert_false(info.requested);
+    assert_int_equal(st->ops->sync_request(st, "missing", NULL, &err), PMS_ERR_NOT_FOUND);
+}
+
 static void transactions_roll_back(void **state)
 {
     fixture *f = *state;
@@ -659,7 +726,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(sync_log_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(sync_lock_is_exclusive_and_dies_with_its_process, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(run_sheet_version_moves_with_every_change, setup,
+        cmocka_unit_test_setup_teardown(run_sheet_version_moves_with_every_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(leases_share_the_work_and_fence_stale_writers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(transactions_roll_back, setup, teardown),
         cmocka_unit_test_setup_teardown(accounts_and_api_keys_round_trip, setup, teardown),

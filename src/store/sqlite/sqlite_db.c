@@ -383,6 +383,14 @@ static const pms_store_ops sqlite_ops = {
     .web_session_touch = sq_web_session_touch,
     .web_session_revoke = sq_web_session_revoke,
     .web_session_delete_expired = sq_web_session_delete_expired,
+    .lease_claim = sq_lease_claim,
+    .lease_check = sq_lease_check,
+    .lease_release = sq_lease_release,
+    .sync_request = sq_sync_request,
+    .schedule_get = sq_schedule_get,
+    .schedule_set = sq_schedule_set,
+    .schedule_stats = sq_schedule_stats,
+    .notify = sq_notify,
 };
 
 int pms_store_sqlite_open(const char *path, pms_store **out, pms_error *err)

@@ -144,6 +144,20 @@ int sq_audit_walk(pms_store *st, pms_instant from, pms_instant to, pms_audit_hea
                   int (*fn)(void *ctx, const pms_audit_record *r), void *ctx, pms_error *err);
 int sq_audit_count_key(pms_store *st, const char *key_id, long long *count, pms_error *err);
 
+int sq_lease_claim(pms_store *st, const char *worker, pms_instant now, long lease_ms, int max,
+                   pms_lease *out, int *count, pms_error *err);
+int sq_lease_check(pms_store *st, const char *connection_id, long long token, pms_instant until,
+                   pms_error *err);
+int sq_lease_release(pms_store *st, const char *connection_id, long long token,
+                     pms_instant next_sync_at, int failures, pms_error *err);
+int sq_sync_request(pms_store *st, const char *connection_id, const pms_sync_window *window,
+                    pms_error *err);
+int sq_schedule_get(pms_store *st, const char *connection_id, pms_instant now,
+                    pms_schedule_info *out, pms_error *err);
+int sq_schedule_set(pms_store *st, const char *connection_id, pms_instant next_sync_at,
+                    pms_error *err);
+int sq_schedule_stats(pms_store *st, pms_instant now, pms_schedule_stats *out, pms_error *err);
+int sq_notify(pms_store *st, const char *channel, const char *payload, pms_error *err);
 int sq_run_sheet_version(pms_store *st, const char *account_id, pms_date day,
                          char out[PMS_STORE_VERSION_LEN], pms_error *err);
 int sq_connection_set_sealed(pms_store *st, const char *id, const char *secrets_sealed,

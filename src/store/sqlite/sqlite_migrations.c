@@ -290,6 +290,20 @@ static const migration migrations[] = {
     {7, "the set-up step of a connection",
      "ALTER TABLE pms_connections ADD COLUMN setup_step TEXT"
      "  CHECK (setup_step IN ('connect', 'practitioners', 'types', 'confirm'));"},
+    {8, "shared scheduling: due times, sync requests and leases",
+     "ALTER TABLE pms_connections ADD COLUMN next_sync_at INTEGER;"
+     "ALTER TABLE pms_connections ADD COLUMN sync_failures INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE pms_connections ADD COLUMN lease_owner TEXT;"
+     "ALTER TABLE pms_connections ADD COLUMN lease_until INTEGER;"
+     "ALTER TABLE pms_connections ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE pms_connections ADD COLUMN requested_at INTEGER;"
+     "ALTER TABLE pms_connections ADD COLUMN request_window TEXT;"
+     "UPDATE pms_connections SET next_sync_at = last_sync_at + sync_frequency_minutes * 60000"
+     "  WHERE last_sync_at IS NOT NULL;"
+     "CREATE INDEX idx_pms_connections_due ON pms_connections(next_sync_at)"
+     "  WHERE sync_enabled = 1;"
+     "CREATE INDEX idx_pms_connections_requested ON pms_connections(requested_at)"
+     "  WHERE requested_at IS NOT NULL;"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
