@@ -566,10 +566,11 @@ typedef struct pms_store_ops {
      */
 
     /* Claims up to max due, unleased (or lease run out) connections for worker until
-     * now + lease_ms: the oldest due first, requests before schedule. Concurrent claims never
-     * take the same connection (PostgreSQL: FOR UPDATE SKIP LOCKED). Fills out[0..*count). */
+     * now + lease_ms: the oldest due first, requests before schedule (requests_only: only
+     * connections with a sync request). Concurrent claims never take the same connection
+     * (PostgreSQL: FOR UPDATE SKIP LOCKED). Fills out[0..*count). */
     int (*lease_claim)(pms_store *st, const char *worker, pms_instant now, long lease_ms, int max,
-                       pms_lease *out, int *count, pms_error *err);
+                       bool requests_only, pms_lease *out, int *count, pms_error *err);
     /* Inside the caller's write transaction: the lease with this token still holds, and it is
      * extended to until. PMS_ERR_CONFLICT when another worker has taken it (or it was
      * released); the caller must roll back. Locks the connection's row until the end of the

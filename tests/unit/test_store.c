@@ -521,13 +521,15 @@ static void leases_share_the_work_and_fence_stale_writers(void **state)
     assert_int_equal(st->ops->schedule_set(st, "conn-2", now + 600000, &err), PMS_OK);
     pms_lease got[4];
     int n = 0;
-    assert_int_equal(st->ops->lease_claim(st, "worker-a", now, 60000, 4, got, &n, &err), PMS_OK);
+    assert_int_equal(st->ops->lease_claim(st, "worker-a", now, 60000, 4, false, got, &n, &err),
+                     PMS_OK);
     assert_int_equal(n, 1);
     assert_string_equal(got[0].connection_id, "conn-1");
     long long token = got[0].token;
     assert_true(token > 0);
     /* Leased: nobody else gets it, and a request is refused. */
-    assert_int_equal(st->ops->lease_claim(st, "worker-b", now, 60000, 4, got, &n, &err), PMS_OK);
+    assert_int_equal(st->ops->lease_claim(st, "worker-b", now, 60000, 4, false, got, &n, &err),
+                     PMS_OK);
     assert_int_equal(n, 0);
     assert_int_equal(st->ops->sync_request(st, "conn-1", NULL, &err), PMS_ERR_CONFLICT);
     pms_schedule_info info;
@@ -541,7 +543,8 @@ static void leases_share_the_work_and_fence_stale_writers(void **state)
     /* The lease runs out (the worker died): another worker takes it with a new token, and the
      * old token can write nothing more. */
     pms_instant later = now + 120000;
-    assert_int_equal(st->ops->lease_claim(st, "worker-b", later, 60000, 4, got, &n, &err), PMS_OK);
+    assert_int_equal(st->ops->lease_claim(st, "worker-b", later, 60000, 4, false, got, &n, &err),
+                     PMS_OK);
     assert_int_equal(n, 1);
     assert_true(got[0].token > token);
     assert_int_equal(st->ops->lease_check(st, "conn-1", token, later + 60000, &err),
@@ -557,13 +560,18 @@ static void leases_share_the_work_and_fence_stale_writers(void **state)
     /* A request makes a connection due at once, whatever its schedule, with its window. */
     pms_sync_window w = {.today = false, .from = {2026, 3, 2}, .to = {2026, 3, 4}};
     snprintf(w.sync_type, sizeof w.sync_type, "manual");
+    /* Only requests, when asked so: conn-2 is not due by schedule. */
+    assert_int_equal(st->ops->lease_claim(st, "worker-a", later, 60000, 4, true, got, &n, &err),
+                     PMS_OK);
+    assert_int_equal(n, 0);
     assert_int_equal(st->ops->sync_request(st, "conn-2", &w, &err), PMS_OK);
     assert_int_equal(st->ops->sync_request(st, "conn-2", NULL, &err), PMS_ERR_CONFLICT);
     pms_schedule_stats stats;
     assert_int_equal(st->ops->schedule_stats(st, later, &stats, &err), PMS_OK);
     assert_int_equal(stats.requested, 1);
     assert_int_equal(stats.due, 1);
-    assert_int_equal(st->ops->lease_claim(st, "worker-a", later, 60000, 4, got, &n, &err), PMS_OK);
+    assert_int_equal(st->ops->lease_claim(st, "worker-a", later, 60000, 4, false, got, &n, &err),
+                     PMS_OK);
     assert_int_equal(n, 1);
     assert_string_equal(got[0].connection_id, "conn-2");
     assert_true(got[0].requested);

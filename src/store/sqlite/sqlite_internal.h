@@ -145,7 +145,7 @@ int sq_audit_walk(pms_store *st, pms_instant from, pms_instant to, pms_audit_hea
 int sq_audit_count_key(pms_store *st, const char *key_id, long long *count, pms_error *err);
 
 int sq_lease_claim(pms_store *st, const char *worker, pms_instant now, long lease_ms, int max,
-                   pms_lease *out, int *count, pms_error *err);
+                   bool requests_only, pms_lease *out, int *count, pms_error *err);
 int sq_lease_check(pms_store *st, const char *connection_id, long long token, pms_instant until,
                    pms_error *err);
 int sq_lease_release(pms_store *st, const char *connection_id, long long token,

@@ -11,7 +11,7 @@ static const char due_sql[] =
     "SELECT id, account_id, pms_type, sync_failures, sync_frequency_minutes, "
     "requested_at IS NOT NULL, request_window FROM pms_connections "
     "WHERE (lease_until IS NULL OR lease_until < ?1) AND (requested_at IS NOT NULL OR "
-    "(sync_enabled = 1 AND (next_sync_at IS NULL OR next_sync_at <= ?1))) "
+    "(?3 = 0 AND sync_enabled = 1 AND (next_sync_at IS NULL OR next_sync_at <= ?1))) "
     "ORDER BY requested_at IS NULL, COALESCE(requested_at, next_sync_at, 0), id LIMIT ?2";
 static const char claim_sql[] =
     "UPDATE pms_connections SET lease_owner = ?2, lease_until = ?3, lease_token = lease_token + 1 "
@@ -42,14 +42,15 @@ static void copy(char *dst, size_t len, const unsigned char *src)
 }
 
 /* Reads the due connections into out (no lease yet). */
-static int read_due(sqlite_store *s, pms_instant now, int max, pms_lease *out, int *count,
-                    pms_error *err)
+static int read_due(sqlite_store *s, pms_instant now, int max, bool requests_only, pms_lease *out,
+                    int *count, pms_error *err)
 {
     sqlite3_stmt *stmt = sq_stmt(s, due_sql, err);
     if (stmt == NULL)
         return err ? (int)err->code : PMS_ERR_STORE;
     sq_bind_instant(stmt, 1, now);
     sqlite3_bind_int(stmt, 2, max);
+    sqlite3_bind_int(stmt, 3, requests_only);
     int step;
     while (*count < max && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         pms_lease *l = &out[*count];
@@ -71,7 +72,7 @@ static int read_due(sqlite_store *s, pms_instant now, int max, pms_lease *out, i
 }
 
 int sq_lease_claim(pms_store *st, const char *worker, pms_instant now, long lease_ms, int max,
-                   pms_lease *out, int *count, pms_error *err)
+                   bool requests_only, pms_lease *out, int *count, pms_error *err)
 {
     sqlite_store *s = SQ(st);
     *count = 0;
@@ -80,7 +81,7 @@ int sq_lease_claim(pms_store *st, const char *worker, pms_instant now, long leas
     if (rc != PMS_OK)
         return rc;
     int found = 0;
-    rc = read_due(s, now, max, out, &found, err);
+    rc = read_due(s, now, max, requests_only, out, &found, err);
     for (int i = 0; rc == PMS_OK && i < found; i++) {
         sqlite3_stmt *stmt = sq_stmt(s, claim_sql, err);
         if (stmt == NULL) {
