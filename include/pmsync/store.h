@@ -1,6 +1,7 @@
 /* The store: accounts and their API keys, connections, clinician mappings, appointment types,
  * run sheets and their appointments, the sync log and the audit log, behind one ops struct per
- * backend (SQLite now; PostgreSQL plugs in with the same tests).
+ * backend (SQLite, the embedded default, and PostgreSQL, for several pmsd processes sharing one
+ * database; the same tests run against both).
  *
  * A pms_store handle is used by one thread at a time (pmsd opens one per worker thread).
  * Write transactions: begin/commit/rollback; every write outside one is its own transaction.
@@ -390,7 +391,8 @@ typedef struct pms_store_lock pms_store_lock;
 /* ---- the ops struct ------------------------------------------------------------------ */
 
 typedef struct pms_store_ops {
-    const char *name;
+    const char *name;  /* "sqlite", "postgresql" */
+    int schema_latest; /* the schema version migrate brings a database to */
     void (*close)(pms_store *st);
     int (*migrate)(pms_store *st, pms_error *err);
     int (*schema_version)(pms_store *st, int *version, pms_error *err);
@@ -606,11 +608,16 @@ struct pms_store {
     const pms_store_ops *ops;
 };
 
-/* Opens a store from a location: "postgres://..." / "postgresql://..." (later), "sqlite:PATH"
- * or a plain file path (SQLite). Runs pending migrations when `migrate` is true. */
+/* Opens a store from a location: "postgres://..." / "postgresql://..." (a libpq connection URI:
+ * PostgreSQL), "sqlite:PATH" or a plain file path (SQLite). Runs pending migrations when
+ * `migrate` is true. Error messages never repeat a location (it may hold a password). */
 int pms_store_open(const char *location, bool migrate, pms_store **out, pms_error *err);
 void pms_store_close(pms_store *st);
+/* Whether a location names a PostgreSQL database. */
+bool pms_store_location_is_postgres(const char *location);
 
 int pms_store_sqlite_open(const char *path, pms_store **out, pms_error *err);
+/* One server connection per handle (a handle is used by one thread at a time). */
+int pms_store_pg_open(const char *location, pms_store **out, pms_error *err);
 
 #endif

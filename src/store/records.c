@@ -267,12 +267,10 @@ int pms_store_open(const char *location, bool migrate, pms_store **out, pms_erro
     *out = NULL;
     if (location == NULL || location[0] == '\0')
         return pms_error_set(err, PMS_ERR_CONFIG, "no database given");
-    if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
-        return pms_error_set(err, PMS_ERR_NOT_SUPPORTED,
-                             "PostgreSQL databases are not supported by this build yet");
     const char *path = strncmp(location, "sqlite:", 7) == 0 ? location + 7 : location;
     pms_store *st = NULL;
-    int rc = pms_store_sqlite_open(path, &st, err);
+    int rc = pms_store_location_is_postgres(location) ? pms_store_pg_open(location, &st, err)
+                                                      : pms_store_sqlite_open(path, &st, err);
     if (rc != PMS_OK)
         return rc;
     if (migrate && (rc = st->ops->migrate(st, err)) != PMS_OK) {
@@ -281,6 +279,12 @@ int pms_store_open(const char *location, bool migrate, pms_store **out, pms_erro
     }
     *out = st;
     return PMS_OK;
+}
+
+bool pms_store_location_is_postgres(const char *location)
+{
+    return location && (strncmp(location, "postgres://", 11) == 0 ||
+                        strncmp(location, "postgresql://", 13) == 0);
 }
 
 void pms_store_close(pms_store *st)

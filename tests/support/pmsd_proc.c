@@ -1,4 +1,5 @@
 #include "pmsd_proc.h"
+#include "testdb.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +13,8 @@
 
 static void child_env(const char *dir, char *db, char *key, size_t len)
 {
-    snprintf(db, len, "PMSYNC_DB=%s/pmsync.db", dir);
+    const char *location = tu_db_location(dir);
+    snprintf(db, len, "PMSYNC_DB=%s", location ? location : "");
     snprintf(key, len, "PMSYNC_SECRET_KEY_FILE=%s/pmsync.key", dir);
 }
 
@@ -39,7 +41,7 @@ int tu_pmsd_start(tu_pmsd *d, const char *dir, const char *const *extra)
     for (int i = 0; extra && extra[i] && argc < 62; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;
-    char db[700], key[700];
+    char db[900], key[900];
     child_env(dir, db, key, sizeof db);
     const char *level = getenv("PMSD_TEST_LOG_LEVEL");
     char level_env[64];
@@ -151,7 +153,7 @@ int tu_pmsctl_input(const char *dir, const char *input, char *out, size_t out_le
     for (int i = 0; args[i] && argc < 31; i++)
         argv[argc++] = args[i];
     argv[argc] = NULL;
-    char db[700], key[700];
+    char db[900], key[900];
     child_env(dir, db, key, sizeof db);
     const char *envp[] = {db, key, "PMSYNC_LOG_LEVEL=warn", "PATH=/usr/bin:/bin", NULL};
     pid_t pid = fork();

@@ -33,20 +33,41 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 
 void tu_rmtree(const char *path)
 {
-    if (path)
-        nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (path == NULL)
+        return;
+    tu_db_drop(path);
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *tu_db(const char *dir)
+{
+    const char *location = tu_db_location(dir);
+    if (location == NULL)
+        fail_msg("no test database (see above)");
+    return location;
 }
 
 pms_store *tu_open_store(const char *dir)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/pmsync.db", dir);
     pms_store *st = NULL;
     pms_error err = {0};
-    int rc = pms_store_open(path, true, &st, &err);
+    int rc = pms_store_open(tu_db(dir), true, &st, &err);
     if (rc != PMS_OK)
         fail_msg("cannot open store: %s", err.message);
     return st;
+}
+
+long tu_db_count(const char *dir, const char *sql)
+{
+    long n = tu_db_query_count(tu_db(dir), sql);
+    if (n < 0)
+        fail_msg("count query failed: %s", sql);
+    return n;
+}
+
+int tu_db_exec(const char *dir, const char *sql)
+{
+    return tu_db_query_exec(tu_db(dir), sql);
 }
 
 void tu_make_appt(pms_appointment *a, const char *connection_id, const char *id,

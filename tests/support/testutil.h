@@ -6,13 +6,23 @@
 
 #include "pmsync/model.h"
 #include "pmsync/store.h"
+#include "testdb.h"
 
-/* A new private temporary directory (caller frees the path and removes it with tu_rmtree). */
+/* A new private temporary directory (caller frees the path and removes it with tu_rmtree, which
+ * also drops the directory's test databases). */
 char *tu_tempdir(void);
 void tu_rmtree(const char *path);
 
-/* Opens and migrates a store in dir (SQLite file dir/pmsync.db); fails the test on error. */
+/* Opens and migrates dir's test database (testdb.h: SQLite file dir/pmsync.db, or PostgreSQL);
+ * fails the test on error. */
 pms_store *tu_open_store(const char *dir);
+/* dir's test database's location; fails the test when there is none. */
+const char *tu_db(const char *dir);
+/* Counts rows of a query's first column on dir's test database (either backend: keep the SQL
+ * portable) — for checks such as duplicates. Fails the test when the query fails. */
+long tu_db_count(const char *dir, const char *sql);
+/* Runs SQL on dir's test database from a connection of its own; 0 when it succeeded. */
+int tu_db_exec(const char *dir, const char *sql);
 
 /* A filled-in appointment: start is ISO 8601 with offset. Patient fields derived from id. */
 void tu_make_appt(pms_appointment *a, const char *connection_id, const char *id,

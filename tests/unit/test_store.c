@@ -1,23 +1,38 @@
-/* The store contract, on SQLite: migrations, connections, catalogue, run-sheet entries, sync log
- * and sync locks. Written against the ops struct so other backends run the same cases. */
+/* The store contract: migrations (and processes migrating at once), connections, catalogue,
+ * run-sheet entries, sync log, sync locks, leases (and workers claiming at once), the audit log
+ * (and appends from several handles at once), notifications. Written against the ops struct: it
+ * runs on SQLite (`store`) and on PostgreSQL (`store_pg`, PMSYNC_TEST_STORE=postgres). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "pmsync/audit.h"
 #include "pmsync/crypto.h"
+#include "pmsync/listen.h"
 #include "pmsync/tz.h"
 #include "testutil.h"
 
+/* Ids are UUIDs (PostgreSQL's id columns are uuid). */
+#define CONN1   "c0000000-0000-4000-8000-000000000001"
+#define CONN2   "c0000000-0000-4000-8000-000000000002"
+#define CONN_TX "c0000000-0000-4000-8000-0000000000f0"
+#define ACCT2   "a0000000-0000-4000-8000-000000000002"
+#define KEY1    "b0000000-0000-4000-8000-000000000001"
+#define KEY2    "b0000000-0000-4000-8000-000000000002"
+#define KEY9    "b0000000-0000-4000-8000-000000000009"
+
 typedef struct fixture {
     char *dir;
-    char db_path[512];
+    const char *location; /* the test database (testdb.h) */
     pms_store *st;
 } fixture;
 
@@ -25,7 +40,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     f->dir = tu_tempdir();
-    snprintf(f->db_path, sizeof f->db_path, "%s/pmsync.db", f->dir);
+    f->location = tu_db(f->dir);
     f->st = tu_open_store(f->dir);
     *state = f;
     return 0;
@@ -69,7 +84,7 @@ static void migrations_are_idempotent(void **state)
     assert_int_equal(f->st->ops->migrate(f->st, &err), PMS_OK);
     assert_int_equal(f->st->ops->schema_version(f->st, &v2, &err), PMS_OK);
     assert_int_equal(v1, v2);
-    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM schema_migrations"), v1);
+    assert_int_equal(tu_db_count(f->dir, "SELECT COUNT(*) FROM schema_migrations"), v1);
     /* A second handle on the same file migrates nothing and sees the same data. */
     pms_store *other = tu_open_store(f->dir);
     assert_int_equal(other->ops->schema_version(other, &v2, &err), PMS_OK);
@@ -77,14 +92,42 @@ static void migrations_are_idempotent(void **state)
     pms_store_close(other);
 }
 
+static void processes_migrating_at_once_apply_each_migration_once(void **state)
+{
+    fixture *f = *state;
+    const char *fresh = tu_db_location_empty(f->dir, "fresh");
+    assert_non_null(fresh);
+    enum { PROCESSES = 4 };
+    pid_t children[PROCESSES];
+    for (int i = 0; i < PROCESSES; i++) {
+        children[i] = fork();
+        assert_true(children[i] >= 0);
+        if (children[i] == 0) {
+            pms_store *st = NULL;
+            int rc = pms_store_open(fresh, true, &st, NULL);
+            pms_store_close(st);
+            _exit(rc == PMS_OK ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < PROCESSES; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(children[i], &status, 0), children[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    long migrations = tu_db_query_count(fresh, "SELECT COUNT(*) FROM schema_migrations");
+    assert_int_equal(migrations, f->st->ops->schema_latest);
+    assert_int_equal(tu_db_query_count(fresh, "SELECT COUNT(*) FROM accounts"), 1);
+}
+
 static void connections_round_trip_and_cascade(void **state)
 {
     fixture *f = *state;
     pms_store *st = f->st;
     pms_error err = {0};
-    add_connection(st, "conn-1");
+    add_connection(st, CONN1);
     pms_connection c;
-    assert_int_equal(st->ops->connection_get(st, "conn-1", &c, &err), PMS_OK);
+    assert_int_equal(st->ops->connection_get(st, CONN1, &c, &err), PMS_OK);
     assert_string_equal(c.display_name, "Yarra Valley Medical");
     assert_string_equal(c.account_id, PMS_DEFAULT_ACCOUNT_ID);
     assert_true(c.sync_telehealth_only);
@@ -97,35 +140,35 @@ static void connections_round_trip_and_cascade(void **state)
     json_object_set_new(c.settings, "client_id", json_string("abc"));
     assert_int_equal(st->ops->connection_update(st, &c, &err), PMS_OK);
     pms_connection_clear(&c);
-    assert_int_equal(st->ops->connection_get(st, "conn-1", &c, &err), PMS_OK);
+    assert_int_equal(st->ops->connection_get(st, CONN1, &c, &err), PMS_OK);
     assert_string_equal(c.tenant_id, "tenant-9");
     assert_true(c.skip_unmapped);
     assert_string_equal(json_string_value(json_object_get(c.settings, "client_id")), "abc");
     pms_connection_clear(&c);
 
-    assert_int_equal(st->ops->connection_set_sync_result(st, "conn-1", 1234, "partial",
+    assert_int_equal(st->ops->connection_set_sync_result(st, CONN1, 1234, "partial",
                                                          "2 records malformed", &err),
                      PMS_OK);
-    assert_int_equal(st->ops->connection_get(st, "conn-1", &c, &err), PMS_OK);
+    assert_int_equal(st->ops->connection_get(st, CONN1, &c, &err), PMS_OK);
     assert_int_equal(c.last_sync_at, 1234);
     assert_string_equal(c.last_sync_status, "partial");
     pms_connection_clear(&c);
 
     /* Appointment types and mappings go with their connection. */
     pms_appt_type t = {.id = (char *)"t1", .name = (char *)"Video", .duration_minutes = 15};
-    assert_int_equal(st->ops->type_upsert_from_pms(st, "conn-1", &t, &err), PMS_OK);
-    pms_mapping m = {.pms_connection_id = (char *)"conn-1",
+    assert_int_equal(st->ops->type_upsert_from_pms(st, CONN1, &t, &err), PMS_OK);
+    pms_mapping m = {.pms_connection_id = (char *)CONN1,
                      .pms_practitioner_id = (char *)"p1",
                      .sync_enabled = true,
                      .pms_active = true,
                      .pms_bookable = true};
     assert_int_equal(st->ops->mapping_upsert(st, &m, &err), PMS_OK);
     free(m.id);
-    assert_int_equal(st->ops->connection_delete(st, "conn-1", &err), PMS_OK);
-    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM pms_appointment_types"), 0);
-    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM pms_clinician_mappings"), 0);
-    assert_int_equal(st->ops->connection_get(st, "conn-1", &c, &err), PMS_ERR_NOT_FOUND);
-    assert_int_equal(st->ops->connection_delete(st, "conn-1", &err), PMS_ERR_NOT_FOUND);
+    assert_int_equal(st->ops->connection_delete(st, CONN1, &err), PMS_OK);
+    assert_int_equal(tu_db_count(f->dir, "SELECT COUNT(*) FROM pms_appointment_types"), 0);
+    assert_int_equal(tu_db_count(f->dir, "SELECT COUNT(*) FROM pms_clinician_mappings"), 0);
+    assert_int_equal(st->ops->connection_get(st, CONN1, &c, &err), PMS_ERR_NOT_FOUND);
+    assert_int_equal(st->ops->connection_delete(st, CONN1, &err), PMS_ERR_NOT_FOUND);
 }
 
 static void mapping_upsert_is_keyed_by_practitioner(void **state)
@@ -133,10 +176,10 @@ static void mapping_upsert_is_keyed_by_practitioner(void **state)
     fixture *f = *state;
     pms_store *st = f->st;
     pms_error err = {0};
-    add_connection(st, "conn-1");
+    add_connection(st, CONN1);
     pms_clinician clinician = {.name = (char *)"Dr John Smith"};
     assert_int_equal(st->ops->clinician_insert(st, &clinician, &err), PMS_OK);
-    pms_mapping m = {.pms_connection_id = (char *)"conn-1",
+    pms_mapping m = {.pms_connection_id = (char *)CONN1,
                      .pms_practitioner_id = (char *)"p1",
                      .pms_practitioner_name = (char *)"Dr. John Smith",
                      .run_sheet_clinician_id = clinician.id,
@@ -152,7 +195,7 @@ static void mapping_upsert_is_keyed_by_practitioner(void **state)
     free(m.id);
     free(first_id);
     pms_mapping_list list = {0};
-    assert_int_equal(st->ops->mapping_list(st, "conn-1", &list, &err), PMS_OK);
+    assert_int_equal(st->ops->mapping_list(st, CONN1, &list, &err), PMS_OK);
     assert_int_equal(list.count, 1);
     assert_false(list.items[0].sync_enabled);
     assert_string_equal(list.items[0].clinician_name, "Dr John Smith");
@@ -165,15 +208,15 @@ static void type_refresh_keeps_the_practices_choice(void **state)
     fixture *f = *state;
     pms_store *st = f->st;
     pms_error err = {0};
-    add_connection(st, "conn-1");
+    add_connection(st, CONN1);
     pms_appt_type t = {.id = (char *)"t1", .name = (char *)"Video Follow-up"};
-    assert_int_equal(st->ops->type_upsert_from_pms(st, "conn-1", &t, &err), PMS_OK);
-    assert_int_equal(st->ops->type_set_flags(st, "conn-1", "t1", 1, -1, &err), PMS_OK);
+    assert_int_equal(st->ops->type_upsert_from_pms(st, CONN1, &t, &err), PMS_OK);
+    assert_int_equal(st->ops->type_set_flags(st, CONN1, "t1", 1, -1, &err), PMS_OK);
     t.name = (char *)"Video Review";
     t.duration_minutes = 20;
-    assert_int_equal(st->ops->type_upsert_from_pms(st, "conn-1", &t, &err), PMS_OK);
+    assert_int_equal(st->ops->type_upsert_from_pms(st, CONN1, &t, &err), PMS_OK);
     pms_stored_type_list list = {0};
-    assert_int_equal(st->ops->type_list(st, "conn-1", &list, &err), PMS_OK);
+    assert_int_equal(st->ops->type_list(st, CONN1, &list, &err), PMS_OK);
     assert_int_equal(list.count, 1);
     assert_string_equal(list.items[0].pms_type_name, "Video Review");
     assert_int_equal(list.items[0].default_duration_minutes, 20);
@@ -186,16 +229,16 @@ static void type_refresh_keeps_the_practices_choice(void **state)
                                .name = (char *)"Consult",
                                .telehealth_auto_detected = true,
                                .is_telehealth = true};
-    assert_int_equal(st->ops->type_upsert_from_pms(st, "conn-1", &auto_type, &err), PMS_OK);
+    assert_int_equal(st->ops->type_upsert_from_pms(st, CONN1, &auto_type, &err), PMS_OK);
     auto_type.is_telehealth = false;
-    assert_int_equal(st->ops->type_upsert_from_pms(st, "conn-1", &auto_type, &err), PMS_OK);
-    assert_int_equal(st->ops->type_list(st, "conn-1", &list, &err), PMS_OK);
+    assert_int_equal(st->ops->type_upsert_from_pms(st, CONN1, &auto_type, &err), PMS_OK);
+    assert_int_equal(st->ops->type_list(st, CONN1, &list, &err), PMS_OK);
     assert_int_equal(list.count, 2);
     for (size_t i = 0; i < list.count; i++)
         if (strcmp(list.items[i].pms_type_id, "t2") == 0)
             assert_false(list.items[i].is_telehealth);
     pms_stored_type_list_clear(&list);
-    assert_int_equal(st->ops->type_set_flags(st, "conn-1", "nope", 1, -1, &err), PMS_ERR_NOT_FOUND);
+    assert_int_equal(st->ops->type_set_flags(st, CONN1, "nope", 1, -1, &err), PMS_ERR_NOT_FOUND);
 }
 
 static char *ensure_sheet(pms_store *st, pms_date day)
@@ -211,7 +254,7 @@ static char *ensure_sheet(pms_store *st, pms_date day)
 static void entry_with(pms_sheet_entry *e, const char *sheet, const char *id, const char *start)
 {
     pms_sheet_entry_init(e);
-    tu_make_appt(&e->appt, "conn-1", id, "p1", start, 30, true);
+    tu_make_appt(&e->appt, CONN1, id, "p1", start, 30, true);
     e->run_sheet_id = strdup(sheet);
     e->source = PMS_SOURCE_PMS;
     pms_appointment_content_hash(&e->appt, e->content_hash);
@@ -222,7 +265,7 @@ static void entries_upsert_edit_and_remove(void **state)
     fixture *f = *state;
     pms_store *st = f->st;
     pms_error err = {0};
-    add_connection(st, "conn-1");
+    add_connection(st, CONN1);
     pms_date day = {2026, 3, 2};
     char *sheet = ensure_sheet(st, day);
     char *again = ensure_sheet(st, day);
@@ -253,7 +296,7 @@ static void entries_upsert_edit_and_remove(void **state)
     assert_int_equal(st->ops->entry_update_source(st, &e, &err), PMS_OK);
 
     pms_sheet_entry got;
-    assert_int_equal(st->ops->entry_find_pms(st, "conn-1", "a1", &got, &err), PMS_OK);
+    assert_int_equal(st->ops->entry_find_pms(st, CONN1, "a1", &got, &err), PMS_OK);
     assert_string_equal(got.appt.patient.phone, "+61499999999");
     assert_string_equal(got.edited_phone, "+61400000001");
     assert_int_equal(got.edited_start, e.appt.start_time + 15 * 60000);
@@ -300,7 +343,7 @@ static void active_entries_by_window(void **state)
     fixture *f = *state;
     pms_store *st = f->st;
     pms_error err = {0};
-    add_connection(st, "conn-1");
+    add_connection(st, CONN1);
     char *sheet = ensure_sheet(st, (pms_date){2026, 3, 2});
     const char *starts[] = {"2026-03-01T23:59:00.000+11:00", "2026-03-02T00:00:00.000+11:00",
                             "2026-03-02T23:59:00.000+11:00", "2026-03-03T00:00:00.000+11:00"};
@@ -316,7 +359,7 @@ static void active_entries_by_window(void **state)
     assert_int_equal(pms_iso8601_parse(starts[1], &from, NULL, NULL), PMS_OK);
     assert_int_equal(pms_iso8601_parse(starts[3], &to, NULL, NULL), PMS_OK);
     int n = 0;
-    assert_int_equal(st->ops->entry_each_active_pms(st, "conn-1", from, to, count_active, &n, &err),
+    assert_int_equal(st->ops->entry_each_active_pms(st, CONN1, from, to, count_active, &n, &err),
                      PMS_OK);
     assert_int_equal(n, 2); /* [from, to) */
     free(sheet);
@@ -327,7 +370,7 @@ static void ocr_entries_match_by_clinician_time_and_name(void **state)
     fixture *f = *state;
     pms_store *st = f->st;
     pms_error err = {0};
-    add_connection(st, "conn-1");
+    add_connection(st, CONN1);
     char *sheet = ensure_sheet(st, (pms_date){2026, 3, 2});
     pms_clinician clinician = {.name = (char *)"Dr Lee"};
     assert_int_equal(st->ops->clinician_insert(st, &clinician, &err), PMS_OK);
@@ -361,8 +404,8 @@ static void sync_log_lifecycle(void **state)
     fixture *f = *state;
     pms_store *st = f->st;
     pms_error err = {0};
-    add_connection(st, "conn-1");
-    pms_sync_log_entry e = {.pms_connection_id = (char *)"conn-1",
+    add_connection(st, CONN1);
+    pms_sync_log_entry e = {.pms_connection_id = (char *)CONN1,
                             .sync_type = (char *)"manual",
                             .window_from = {2026, 3, 2},
                             .window_to = {2026, 3, 2},
@@ -388,11 +431,11 @@ static void sync_log_lifecycle(void **state)
                                  .requests = 7};
     assert_int_equal(st->ops->sync_log_finish(st, &e, &err), PMS_OK);
     int failed = 0;
-    assert_int_equal(st->ops->sync_log_fail_running(st, "conn-1", "interrupted", &failed, &err),
+    assert_int_equal(st->ops->sync_log_fail_running(st, CONN1, "interrupted", &failed, &err),
                      PMS_OK);
     assert_int_equal(failed, 1);
     pms_sync_log_list list = {0};
-    assert_int_equal(st->ops->sync_log_list(st, "conn-1", 10, &list, &err), PMS_OK);
+    assert_int_equal(st->ops->sync_log_list(st, CONN1, 10, &list, &err), PMS_OK);
     assert_int_equal(list.count, 2);
     assert_string_equal(list.items[0].status, "success"); /* newest first */
     assert_int_equal(list.items[0].counts.created, 4);
@@ -411,13 +454,13 @@ static void sync_lock_is_exclusive_and_dies_with_its_process(void **state)
     pms_store *st = f->st;
     pms_error err = {0};
     pms_store_lock *lock = NULL, *second = NULL;
-    assert_int_equal(st->ops->lock_connection(st, "conn-1", &lock, &err), PMS_OK);
+    assert_int_equal(st->ops->lock_connection(st, CONN1, &lock, &err), PMS_OK);
     pms_store *other = tu_open_store(f->dir);
-    assert_int_equal(other->ops->lock_connection(other, "conn-1", &second, &err), PMS_ERR_CONFLICT);
-    assert_int_equal(other->ops->lock_connection(other, "conn-2", &second, &err), PMS_OK);
+    assert_int_equal(other->ops->lock_connection(other, CONN1, &second, &err), PMS_ERR_CONFLICT);
+    assert_int_equal(other->ops->lock_connection(other, CONN2, &second, &err), PMS_OK);
     other->ops->unlock_connection(other, second);
     st->ops->unlock_connection(st, lock);
-    assert_int_equal(other->ops->lock_connection(other, "conn-1", &second, &err), PMS_OK);
+    assert_int_equal(other->ops->lock_connection(other, CONN1, &second, &err), PMS_OK);
     other->ops->unlock_connection(other, second);
 
     /* A process that dies holding the lock (kill -9) releases it. */
@@ -428,8 +471,8 @@ static void sync_lock_is_exclusive_and_dies_with_its_process(void **state)
     if (child == 0) {
         pms_store *mine = NULL;
         pms_store_lock *held = NULL;
-        if (pms_store_open(f->db_path, false, &mine, NULL) != PMS_OK ||
-            mine->ops->lock_connection(mine, "conn-1", &held, NULL) != PMS_OK)
+        if (pms_store_open(f->location, false, &mine, NULL) != PMS_OK ||
+            mine->ops->lock_connection(mine, CONN1, &held, NULL) != PMS_OK)
             _exit(2);
         if (write(ready[1], "x", 1) != 1)
             _exit(3);
@@ -438,10 +481,10 @@ static void sync_lock_is_exclusive_and_dies_with_its_process(void **state)
     }
     char byte;
     assert_int_equal(read(ready[0], &byte, 1), 1);
-    assert_int_equal(other->ops->lock_connection(other, "conn-1", &second, &err), PMS_ERR_CONFLICT);
+    assert_int_equal(other->ops->lock_connection(other, CONN1, &second, &err), PMS_ERR_CONFLICT);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
-    assert_int_equal(other->ops->lock_connection(other, "conn-1", &second, &err), PMS_OK);
+    assert_int_equal(other->ops->lock_connection(other, CONN1, &second, &err), PMS_OK);
     other->ops->unlock_connection(other, second);
     close(ready[0]);
     close(ready[1]);
@@ -461,7 +504,7 @@ static void run_sheet_version_moves_with_every_change(void **state)
     fixture *f = *state;
     pms_store *st = f->st;
     pms_error err = {0};
-    add_connection(st, "conn-1");
+    add_connection(st, CONN1);
     pms_date day = {2026, 3, 2}, other_day = {2026, 3, 3};
     char v0[PMS_STORE_VERSION_LEN], v[PMS_STORE_VERSION_LEN], w[PMS_STORE_VERSION_LEN];
     version_of(st, day, v0);
@@ -495,7 +538,7 @@ static void run_sheet_version_moves_with_every_change(void **state)
     version_of(st, day, w);
     assert_string_not_equal(w, v);
     /* Removing the connection removes its appointments: the version moves (cascade). */
-    assert_int_equal(st->ops->connection_delete(st, "conn-1", &err), PMS_OK);
+    assert_int_equal(st->ops->connection_delete(st, CONN1, &err), PMS_OK);
     version_of(st, day, v);
     assert_string_not_equal(v, w);
     /* A handle on another connection to the same file sees it too. */
@@ -514,31 +557,31 @@ static void leases_share_the_work_and_fence_stale_writers(void **state)
     fixture *f = *state;
     pms_store *st = f->st;
     pms_error err = {0};
-    add_connection(st, "conn-1");
-    add_connection(st, "conn-2");
+    add_connection(st, CONN1);
+    add_connection(st, CONN2);
     pms_instant now = pms_now();
     /* conn-2 is not due for a while; conn-1 never synced: due at once. */
-    assert_int_equal(st->ops->schedule_set(st, "conn-2", now + 600000, &err), PMS_OK);
+    assert_int_equal(st->ops->schedule_set(st, CONN2, now + 600000, &err), PMS_OK);
     pms_lease got[4];
     int n = 0;
     assert_int_equal(st->ops->lease_claim(st, "worker-a", now, 60000, 4, false, got, &n, &err),
                      PMS_OK);
     assert_int_equal(n, 1);
-    assert_string_equal(got[0].connection_id, "conn-1");
+    assert_string_equal(got[0].connection_id, CONN1);
     long long token = got[0].token;
     assert_true(token > 0);
     /* Leased: nobody else gets it, and a request is refused. */
     assert_int_equal(st->ops->lease_claim(st, "worker-b", now, 60000, 4, false, got, &n, &err),
                      PMS_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(st->ops->sync_request(st, "conn-1", NULL, &err), PMS_ERR_CONFLICT);
+    assert_int_equal(st->ops->sync_request(st, CONN1, NULL, &err), PMS_ERR_CONFLICT);
     pms_schedule_info info;
-    assert_int_equal(st->ops->schedule_get(st, "conn-1", now, &info, &err), PMS_OK);
+    assert_int_equal(st->ops->schedule_get(st, CONN1, now, &info, &err), PMS_OK);
     assert_true(info.leased);
     assert_string_equal(info.lease_owner, "worker-a");
     /* The holder writes under its token, which also extends the lease. */
     assert_int_equal(st->ops->begin(st, &err), PMS_OK);
-    assert_int_equal(st->ops->lease_check(st, "conn-1", token, now + 60000, &err), PMS_OK);
+    assert_int_equal(st->ops->lease_check(st, CONN1, token, now + 60000, &err), PMS_OK);
     assert_int_equal(st->ops->commit(st, &err), PMS_OK);
     /* The lease runs out (the worker died): another worker takes it with a new token, and the
      * old token can write nothing more. */
@@ -547,13 +590,12 @@ static void leases_share_the_work_and_fence_stale_writers(void **state)
                      PMS_OK);
     assert_int_equal(n, 1);
     assert_true(got[0].token > token);
-    assert_int_equal(st->ops->lease_check(st, "conn-1", token, later + 60000, &err),
-                     PMS_ERR_CONFLICT);
-    assert_int_equal(st->ops->lease_release(st, "conn-1", token, later, 0, &err), PMS_ERR_CONFLICT);
+    assert_int_equal(st->ops->lease_check(st, CONN1, token, later + 60000, &err), PMS_ERR_CONFLICT);
+    assert_int_equal(st->ops->lease_release(st, CONN1, token, later, 0, &err), PMS_ERR_CONFLICT);
     /* The new holder releases and schedules the next sync. */
-    assert_int_equal(st->ops->lease_release(st, "conn-1", got[0].token, later + 900000, 2, &err),
+    assert_int_equal(st->ops->lease_release(st, CONN1, got[0].token, later + 900000, 2, &err),
                      PMS_OK);
-    assert_int_equal(st->ops->schedule_get(st, "conn-1", later, &info, &err), PMS_OK);
+    assert_int_equal(st->ops->schedule_get(st, CONN1, later, &info, &err), PMS_OK);
     assert_false(info.leased);
     assert_int_equal(info.failures, 2);
     assert_int_equal(info.next_sync_at, later + 900000);
@@ -564,8 +606,8 @@ static void leases_share_the_work_and_fence_stale_writers(void **state)
     assert_int_equal(st->ops->lease_claim(st, "worker-a", later, 60000, 4, true, got, &n, &err),
                      PMS_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(st->ops->sync_request(st, "conn-2", &w, &err), PMS_OK);
-    assert_int_equal(st->ops->sync_request(st, "conn-2", NULL, &err), PMS_ERR_CONFLICT);
+    assert_int_equal(st->ops->sync_request(st, CONN2, &w, &err), PMS_OK);
+    assert_int_equal(st->ops->sync_request(st, CONN2, NULL, &err), PMS_ERR_CONFLICT);
     pms_schedule_stats stats;
     assert_int_equal(st->ops->schedule_stats(st, later, &stats, &err), PMS_OK);
     assert_int_equal(stats.requested, 1);
@@ -573,15 +615,215 @@ static void leases_share_the_work_and_fence_stale_writers(void **state)
     assert_int_equal(st->ops->lease_claim(st, "worker-a", later, 60000, 4, false, got, &n, &err),
                      PMS_OK);
     assert_int_equal(n, 1);
-    assert_string_equal(got[0].connection_id, "conn-2");
+    assert_string_equal(got[0].connection_id, CONN2);
     assert_true(got[0].requested);
     assert_false(got[0].window.today);
     assert_int_equal(got[0].window.to.day, 4);
-    assert_int_equal(st->ops->lease_release(st, "conn-2", got[0].token, later + 900000, 0, &err),
+    assert_int_equal(st->ops->lease_release(st, CONN2, got[0].token, later + 900000, 0, &err),
                      PMS_OK);
-    assert_int_equal(st->ops->schedule_get(st, "conn-2", later, &info, &err), PMS_OK);
+    assert_int_equal(st->ops->schedule_get(st, CONN2, later, &info, &err), PMS_OK);
     assert_false(info.requested);
     assert_int_equal(st->ops->sync_request(st, "missing", NULL, &err), PMS_ERR_NOT_FOUND);
+}
+
+/* Workers with a handle each claim until nothing is due: every connection once. */
+typedef struct claimer {
+    const char *location;
+    char worker[16];
+    char claimed[40][PMS_STORE_ID_LEN];
+    int count;
+    int failures;
+} claimer;
+
+static void *claim_until_done(void *arg)
+{
+    claimer *c = arg;
+    pms_store *st = NULL;
+    if (pms_store_open(c->location, false, &st, NULL) != PMS_OK) {
+        c->failures++;
+        return NULL;
+    }
+    for (;;) {
+        pms_lease got[3];
+        int n = 0;
+        if (st->ops->lease_claim(st, c->worker, pms_now(), 600000, 3, false, got, &n, NULL) !=
+            PMS_OK) {
+            c->failures++;
+            continue;
+        }
+        if (n == 0)
+            break;
+        for (int i = 0; i < n && c->count < 40; i++)
+            snprintf(c->claimed[c->count++], PMS_STORE_ID_LEN, "%s", got[i].connection_id);
+    }
+    pms_store_close(st);
+    return NULL;
+}
+
+static void workers_claiming_at_once_never_share_a_connection(void **state)
+{
+    fixture *f = *state;
+    enum { CONNECTIONS = 30, WORKERS = 4 };
+    char ids[CONNECTIONS][64];
+    for (int i = 0; i < CONNECTIONS; i++) {
+        snprintf(ids[i], sizeof ids[i], "c1000000-0000-4000-8000-%012d", i);
+        add_connection(f->st, ids[i]);
+    }
+    pthread_t threads[WORKERS];
+    claimer *c = calloc(WORKERS, sizeof *c);
+    for (int w = 0; w < WORKERS; w++) {
+        c[w].location = f->location;
+        snprintf(c[w].worker, sizeof c[w].worker, "worker-%d", w);
+        assert_int_equal(pthread_create(&threads[w], NULL, claim_until_done, &c[w]), 0);
+    }
+    int total = 0;
+    for (int w = 0; w < WORKERS; w++) {
+        pthread_join(threads[w], NULL);
+        assert_int_equal(c[w].failures, 0);
+        total += c[w].count;
+    }
+    assert_int_equal(total, CONNECTIONS);
+    for (int i = 0; i < CONNECTIONS; i++) {
+        int seen = 0;
+        for (int w = 0; w < WORKERS; w++)
+            for (int k = 0; k < c[w].count; k++)
+                seen += strcmp(c[w].claimed[k], ids[i]) == 0;
+        assert_int_equal(seen, 1);
+    }
+    free(c);
+}
+
+/* Handles appending to the audit log at once take turns: one gapless, verifying chain. */
+typedef struct appender {
+    const char *location;
+    const pms_keyring *ring;
+    int failures;
+} appender;
+
+static void *append_some(void *arg)
+{
+    appender *a = arg;
+    pms_store *st = NULL;
+    if (pms_store_open(a->location, false, &st, NULL) != PMS_OK) {
+        a->failures++;
+        return NULL;
+    }
+    for (int i = 0; i < 25; i++) {
+        pms_audit_event e = {.actor_role = "system", .action = "test.write", .resource = "t/1"};
+        if (pms_audit_append(st, a->ring, &e, NULL) != PMS_OK)
+            a->failures++;
+    }
+    pms_store_close(st);
+    return NULL;
+}
+
+static void audit_appends_from_several_handles_take_turns(void **state)
+{
+    fixture *f = *state;
+    static const unsigned char key[PMS_KEY_BYTES] = {7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+                                                     7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+                                                     7, 7, 7, 7, 7, 7, 7, 7, 7, 7};
+    pms_keyring *ring = NULL;
+    assert_int_equal(pms_keyring_from_raw(key, &ring, NULL), PMS_OK);
+    enum { WRITERS = 4 };
+    pthread_t threads[WRITERS];
+    appender a[WRITERS];
+    for (int i = 0; i < WRITERS; i++) {
+        a[i] = (appender){.location = f->location, .ring = ring};
+        assert_int_equal(pthread_create(&threads[i], NULL, append_some, &a[i]), 0);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(a[i].failures, 0);
+    }
+    pms_audit_report r;
+    assert_int_equal(pms_audit_verify(f->st, ring, &r, NULL), PMS_OK);
+    assert_true(r.intact);
+    assert_int_equal(r.records, WRITERS * 25);
+    assert_int_equal(r.head.seq, WRITERS * 25);
+    pms_keyring_free(ring);
+}
+
+/* What a listener heard, in order. */
+typedef struct heard {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    char items[16][64];
+    int count;
+} heard;
+
+static void hear(void *ctx, const char *channel, const char *payload)
+{
+    heard *h = ctx;
+    pthread_mutex_lock(&h->lock);
+    if (h->count < 16)
+        snprintf(h->items[h->count++], sizeof h->items[0], "%s:%s", channel ? channel : "-",
+                 payload);
+    pthread_cond_broadcast(&h->changed);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Waits up to ms for the listener to have heard n things. */
+static int heard_count(heard *h, int n, int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&h->lock);
+    while (h->count < n && pthread_cond_timedwait(&h->changed, &h->lock, &until) == 0)
+        ;
+    int count = h->count;
+    pthread_mutex_unlock(&h->lock);
+    return count;
+}
+
+static void notifications_reach_listeners_after_commit(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    heard h = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+    pms_listener *l = NULL;
+    const char *const channels[] = {"pmsync_test", "pmsync_other", NULL};
+    assert_int_equal(pms_listener_start(f->location, channels, hear, &h, &l, &err), PMS_OK);
+    assert_int_equal(st->ops->notify(st, "pmsync_test", "a", &err), PMS_OK);
+    assert_int_equal(st->ops->notify(st, "pmsync_other", "b", &err), PMS_OK);
+    assert_int_equal(st->ops->notify(st, "pmsync_test", "c", &err), PMS_OK);
+    if (!tu_db_postgres()) {
+        /* One process: nothing to tell, nothing heard. */
+        assert_int_equal(heard_count(&h, 1, 200), 0);
+        pms_listener_stop(l);
+        return;
+    }
+    assert_int_equal(heard_count(&h, 3, 5000), 3);
+    assert_string_equal(h.items[0], "pmsync_test:a");
+    assert_string_equal(h.items[1], "pmsync_other:b");
+    assert_string_equal(h.items[2], "pmsync_test:c");
+    /* Inside a transaction: heard at commit, not before; never after a rollback. */
+    assert_int_equal(st->ops->begin(st, &err), PMS_OK);
+    assert_int_equal(st->ops->notify(st, "pmsync_test", "rolled-back", &err), PMS_OK);
+    st->ops->rollback(st);
+    assert_int_equal(st->ops->begin(st, &err), PMS_OK);
+    assert_int_equal(st->ops->notify(st, "pmsync_test", "d", &err), PMS_OK);
+    assert_int_equal(heard_count(&h, 4, 300), 3);
+    assert_int_equal(st->ops->commit(st, &err), PMS_OK);
+    assert_int_equal(heard_count(&h, 4, 5000), 4);
+    assert_string_equal(h.items[3], "pmsync_test:d");
+    /* The server drops the listener's connection: it comes back and says so. */
+    assert_int_equal(tu_db_exec(f->dir, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE query LIKE 'LISTEN %'"),
+                     0);
+    assert_int_equal(heard_count(&h, 5, 10000), 5);
+    assert_string_equal(h.items[4], "-:reconnected");
+    assert_int_equal(st->ops->notify(st, "pmsync_other", "e", &err), PMS_OK);
+    assert_int_equal(heard_count(&h, 6, 5000), 6);
+    assert_string_equal(h.items[5], "pmsync_other:e");
+    pms_listener_stop(l);
 }
 
 static void transactions_roll_back(void **state)
@@ -590,14 +832,14 @@ static void transactions_roll_back(void **state)
     pms_store *st = f->st;
     pms_error err = {0};
     assert_int_equal(st->ops->begin(st, &err), PMS_OK);
-    add_connection(st, "conn-tx");
+    add_connection(st, CONN_TX);
     st->ops->rollback(st);
     pms_connection c;
-    assert_int_equal(st->ops->connection_get(st, "conn-tx", &c, &err), PMS_ERR_NOT_FOUND);
+    assert_int_equal(st->ops->connection_get(st, CONN_TX, &c, &err), PMS_ERR_NOT_FOUND);
     assert_int_equal(st->ops->begin(st, &err), PMS_OK);
-    add_connection(st, "conn-tx");
+    add_connection(st, CONN_TX);
     assert_int_equal(st->ops->commit(st, &err), PMS_OK);
-    assert_int_equal(st->ops->connection_get(st, "conn-tx", &c, &err), PMS_OK);
+    assert_int_equal(st->ops->connection_get(st, CONN_TX, &c, &err), PMS_OK);
     pms_connection_clear(&c);
 }
 
@@ -611,7 +853,7 @@ static void accounts_and_api_keys_round_trip(void **state)
     assert_int_equal(st->ops->account_get(st, PMS_DEFAULT_ACCOUNT_ID, &a, &err), PMS_OK);
     assert_string_equal(a.name, "Default account");
     pms_account_clear(&a);
-    pms_account add = {(char *)"acct-2", (char *)"Bay Clinic", (char *)"Australia/Adelaide",
+    pms_account add = {(char *)ACCT2, (char *)"Bay Clinic", (char *)"Australia/Adelaide",
                        PMS_INSTANT_NONE};
     assert_int_equal(st->ops->account_insert(st, &add, &err), PMS_OK);
     assert_int_equal(st->ops->account_insert(st, &add, &err), PMS_ERR_CONFLICT);
@@ -624,8 +866,8 @@ static void accounts_and_api_keys_round_trip(void **state)
     pms_account_array_clear(&accounts);
 
     pms_api_key k = {
-        .id = (char *)"key-1",
-        .account_id = (char *)"acct-2",
+        .id = (char *)KEY1,
+        .account_id = (char *)ACCT2,
         .name = (char *)"front desk",
         .role = PMS_ROLE_STAFF,
         .prefix = "abcdefABCDEF",
@@ -636,7 +878,7 @@ static void accounts_and_api_keys_round_trip(void **state)
     };
     assert_int_equal(st->ops->api_key_insert(st, &k, &err), PMS_OK);
     /* the prefix is unique; the account must exist */
-    k.id = (char *)"key-2";
+    k.id = (char *)KEY2;
     assert_int_equal(st->ops->api_key_insert(st, &k, &err), PMS_ERR_CONFLICT);
     snprintf(k.prefix, sizeof k.prefix, "%s", "zzzzzzzzzzzz");
     k.account_id = (char *)"no-such-account";
@@ -644,7 +886,7 @@ static void accounts_and_api_keys_round_trip(void **state)
 
     pms_api_key got;
     assert_int_equal(st->ops->api_key_find_by_prefix(st, "abcdefABCDEF", &got, &err), PMS_OK);
-    assert_string_equal(got.id, "key-1");
+    assert_string_equal(got.id, KEY1);
     assert_int_equal(got.role, PMS_ROLE_STAFF);
     assert_int_equal(got.last_used_at, PMS_INSTANT_NONE);
     assert_int_equal(got.revoked_at, PMS_INSTANT_NONE);
@@ -653,24 +895,24 @@ static void accounts_and_api_keys_round_trip(void **state)
                      PMS_ERR_NOT_FOUND);
 
     /* touch writes at most once per interval */
-    assert_int_equal(st->ops->api_key_touch(st, "key-1", 100000, 60000, &err), PMS_OK);
-    assert_int_equal(st->ops->api_key_touch(st, "key-1", 130000, 60000, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_touch(st, KEY1, 100000, 60000, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_touch(st, KEY1, 130000, 60000, &err), PMS_OK);
     assert_int_equal(st->ops->api_key_find_by_prefix(st, "abcdefABCDEF", &got, &err), PMS_OK);
     assert_int_equal(got.last_used_at, 100000);
     pms_api_key_clear(&got);
-    assert_int_equal(st->ops->api_key_touch(st, "key-1", 160000, 60000, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_touch(st, KEY1, 160000, 60000, &err), PMS_OK);
     assert_int_equal(st->ops->api_key_find_by_prefix(st, "abcdefABCDEF", &got, &err), PMS_OK);
     assert_int_equal(got.last_used_at, 160000);
     pms_api_key_clear(&got);
 
     /* revoking is scoped to an account when one is given, and keeps the first time */
-    assert_int_equal(st->ops->api_key_revoke(st, PMS_DEFAULT_ACCOUNT_ID, "key-1", 5000, &err),
+    assert_int_equal(st->ops->api_key_revoke(st, PMS_DEFAULT_ACCOUNT_ID, KEY1, 5000, &err),
                      PMS_ERR_NOT_FOUND);
-    assert_int_equal(st->ops->api_key_revoke(st, "acct-2", "key-1", 5000, &err), PMS_OK);
-    assert_int_equal(st->ops->api_key_revoke(st, NULL, "key-1", 9000, &err), PMS_OK);
-    assert_int_equal(st->ops->api_key_revoke(st, NULL, "key-9", 9000, &err), PMS_ERR_NOT_FOUND);
+    assert_int_equal(st->ops->api_key_revoke(st, ACCT2, KEY1, 5000, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_revoke(st, NULL, KEY1, 9000, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_revoke(st, NULL, KEY9, 9000, &err), PMS_ERR_NOT_FOUND);
     pms_api_key_array keys = {0};
-    assert_int_equal(st->ops->api_key_list(st, "acct-2", &keys, &err), PMS_OK);
+    assert_int_equal(st->ops->api_key_list(st, ACCT2, &keys, &err), PMS_OK);
     assert_int_equal(keys.count, 1);
     assert_int_equal(keys.items[0].revoked_at, 5000);
     pms_api_key_array_clear(&keys);
@@ -709,21 +951,30 @@ static void audit_log_is_append_only(void **state)
     assert_int_equal(st->ops->audit_count_key(st, "fedcba9876543210", &n, &err), PMS_OK);
     assert_int_equal(n, 0);
     /* the database refuses changes and removals of records, and removal of the head */
-    assert_int_not_equal(tu_sqlite_exec(f->db_path, "UPDATE audit_log SET resource = 'x'"),
-                         SQLITE_OK);
-    assert_int_not_equal(tu_sqlite_exec(f->db_path, "DELETE FROM audit_log"), SQLITE_OK);
-    assert_int_not_equal(tu_sqlite_exec(f->db_path, "DELETE FROM audit_head"), SQLITE_OK);
-    assert_int_equal(tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM audit_log"), 1);
+    assert_int_not_equal(tu_db_exec(f->dir, "UPDATE audit_log SET resource = 'x'"), 0);
+    assert_int_not_equal(tu_db_exec(f->dir, "DELETE FROM audit_log"), 0);
+    assert_int_not_equal(tu_db_exec(f->dir, "DELETE FROM audit_head"), 0);
+    if (tu_db_postgres()) {
+        assert_int_not_equal(tu_db_exec(f->dir, "TRUNCATE audit_log"), 0);
+        assert_int_not_equal(tu_db_exec(f->dir, "TRUNCATE audit_head"), 0);
+    }
+    assert_int_equal(tu_db_count(f->dir, "SELECT COUNT(*) FROM audit_log"), 1);
     /* an account's removal leaves its audit records */
-    assert_int_equal(
-        tu_sqlite_count(f->db_path, "SELECT COUNT(*) FROM pragma_foreign_key_list('audit_log')"),
-        0);
+    assert_int_equal(tu_db_count(f->dir, tu_db_postgres()
+                                             ? "SELECT COUNT(*) FROM information_schema."
+                                               "table_constraints WHERE table_name = 'audit_log' "
+                                               "AND constraint_type = 'FOREIGN KEY'"
+                                             : "SELECT COUNT(*) FROM "
+                                               "pragma_foreign_key_list('audit_log')"),
+                     0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(migrations_are_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(processes_migrating_at_once_apply_each_migration_once,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(connections_round_trip_and_cascade, setup, teardown),
         cmocka_unit_test_setup_teardown(mapping_upsert_is_keyed_by_practitioner, setup, teardown),
         cmocka_unit_test_setup_teardown(type_refresh_keeps_the_practices_choice, setup, teardown),
@@ -736,6 +987,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(run_sheet_version_moves_with_every_change, setup, teardown),
         cmocka_unit_test_setup_teardown(leases_share_the_work_and_fence_stale_writers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(workers_claiming_at_once_never_share_a_connection, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(audit_appends_from_several_handles_take_turns, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(notifications_reach_listeners_after_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(transactions_roll_back, setup, teardown),
         cmocka_unit_test_setup_teardown(accounts_and_api_keys_round_trip, setup, teardown),

@@ -1,16 +1,10 @@
-/* Versioned schema migrations, applied in order, each in its own transaction and recorded in
- * schema_migrations. A migration is never edited once released: add a new one. */
-#include <stdio.h>
+/* SQLite's schema: versioned migrations, applied in order by sql_migrate, each in its own
+ * transaction and recorded in schema_migrations. A migration is never edited once released: add
+ * a new one (and the same version in pg_migrations.c). */
 
 #include "store/sqlite/sqlite_internal.h"
 
-typedef struct migration {
-    int version;
-    const char *name;
-    const char *sql;
-} migration;
-
-static const migration migrations[] = {
+static const sql_migration migrations[] = {
     {1, "initial schema",
      "CREATE TABLE accounts ("
      "  id TEXT PRIMARY KEY,"
@@ -307,73 +301,10 @@ static const migration migrations[] = {
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
-
-static const char create_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                                       "  version INTEGER PRIMARY KEY,"
-                                       "  name TEXT NOT NULL,"
-                                       "  applied_at INTEGER NOT NULL)";
-static const char version_sql[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
-static const char record_sql[] =
-    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
-
-int sq_schema_version(pms_store *st, int *version, pms_error *err)
-{
-    sqlite_store *s = SQ(st);
-    int rc = sq_exec(s, create_table_sql, "creating schema_migrations", err);
-    if (rc)
-        return rc;
-    sqlite3_stmt *stmt = sq_stmt(s, version_sql, err);
-    if (stmt == NULL)
-        return err ? (int)err->code : PMS_ERR_STORE;
-    if (sqlite3_step(stmt) != SQLITE_ROW)
-        return sq_fail(s, err, "reading the schema version");
-    *version = sqlite3_column_int(stmt, 0);
-    sqlite3_reset(stmt);
-    return PMS_OK;
-}
+_Static_assert(MIGRATION_COUNT == SQL_SCHEMA_VERSION, "a migration for each schema version");
 
 int sq_migrate(pms_store *st, pms_error *err)
 {
-    sqlite_store *s = SQ(st);
-    int rc;
-    for (;;) {
-        /* Each step re-reads the version inside the write lock, so two processes migrating at
-         * once apply each migration exactly once. */
-        if ((rc = st->ops->begin(st, err)) != PMS_OK)
-            return rc;
-        int current = 0;
-        if ((rc = sq_schema_version(st, &current, err)) != PMS_OK)
-            goto fail;
-        if (current > MIGRATION_COUNT) {
-            rc = pms_error_set(err, PMS_ERR_STORE,
-                               "the database schema (version %d) is newer than this program "
-                               "(version %d): upgrade pmsync",
-                               current, MIGRATION_COUNT);
-            goto fail;
-        }
-        if (current == MIGRATION_COUNT) {
-            st->ops->rollback(st);
-            return PMS_OK;
-        }
-        const migration *m = &migrations[current];
-        char doing[96];
-        snprintf(doing, sizeof doing, "applying migration %d (%s)", m->version, m->name);
-        if ((rc = sq_exec(s, m->sql, doing, err)) != PMS_OK)
-            goto fail;
-        sqlite3_stmt *stmt = sq_stmt(s, record_sql, err);
-        if (stmt == NULL) {
-            rc = err ? (int)err->code : PMS_ERR_STORE;
-            goto fail;
-        }
-        sq_bind_int(stmt, 1, m->version);
-        sq_bind_text(stmt, 2, m->name);
-        sq_bind_instant(stmt, 3, pms_now());
-        if ((rc = sq_exec_stmt(s, stmt, doing, err)) != PMS_OK)
-            goto fail;
-        if ((rc = st->ops->commit(st, err)) != PMS_OK)
-            goto fail;
-    }
-fail:
-    st->ops->rollback(st);
-    return rc;
+    /* BEGIN IMMEDIATE takes the database's write lock: migrating processes take turns. */
+    return sql_migrate(SQL_DB(st), migrations, MIGRATION_COUNT, NULL, err);
 }
