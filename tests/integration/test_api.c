@@ -1,4 +1,5 @@
-/* pmsd over real HTTP (PMSD_BIN) with a real SQLite file, synced from pms-sandbox
+/* pmsd over real HTTP (PMSD_BIN) with a real database (a SQLite file, or PostgreSQL with
+ * PMSYNC_TEST_STORE=postgres: testdb.h), synced from pms-sandbox
  * (PMS_SANDBOX_BIN); accounts and keys made with pmsctl (PMSCTL_BIN). Every endpoint's success
  * and error paths; 401 vs 403; cross-account access refused for every route with an id (taken
  * from pmsd's own route table); an audit record for each response with patient data; the event
@@ -684,11 +685,10 @@ static void browser_sessions(void **state)
     json_decref(a);
 
     /* An expired session is refused. */
-    char db[600];
-    snprintf(db, sizeof db, "%s/pmsync.db", W.dir);
-    assert_int_equal(tu_sqlite_exec(db, "UPDATE web_sessions SET expires_at = 1 WHERE user_id IS "
-                                        "NULL"),
-                     0);
+    char sql[160], at[64];
+    snprintf(sql, sizeof sql, "UPDATE web_sessions SET expires_at = %s WHERE user_id IS NULL",
+             tu_db_instant_sql(1, at, sizeof at));
+    assert_int_equal(tu_db_exec(W.dir, sql), 0);
     expect_browse(&by_key, "GET", NULL, false, NULL, 401, "unauthorized", "/api/session");
     expect_browse(&manager, "GET", NULL, false, NULL, 200, NULL, "/api/session");
     /* Disabling the user ends their sessions. */
@@ -1167,13 +1167,12 @@ static void telehealth_check_for_the_set_up_wizard(void **state)
     assert_int_equal(json_integer_value(json_object_get(t, "decidedByType")), 0);
     json_decref(t);
     /* Nothing of it was stored: no appointment, no sync. */
-    char db[600], sql[256];
-    snprintf(db, sizeof db, "%s/pmsync.db", W.dir);
+    char sql[256];
     snprintf(sql, sizeof sql,
              "SELECT (SELECT COUNT(*) FROM run_sheet_appointments WHERE pms_connection_id = '%s')"
              " + (SELECT COUNT(*) FROM pms_sync_log WHERE pms_connection_id = '%s')",
              medirecords, medirecords);
-    assert_int_equal(tu_sqlite_count(db, sql), 0);
+    assert_int_equal(tu_db_count(W.dir, sql), 0);
 
     /* Halaxy: its services need the practice's word, unless appointments carry a
      * location-type. */
@@ -1777,13 +1776,6 @@ static void logs_carry_no_patient_data(void **state)
 
 /* ---- SIGTERM during a sync --------------------------------------------------------------- */
 
-static long count_rows(const char *dir, const char *sql)
-{
-    char db[600];
-    snprintf(db, sizeof db, "%s/pmsync.db", dir);
-    return tu_sqlite_count(db, sql);
-}
-
 static void sigterm_during_a_sync_leaves_a_consistent_database(void **state)
 {
     (void)state;
@@ -1833,12 +1825,12 @@ static void sigterm_during_a_sync_leaves_a_consistent_database(void **state)
     json_decref(tu_sandbox_json(&W.box, "POST", "/_sandbox/faults/reset", NULL));
 
     /* No sync left "running", no appointment twice, the audit chain whole. */
-    assert_int_equal(count_rows(dir, "SELECT COUNT(*) FROM pms_sync_log WHERE status = 'running'"),
+    assert_int_equal(tu_db_count(dir, "SELECT COUNT(*) FROM pms_sync_log WHERE status = 'running'"),
                      0);
-    assert_int_equal(count_rows(dir,
+    assert_int_equal(tu_db_count(dir,
                                 "SELECT COUNT(*) FROM (SELECT 1 FROM run_sheet_appointments WHERE "
                                 "pms_appointment_id IS NOT NULL GROUP BY pms_connection_id, "
-                                "pms_appointment_id HAVING COUNT(*) > 1)"),
+                                "pms_appointment_id HAVING COUNT(*) > 1) AS twice"),
                      0);
     pmsctl_ok(out, sizeof out, (const char *const[]){"audit", "verify", NULL});
     /* Running the sync again completes it; once more changes nothing. */
