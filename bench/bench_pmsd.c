@@ -999,7 +999,7 @@ static bool bench_fleet_idle(const fleet *f, const tu_sandbox *box)
            cores());
     printf("%d accounts x %d Medirecords connections (sandbox practice 0), syncEnabled, every\n"
            "%d minutes, last_sync_at = now; pmsd with the default configuration (scheduler on,\n"
-           "scheduler_scan_seconds 5). Memory once the scheduler reports every connection; CPU\n"
+           "scheduler_scan_seconds 1). Memory once the scheduler reports every connection; CPU\n"
            "(utime+stime) over the next %d s.\n\n",
            ACCOUNTS, CONNS_PER_ACCOUNT, FREQUENCY_MIN, seconds);
     fflush(stdout);
@@ -1022,7 +1022,7 @@ static bool bench_fleet_idle(const fleet *f, const tu_sandbox *box)
     proc_mem(d.pid, &m2);
     long requests = sandbox_requests(box) - requests0;
     printf("| all known s after launch | VmRSS MiB | VmHWM MiB | threads | idle CPU %% of one core "
-           "| CPU ms per 5 s (one scan) | VmRSS MiB at the end | sandbox requests |\n"
+           "| CPU ms per 5 s | VmRSS MiB at the end | sandbox requests |\n"
            "|---|---|---|---|---|---|---|---|\n");
     printf("| %.2f | %.1f | %.1f | %ld | %.2f | %.0f | %.1f | %ld |\n", scan_s, m.rss_kib / 1024.0,
            m.hwm_kib / 1024.0, m.threads, cpu * 100.0 / wall, cpu * 1000.0 / (wall / 5.0),
