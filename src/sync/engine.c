@@ -650,7 +650,13 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     pms_log(PMS_LOG_INFO, "sync.started", "connection", run.conn.id, "sync_log", log.id, NULL);
 
     /* Everything from here on ends in the sync log, success or not. */
-    if ((fetch_rc = pms_connection_open_session(st, ctx->ring, &run.conn, &ctx->session, &box,
+    /* The PMS (and its support desk) can tell the requests of one sync apart. */
+    pms_session_options session = ctx->session;
+    char agent[128];
+    snprintf(agent, sizeof agent, "%s (sync %s)",
+             ctx->session.http.user_agent ? ctx->session.http.user_agent : PMS_USER_AGENT, log.id);
+    session.http.user_agent = agent;
+    if ((fetch_rc = pms_connection_open_session(st, ctx->ring, &run.conn, &session, &box,
                                                 &run.session, &sync_err)) != PMS_OK)
         goto finish;
     fetch_rc = pms_catalog_refresh_practitioners(st, run.session, &run.conn, NULL, &sync_err);
