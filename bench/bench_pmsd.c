@@ -955,7 +955,8 @@ static bool fleet_create(fleet *f, const tu_sandbox *box, double *seconds)
             if (pms_connection_create(st, ring, account, "medirecords", &fields, settings, 2,
                                       f->ids[i], &err) != PMS_OK ||
                 st->ops->connection_set_sync_result(st, f->ids[i], now, "success", NULL, &err) !=
-                    PMS_OK) {
+                    PMS_OK ||
+                st->ops->schedule_set(st, f->ids[i], now + FREQUENCY_MS, &err) != PMS_OK) {
                 failf("creating connection %d: %s", i, err.message);
                 goto out;
             }
@@ -998,7 +999,7 @@ static bool bench_fleet_idle(const fleet *f, const tu_sandbox *box)
            cores());
     printf("%d accounts x %d Medirecords connections (sandbox practice 0), syncEnabled, every\n"
            "%d minutes, last_sync_at = now; pmsd with the default configuration (scheduler on,\n"
-           "scheduler_scan_seconds 5). Memory once the scheduler reports every connection; CPU\n"
+           "scheduler_scan_seconds 1). Memory once the scheduler reports every connection; CPU\n"
            "(utime+stime) over the next %d s.\n\n",
            ACCOUNTS, CONNS_PER_ACCOUNT, FREQUENCY_MIN, seconds);
     fflush(stdout);
@@ -1021,7 +1022,7 @@ static bool bench_fleet_idle(const fleet *f, const tu_sandbox *box)
     proc_mem(d.pid, &m2);
     long requests = sandbox_requests(box) - requests0;
     printf("| all known s after launch | VmRSS MiB | VmHWM MiB | threads | idle CPU %% of one core "
-           "| CPU ms per 5 s (one scan) | VmRSS MiB at the end | sandbox requests |\n"
+           "| CPU ms per 5 s | VmRSS MiB at the end | sandbox requests |\n"
            "|---|---|---|---|---|---|---|---|\n");
     printf("| %.2f | %.1f | %.1f | %ld | %.2f | %.0f | %.1f | %ld |\n", scan_s, m.rss_kib / 1024.0,
            m.hwm_kib / 1024.0, m.threads, cpu * 100.0 / wall, cpu * 1000.0 / (wall / 5.0),
@@ -1049,10 +1050,11 @@ static bool fleet_spread(fleet *f)
         int64_t last = now - (int64_t)((double)FREQUENCY_MS * (slot + 0.5) / CONNECTIONS);
         f->due[i] = last + FREQUENCY_MS;
         if (st->ops->connection_set_sync_result(st, f->ids[i], last, "success", NULL, &err) !=
-            PMS_OK) {
+                PMS_OK ||
+            st->ops->schedule_set(st, f->ids[i], f->due[i], &err) != PMS_OK) {
             st->ops->rollback(st);
             pms_store_close(st);
-            return failf("connection_set_sync_result: %s", err.message);
+            return failf("scheduling connection %d: %s", i, err.message);
         }
     }
     bool ok = st->ops->commit(st, &err) == PMS_OK;
@@ -1152,13 +1154,12 @@ static bool bench_fleet_load(fleet *f, const tu_sandbox *box)
            "practice's today,\n"
            "telehealth only, the default). Each sync here is the connection's first: it reads "
            "the practice's\n"
-           "types and creates its clinicians. The scheduler adds 0-%lld s of jitter to each due "
-           "time by design,\n"
-           "so in the first minute syncs start at a rate that ramps up from 0 to %.1f/s: "
-           "'expected' is what the\n"
-           "due times and a uniform jitter predict for the window.\n\n",
+           "types and creates its clinicians. Each due time is stored (next_sync_at) and the\n"
+           "scheduler claims connections as they fall due, %.1f a second; the jitter (up to "
+           "%lld s) applies\n"
+           "to the next due time it sets after each sync. 'expected' = due in the window.\n\n",
            FREQUENCY_MIN, FREQUENCY_MIN, needed, seconds, SANDBOX_PRACTICES, SANDBOX_PRACTITION,
-           SANDBOX_PER_DAY, SANDBOX_SEED, JITTER_MS / 1000, needed);
+           SANDBOX_PER_DAY, SANDBOX_SEED, needed, JITTER_MS / 1000);
     fflush(stdout);
     if (!fleet_spread(f))
         return false;
@@ -1195,9 +1196,7 @@ static bool bench_fleet_load(fleet *f, const tu_sandbox *box)
     double expected = 0;
     for (int i = 0; i < CONNECTIONS; i++) {
         due += f->due[i] <= to;
-        int64_t earliest = f->due[i] > from ? f->due[i] : from;
-        double p = (double)(to - earliest) / (double)JITTER_MS;
-        expected += p < 0 ? 0 : p > 1 ? 1 : p;
+        expected += f->due[i] <= to;
     }
     double window_s = (double)(to - from) / 1000.0;
     printf("| window s | due | expected to start (jitter) | started | completed | success | "

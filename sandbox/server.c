@@ -40,6 +40,7 @@ typedef struct request_ctx {
     int sent_status;
     char method[16];
     char *path;
+    char user_agent[128]; /* as sent, for the request log */
 } request_ctx;
 
 typedef struct truncated_body {
@@ -257,6 +258,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         ctx->started_at = pms_now();
         sbx_response_init(&ctx->resp);
         snprintf(ctx->method, sizeof(ctx->method), "%s", method);
+        const char *ua =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+        snprintf(ctx->user_agent, sizeof(ctx->user_agent), "%s", ua != NULL ? ua : "");
         ctx->path = strdup(url);
         *con_cls = ctx;
         atomic_fetch_add(&requests_in_flight, 1);
@@ -303,7 +307,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     *con_cls = NULL;
     if (ctx->is_api)
         sbx_stats_record(&ctx->info, ctx->method, ctx->path != NULL ? ctx->path : "",
-                         ctx->sent_status, ctx->started_at, pms_now());
+                         ctx->user_agent, ctx->sent_status, ctx->started_at, pms_now());
     sbx_response_free(&ctx->resp);
     free(ctx->body);
     free(ctx->path);

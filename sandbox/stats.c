@@ -17,6 +17,7 @@ typedef struct log_entry {
     char *path;
     char tenant_id[48];
     char practitioner_id[48];
+    char user_agent[128];
     int status;
 } log_entry;
 
@@ -65,8 +66,9 @@ static void count_endpoint(const char *endpoint)
     }
 }
 
-void sbx_stats_record(const sbx_route_info *info, const char *method, const char *path, int status,
-                      pms_instant started_at, pms_instant finished_at)
+void sbx_stats_record(const sbx_route_info *info, const char *method, const char *path,
+                      const char *user_agent, int status, pms_instant started_at,
+                      pms_instant finished_at)
 {
     const char *endpoint = info->endpoint != NULL ? info->endpoint : "unknown";
     char *path_copy = strdup(path);
@@ -88,6 +90,7 @@ void sbx_stats_record(const sbx_route_info *info, const char *method, const char
         path_copy = NULL;
         memcpy(e->tenant_id, info->tenant_id, sizeof(e->tenant_id));
         memcpy(e->practitioner_id, info->practitioner_id, sizeof(e->practitioner_id));
+        snprintf(e->user_agent, sizeof(e->user_agent), "%s", user_agent != NULL ? user_agent : "");
         e->status = status;
     }
     pthread_mutex_unlock(&stats_lock);
@@ -142,13 +145,13 @@ void sbx_stats_reset(void)
 
 static json_t *entry_json(const log_entry *e)
 {
-    return json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s?, s:s?, s:i}", "seq",
+    return json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s?, s:s?, s:i, s:s}", "seq",
                      (json_int_t)e->seq, "startedAt", (json_int_t)e->started_at, "finishedAt",
                      (json_int_t)e->finished_at, "pms", e->pms, "endpoint", e->endpoint, "method",
                      e->method, "path", e->path != NULL ? e->path : "", "tenantId",
                      e->tenant_id[0] != '\0' ? e->tenant_id : NULL, "practitionerId",
-                     e->practitioner_id[0] != '\0' ? e->practitioner_id : NULL, "status",
-                     e->status);
+                     e->practitioner_id[0] != '\0' ? e->practitioner_id : NULL, "status", e->status,
+                     "userAgent", e->user_agent);
 }
 
 json_t *sbx_requests_json(uint64_t since, size_t limit)

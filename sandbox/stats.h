@@ -26,8 +26,9 @@ int sbx_stats_init(size_t log_capacity, pms_error *err);
 void sbx_stats_cleanup(void);
 
 /* One finished PMS API request; status 0 when no response was sent (dropped or aborted). */
-void sbx_stats_record(const sbx_route_info *info, const char *method, const char *path, int status,
-                      pms_instant started_at, pms_instant finished_at);
+void sbx_stats_record(const sbx_route_info *info, const char *method, const char *path,
+                      const char *user_agent, int status, pms_instant started_at,
+                      pms_instant finished_at);
 void sbx_stats_fault(sbx_stat_fault kind, unsigned count);
 
 /* {"total","byEndpoint","byStatus","faults"}; caller owns it. */

@@ -59,6 +59,12 @@ typedef struct pms_sync_context {
     const pms_keyring *ring;
     pms_session_options session;
     const char *worker; /* who runs the sync ("pid@host"); NULL: this process */
+    /* The scheduler's lease on the connection (0: none, e.g. pmsctl): every write transaction
+     * of the sync checks it still holds under this fencing token and extends it by lease_ms,
+     * so a worker whose lease was taken writes nothing more (the sync then fails with
+     * PMS_ERR_CONFLICT and leaves the connection's status to the new holder). */
+    long long lease_token;
+    long lease_ms;
     void (*on_progress)(void *ctx, const pms_sync_progress *p);
     /* Called after the change is committed. */
     void (*on_event)(void *ctx, const pms_sync_event *e);

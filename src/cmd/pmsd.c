@@ -14,6 +14,7 @@
 
 #include "pmsync/crypto.h"
 #include "pmsync/http.h"
+#include "pmsync/listen.h"
 #include "pmsync/log.h"
 #include "pmsync/scheduler.h"
 #include "server/app.h"
@@ -104,16 +105,18 @@ static void print_config(const pmsd_config *c)
 {
     printf("listen = %s:%d\ndb = %s\nkey_file = %s\nlog_level = %s\nhttp_threads = %d\n"
            "body_limit = %zu\nconnection_limit = %d\nmax_parallel_syncs = %d\n"
-           "scheduler = %s\nscheduler_scan_seconds = %d\nmax_backoff_minutes = %ld\n"
+           "scheduler = %s\nscheduler_scan_seconds = %d\nlease_seconds = %d\nmax_backoff_minutes = "
+           "%ld\n"
            "shutdown_grace_seconds = %d\nsse_heartbeat_seconds = %d\nsse_max_subscribers = %d\n"
            "sse_buffer_events = %d\nrun_sheet_cache_mb = %d\ncookie_secure = %s\n"
            "session_hours = %d\n",
            c->listen_host, c->port, c->db, c->key_file ? c->key_file : "(beside the database)",
            c->log_level ? c->log_level : "info", c->http_threads, c->body_limit,
            c->connection_limit, c->max_parallel_syncs, c->scheduler_enabled ? "true" : "false",
-           c->scheduler_scan_seconds, c->max_backoff_minutes, c->shutdown_grace_seconds,
-           c->sse_heartbeat_seconds, c->sse_max_subscribers, c->sse_buffer_events,
-           c->run_sheet_cache_mb, c->cookie_secure ? "true" : "false", c->session_hours);
+           c->scheduler_scan_seconds, c->lease_seconds, c->max_backoff_minutes,
+           c->shutdown_grace_seconds, c->sse_heartbeat_seconds, c->sse_max_subscribers,
+           c->sse_buffer_events, c->run_sheet_cache_mb, c->cookie_secure ? "true" : "false",
+           c->session_hours);
 }
 
 static int load_keyring(pmsd_app *app, pms_error *err)
@@ -136,6 +139,9 @@ static void shut_down(pmsd_app *app)
     pms_log(PMS_LOG_INFO, "pmsd.stopping", NULL);
     atomic_store(&app->stopping, true);
     pmsd_server_quiesce(app);
+    /* The listener first: it wakes the scheduler. */
+    pms_listener_stop(app->listener);
+    app->listener = NULL;
     if (app->scheduler) {
         pms_scheduler_stop(app->scheduler, (long)app->cfg.shutdown_grace_seconds * 1000);
         app->scheduler = NULL;
@@ -168,17 +174,28 @@ static int start_services(pmsd_app *app, pms_error *err)
     if ((rc = pmsd_hub_new(app->cfg.sse_heartbeat_seconds, (size_t)app->cfg.sse_max_subscribers,
                            (size_t)app->cfg.sse_buffer_events, &app->hub, err)) != PMS_OK)
         return rc;
-    char worker[128], host[64] = "localhost";
+    char host[64] = "localhost";
     gethostname(host, sizeof host - 1);
-    snprintf(worker, sizeof worker, "pmsd-%ld@%s", (long)getpid(), host);
+    if (app->cfg.worker_name)
+        snprintf(app->worker, sizeof app->worker, "%s", app->cfg.worker_name);
+    else
+        snprintf(app->worker, sizeof app->worker, "pmsd-%ld@%s", (long)getpid(), host);
+    /* Workers sharing a PostgreSQL database hear each other's requests and events. */
+    app->shared = strncmp(app->cfg.db, "postgres://", 11) == 0 ||
+                  strncmp(app->cfg.db, "postgresql://", 13) == 0;
+    static const char *const channels[] = {PMS_CHANNEL_DUE, "pmsync_events", NULL};
+    if (app->shared && (rc = pms_listener_start(app->cfg.db, channels, pmsd_on_notification, app,
+                                                &app->listener, err)) != PMS_OK)
+        return rc;
     pms_scheduler_config sc = {
         .store_location = app->cfg.db,
         .ring = app->ring,
         .max_parallel = app->cfg.max_parallel_syncs,
-        .scan_seconds = app->cfg.scheduler_scan_seconds,
+        .poll_ms = app->cfg.scheduler_scan_seconds * 1000,
+        .lease_ms = (long)app->cfg.lease_seconds * 1000,
         .max_backoff_ms = app->cfg.max_backoff_minutes * 60000L,
         .run_schedule = app->cfg.scheduler_enabled,
-        .worker = worker,
+        .worker = app->worker,
         .on_event = pmsd_on_sync_event,
         .on_progress = pmsd_on_sync_progress,
         .progress_interval_ms = 1000 / PMSD_PROGRESS_PER_SECOND,

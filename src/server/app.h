@@ -25,6 +25,9 @@ struct pmsd_app {
     pms_scheduler *scheduler;
     pmsd_metrics *metrics;
     pmsd_sheet_cache *sheets; /* rendered run sheets */
+    char worker[128];         /* this process among the workers of the database */
+    bool shared;              /* the database is shared with other workers (PostgreSQL) */
+    struct pms_listener *listener; /* notifications from the other workers */
     pmsd_throttle *signins;   /* failed sign-ins per client address */
     struct MHD_Daemon *daemon;
     int port;

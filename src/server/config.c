@@ -15,7 +15,8 @@ void pmsd_config_defaults(pmsd_config *c)
     c->body_limit = 1u << 20;
     c->connection_limit = 1000;
     c->max_parallel_syncs = 4;
-    c->scheduler_scan_seconds = 5;
+    c->scheduler_scan_seconds = 1;
+    c->lease_seconds = 300;
     c->shutdown_grace_seconds = 20;
     c->sse_heartbeat_seconds = 15;
     c->sse_max_subscribers = 1000;
@@ -34,6 +35,7 @@ void pmsd_config_clear(pmsd_config *c)
     free(c->log_level);
     free(c->demo_sandbox);
     free(c->static_dir);
+    free(c->worker_name);
     memset(c, 0, sizeof *c);
 }
 
@@ -107,6 +109,8 @@ int pmsd_config_set(pmsd_config *c, const char *key, const char *value, pms_erro
         return set_int(&c->max_parallel_syncs, key, value, 1, 256, err);
     if (strcmp(key, "scheduler_scan_seconds") == 0)
         return set_int(&c->scheduler_scan_seconds, key, value, 1, 3600, err);
+    if (strcmp(key, "lease_seconds") == 0)
+        return set_int(&c->lease_seconds, key, value, 10, 86400, err);
     if (strcmp(key, "shutdown_grace_seconds") == 0)
         return set_int(&c->shutdown_grace_seconds, key, value, 0, 3600, err);
     if (strcmp(key, "sse_heartbeat_seconds") == 0)
@@ -127,6 +131,8 @@ int pmsd_config_set(pmsd_config *c, const char *key, const char *value, pms_erro
         return set_bool(&c->scheduler_enabled, key, value, err);
     if (strcmp(key, "demo_sandbox") == 0)
         return set_string(&c->demo_sandbox, value, err);
+    if (strcmp(key, "worker_name") == 0)
+        return set_string(&c->worker_name, value, err);
     if (strcmp(key, "static_dir") == 0)
         return set_string(&c->static_dir, value, err);
     if (strcmp(key, "cookie_secure") == 0)

@@ -19,7 +19,8 @@ typedef struct pmsd_config {
     size_t body_limit;
     int connection_limit;
     int max_parallel_syncs;
-    int scheduler_scan_seconds;
+    int scheduler_scan_seconds; /* how often due connections are looked for */
+    int lease_seconds;          /* how long a claimed connection is this worker's unrenewed */
     int shutdown_grace_seconds;
     int sse_heartbeat_seconds;
     int sse_max_subscribers;
@@ -29,7 +30,8 @@ typedef struct pmsd_config {
     bool scheduler_enabled;
     bool demo;          /* create a demo account, keys and sandbox connections */
     char *demo_sandbox; /* the sandbox's base URL for --demo */
-    char *static_dir;   /* the web UI's files (later) */
+    char *static_dir;
+    char *worker_name; /* this worker among those sharing the database; NULL: pmsd-PID@HOST */   /* the web UI's files (later) */
     bool cookie_secure; /* the session cookie gets Secure (pmsd behind TLS) */
     int session_hours;  /* how long a browser session lasts */
 } pmsd_config;

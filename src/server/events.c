@@ -1,10 +1,59 @@
 #include "server/events.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pmsync/audit.h"
 #include "pmsync/log.h"
+#include "pmsync/scheduler.h"
+
+/* The channel on which workers sharing a database pass on their run-sheet events. */
+#define CHANNEL_EVENTS "pmsync_events"
+
+/* Publishes to this worker's streams and, when workers share the database, to theirs. */
+static void publish(pmsd_app *app, const char *account_id, const char *type, json_t *data)
+{
+    if (data == NULL)
+        return;
+    if (app->shared) {
+        pms_store *st = pmsd_store(app, NULL);
+        json_t *msg = json_pack("{s:s, s:s, s:s, s:O}", "w", app->worker, "a", account_id, "t",
+                                type, "d", data);
+        char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+        if (st && text)
+            st->ops->notify(st, CHANNEL_EVENTS, text, NULL);
+        free(text);
+        json_decref(msg);
+    }
+    pmsd_hub_publish(app->hub, account_id, type, data);
+}
+
+void pmsd_on_notification(void *ctx, const char *channel, const char *payload)
+{
+    pmsd_app *app = ctx;
+    if (channel == NULL) {
+        /* The listener reconnected: notifications may have been missed. */
+        pms_log(PMS_LOG_WARN, "pmsd.notifications_resumed", NULL);
+        return;
+    }
+    if (strcmp(channel, PMS_CHANNEL_DUE) == 0) {
+        if (app->scheduler)
+            pms_scheduler_wake(app->scheduler);
+        return;
+    }
+    if (strcmp(channel, CHANNEL_EVENTS) != 0 || app->hub == NULL)
+        return;
+    json_t *msg = json_loads(payload, 0, NULL);
+    const char *worker = json_string_value(json_object_get(msg, "w"));
+    const char *account = json_string_value(json_object_get(msg, "a"));
+    const char *type = json_string_value(json_object_get(msg, "t"));
+    json_t *data = json_object_get(msg, "d");
+    /* Our own come back too: they were published here already. */
+    if (worker && account && type && data && strcmp(worker, app->worker) != 0)
+        pmsd_hub_publish(app->hub, account, type, json_incref(data));
+    json_decref(msg);
+}
 
 static json_t *appointment_event(const char *entry_id, const char *connection_id, pms_date day)
 {
@@ -18,8 +67,8 @@ void pmsd_publish_entry(pmsd_app *app, const pms_sheet_entry *e, const char *typ
 {
     if (app->hub == NULL || e->account_id == NULL)
         return;
-    pmsd_hub_publish(app->hub, e->account_id, type,
-                     appointment_event(e->id, e->appt.pms_connection_id, e->sheet_date));
+    publish(app, e->account_id, type,
+            appointment_event(e->id, e->appt.pms_connection_id, e->sheet_date));
 }
 
 void pmsd_on_sync_event(void *ctx, const pms_sync_event *e)
@@ -29,25 +78,24 @@ void pmsd_on_sync_event(void *ctx, const pms_sync_event *e)
         return;
     switch (e->kind) {
     case PMS_EVENT_SYNC_STARTED:
-        pmsd_hub_publish(app->hub, e->account_id, "sync.started",
-                         json_pack("{s:s}", "connectionId", e->connection_id));
+        publish(app, e->account_id, "sync.started",
+                json_pack("{s:s}", "connectionId", e->connection_id));
         break;
     case PMS_EVENT_SYNC_FINISHED:
-        pmsd_hub_publish(
-            app->hub, e->account_id, "sync.finished",
-            json_pack("{s:s, s:s?}", "connectionId", e->connection_id, "status", e->status));
+        publish(app, e->account_id, "sync.finished",
+                json_pack("{s:s, s:s?}", "connectionId", e->connection_id, "status", e->status));
         break;
     case PMS_EVENT_APPOINTMENT_CREATED:
-        pmsd_hub_publish(app->hub, e->account_id, "appointment.created",
-                         appointment_event(e->entry_id, e->connection_id, e->sheet_date));
+        publish(app, e->account_id, "appointment.created",
+                appointment_event(e->entry_id, e->connection_id, e->sheet_date));
         break;
     case PMS_EVENT_APPOINTMENT_UPDATED:
-        pmsd_hub_publish(app->hub, e->account_id, "appointment.updated",
-                         appointment_event(e->entry_id, e->connection_id, e->sheet_date));
+        publish(app, e->account_id, "appointment.updated",
+                appointment_event(e->entry_id, e->connection_id, e->sheet_date));
         break;
     case PMS_EVENT_APPOINTMENT_REMOVED:
-        pmsd_hub_publish(app->hub, e->account_id, "appointment.removed",
-                         appointment_event(e->entry_id, e->connection_id, e->sheet_date));
+        publish(app, e->account_id, "appointment.removed",
+                appointment_event(e->entry_id, e->connection_id, e->sheet_date));
         break;
     }
 }
@@ -59,12 +107,11 @@ void pmsd_on_sync_progress(void *ctx, const char *account_id, const char *connec
     if (app->hub == NULL || account_id == NULL)
         return;
     const pms_sync_counts *c = &p->counts;
-    pmsd_hub_publish(app->hub, account_id, "sync.progress",
-                     json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "connectionId", connection_id,
-                               "fetched", (json_int_t)c->fetched, "created", (json_int_t)c->created,
-                               "updated", (json_int_t)c->updated, "unchanged",
-                               (json_int_t)c->unchanged, "skipped", (json_int_t)c->skipped,
-                               "removed", (json_int_t)c->removed));
+    publish(app, account_id, "sync.progress",
+            json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "connectionId", connection_id,
+                      "fetched", (json_int_t)c->fetched, "created", (json_int_t)c->created,
+                      "updated", (json_int_t)c->updated, "unchanged", (json_int_t)c->unchanged,
+                      "skipped", (json_int_t)c->skipped, "removed", (json_int_t)c->removed));
 }
 
 void pmsd_on_sync_finished(void *ctx, const char *account_id, const char *connection_id,

@@ -14,6 +14,10 @@ void pmsd_publish_entry(pmsd_app *app, const pms_sheet_entry *e, const char *typ
 /* At most this many sync.progress events a second per sync. */
 #define PMSD_PROGRESS_PER_SECOND 4
 
+/* A notification from another worker sharing the database (ctx is the app): a requested sync
+ * wakes the scheduler; another worker's run-sheet event goes to this worker's streams. */
+void pmsd_on_notification(void *ctx, const char *channel, const char *payload);
+
 /* Scheduler callbacks (ctx is the app). */
 void pmsd_on_sync_event(void *ctx, const pms_sync_event *e);
 /* A sync's counts so far: the event sync.progress. */

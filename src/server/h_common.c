@@ -102,17 +102,24 @@ bool pmsd_audit_commit(pmsd_request *req, pmsd_response *resp, pms_store *st, co
     return true;
 }
 
-json_t *pmsd_sync_status_json(pmsd_app *app, const pms_connection *c)
+json_t *pmsd_sync_status_json(pms_store *st, const pms_connection *c)
 {
-    pms_schedule_state state = {0};
-    state.next_due = PMS_INSTANT_NONE;
-    if (app->scheduler)
-        pms_scheduler_state(app->scheduler, c->id, &state);
-    return json_pack("{s:s, s:s, s:s?, s:b, s:i, s:b, s:b, s:o, s:i, s:o, s:s?, s:s?}",
-                     "connectionId", c->id, "pmsType", c->pms_type, "displayName", c->display_name,
-                     "syncEnabled", c->sync_enabled, "syncFrequencyMinutes",
-                     c->sync_frequency_minutes, "running", state.running, "queued", state.queued,
-                     "nextSyncAt", pms_json_instant_or_null(state.next_due), "consecutiveFailures",
-                     state.failures, "lastSyncAt", pms_json_instant_or_null(c->last_sync_at),
-                     "lastSyncStatus", c->last_sync_status, "lastSyncError", c->last_sync_error);
+    pms_instant now = pms_now();
+    pms_schedule_info info;
+    if (st->ops->schedule_get(st, c->id, now, &info, NULL) != PMS_OK) {
+        memset(&info, 0, sizeof info);
+        info.next_sync_at = PMS_INSTANT_NONE;
+    }
+    /* Never synced and enabled: due now. */
+    pms_instant next = !c->sync_enabled                        ? PMS_INSTANT_NONE
+                       : info.next_sync_at == PMS_INSTANT_NONE ? now
+                                                               : info.next_sync_at;
+    return json_pack(
+        "{s:s, s:s, s:s?, s:b, s:i, s:b, s:b, s:s?, s:o, s:i, s:o, s:s?, s:s?}", "connectionId",
+        c->id, "pmsType", c->pms_type, "displayName", c->display_name, "syncEnabled",
+        c->sync_enabled, "syncFrequencyMinutes", c->sync_frequency_minutes, "running", info.leased,
+        "queued", info.requested && !info.leased, "worker", info.leased ? info.lease_owner : NULL,
+        "nextSyncAt", pms_json_instant_or_null(next), "consecutiveFailures", info.failures,
+        "lastSyncAt", pms_json_instant_or_null(c->last_sync_at), "lastSyncStatus",
+        c->last_sync_status, "lastSyncError", c->last_sync_error);
 }

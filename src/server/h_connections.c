@@ -168,7 +168,7 @@ void pmsd_h_connections_create(pmsd_request *req, pmsd_response *resp)
     snprintf(location, sizeof location, "/api/pms/connections/%s", id);
     pmsd_respond_header(resp, "Location", location);
     if (req->app->scheduler)
-        pms_scheduler_refresh(req->app->scheduler);
+        pms_scheduler_wake(req->app->scheduler);
 out:
     json_decref(body);
 }
@@ -180,7 +180,7 @@ void pmsd_h_connection_get(pmsd_request *req, pmsd_response *resp)
     if (!pmsd_store_and_connection(req, resp, &st, &c))
         return;
     json_t *o = pms_connection_to_json(&c);
-    json_object_set_new(o, "sync", pmsd_sync_status_json(req->app, &c));
+    json_object_set_new(o, "sync", pmsd_sync_status_json(st, &c));
     pmsd_respond_json(resp, 200, o);
     pms_connection_clear(&c);
 }
@@ -211,7 +211,7 @@ void pmsd_h_connection_update(pmsd_request *req, pmsd_response *resp)
         goto out;
     respond_connection(resp, 200, st, c.id);
     if (req->app->scheduler)
-        pms_scheduler_refresh(req->app->scheduler);
+        pms_scheduler_wake(req->app->scheduler);
 out:
     json_decref(body);
     pms_connection_clear(&c);
@@ -240,16 +240,15 @@ void pmsd_h_connection_delete(pmsd_request *req, pmsd_response *resp)
     pms_connection c;
     if (!pmsd_store_and_connection(req, resp, &st, &c))
         return;
-    pms_schedule_state state = {0};
-    if (req->app->scheduler)
-        pms_scheduler_state(req->app->scheduler, c.id, &state);
+    pms_schedule_info state = {0};
+    st->ops->schedule_get(st, c.id, pms_now(), &state, NULL);
     pms_error err = {0};
     /* The run-sheet appointments from this connection go with it: their patients are audited. */
     removal r = {.st = st, .patients = json_array()};
-    if (state.running || state.queued) {
+    if (state.leased || state.requested) {
         pmsd_respond_error(resp, 409, "sync_in_progress", NULL,
                            "a sync of this connection is %s; remove it when it ends",
-                           state.running ? "running" : "queued");
+                           state.leased ? "running" : "queued");
     } else if (st->ops->begin(st, &err) != PMS_OK ||
                st->ops->entry_each_active_pms(st, c.id, 0, INT64_MAX, note_removed_patient, &r,
                                               &err) != PMS_OK ||
@@ -259,7 +258,7 @@ void pmsd_h_connection_delete(pmsd_request *req, pmsd_response *resp)
     } else if (audit_and_commit(req, resp, st, "connection.delete", c.id, r.patients, 204)) {
         pmsd_respond_text(resp, 204, NULL, NULL, 0);
         if (req->app->scheduler)
-            pms_scheduler_refresh(req->app->scheduler);
+            pms_scheduler_wake(req->app->scheduler);
     }
     json_decref(r.patients);
     pms_connection_clear(&c);
@@ -295,7 +294,7 @@ void pmsd_h_connection_pair(pmsd_request *req, pmsd_response *resp)
                 json_decref(practice);
             pms_practice_info_clear(&info);
             if (req->app->scheduler)
-                pms_scheduler_refresh(req->app->scheduler);
+                pms_scheduler_wake(req->app->scheduler);
         }
     }
     json_decref(body);

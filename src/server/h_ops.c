@@ -38,8 +38,16 @@ void pmsd_h_metrics(pmsd_request *req, pmsd_response *resp)
     if (app->scheduler) {
         pms_scheduler_stats s = pms_scheduler_get_stats(app->scheduler);
         g.syncs_running = s.running;
-        g.syncs_queued = s.queued;
-        g.connections = s.connections;
+        g.syncs_queued = s.claimed;
+        g.leases_lost = s.leases_lost;
+    }
+    pms_error err = {0};
+    pms_store *st = pmsd_store(app, &err);
+    pms_schedule_stats shared;
+    if (st && st->ops->schedule_stats(st, pms_now(), &shared, NULL) == PMS_OK) {
+        g.connections = shared.enabled;
+        g.syncs_due = shared.due;
+        g.syncs_leased = shared.leased;
     }
     g.sse_streams = app->hub ? (long)pmsd_hub_streams(app->hub) : 0;
     g.uptime_seconds = (double)(pms_now() - app->started_at) / 1000.0;

@@ -73,7 +73,7 @@ static json_t *pms_status_json(pmsd_request *req, pmsd_response *resp, pms_store
     bool syncing = false;
     pms_instant last = PMS_INSTANT_NONE;
     for (size_t i = 0; i < list.count; i++) {
-        json_t *s = pmsd_sync_status_json(req->app, &list.items[i]);
+        json_t *s = pmsd_sync_status_json(st, &list.items[i]);
         syncing |= json_is_true(json_object_get(s, "running")) ||
                    json_is_true(json_object_get(s, "queued"));
         if (list.items[i].last_sync_at != PMS_INSTANT_NONE &&

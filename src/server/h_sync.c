@@ -20,11 +20,11 @@ static bool scheduler_ready(pmsd_request *req, pmsd_response *resp)
 }
 
 /* The optional body of a sync trigger: {"date": D} or {"from": D, "to": D}. */
-static bool read_window(pmsd_request *req, pmsd_response *resp, pms_sync_request *w)
+static bool read_window(pmsd_request *req, pmsd_response *resp, pms_sync_window *w)
 {
     memset(w, 0, sizeof *w);
     w->today = true;
-    w->sync_type = "manual";
+    snprintf(w->sync_type, sizeof w->sync_type, "manual");
     if (req->body == NULL || req->body_len == 0)
         return true;
     json_t *body = pmsd_json_body(req, resp);
@@ -64,16 +64,16 @@ void pmsd_h_connection_sync_post(pmsd_request *req, pmsd_response *resp)
     pms_connection c;
     if (!pmsd_store_and_connection(req, resp, &st, &c))
         return;
-    pms_sync_request window;
+    pms_sync_window window;
     pms_error err = {0};
     if (scheduler_ready(req, resp) && read_window(req, resp, &window)) {
-        int rc = pms_scheduler_request(req->app->scheduler, c.id, &window, &err);
+        int rc = pms_scheduler_request(req->app->scheduler, st, c.id, &window, &err);
         if (rc == PMS_ERR_CONFLICT) {
             pmsd_respond_error(resp, 409, "sync_in_progress", NULL, "%s", err.message);
         } else if (rc != PMS_OK) {
             pmsd_respond_pms_error(resp, &err);
         } else {
-            json_t *o = pmsd_sync_status_json(req->app, &c);
+            json_t *o = pmsd_sync_status_json(st, &c);
             pmsd_respond_json(resp, 202, o);
             char location[128];
             snprintf(location, sizeof location, "/api/pms/connections/%s/sync", c.id);
@@ -109,7 +109,7 @@ void pmsd_h_connection_sync_get(pmsd_request *req, pmsd_response *resp)
         json_t *history = json_array();
         for (size_t i = 0; i < log.count; i++)
             json_array_append_new(history, pms_sync_log_entry_to_json(&log.items[i]));
-        json_t *o = pmsd_sync_status_json(req->app, &c);
+        json_t *o = pmsd_sync_status_json(st, &c);
         json_object_set_new(o, "history", history);
         pmsd_respond_json(resp, 200, o);
     }
@@ -128,7 +128,7 @@ static json_t *account_status(pmsd_request *req, pmsd_response *resp, pms_store 
     }
     json_t *arr = json_array();
     for (size_t i = 0; i < list->count; i++)
-        json_array_append_new(arr, pmsd_sync_status_json(req->app, &list->items[i]));
+        json_array_append_new(arr, pmsd_sync_status_json(st, &list->items[i]));
     return arr;
 }
 
@@ -182,8 +182,7 @@ void pmsd_h_runsheet_sync_post(pmsd_request *req, pmsd_response *resp)
         if (!c->sync_enabled)
             continue;
         enabled++;
-        pms_sync_request today = {.today = true, .sync_type = "manual"};
-        int rc = pms_scheduler_request(req->app->scheduler, c->id, &today, &err);
+        int rc = pms_scheduler_request(req->app->scheduler, st, c->id, NULL, &err);
         json_array_append_new(arr, json_pack("{s:s, s:s}", "connectionId", c->id, "result",
                                              rc == PMS_OK             ? "queued"
                                              : rc == PMS_ERR_CONFLICT ? "already_syncing"

@@ -29,8 +29,9 @@ bool pmsd_sheet_date(pmsd_request *req, pmsd_response *resp, const char *tz, pms
 /* A boolean query flag: true for "true" or "1"; a 400 for anything but true/false/1/0. */
 bool pmsd_q_flag(const pmsd_request *req, const char *name, bool *out, pmsd_response *resp);
 
-/* The scheduler's view and the stored status of a connection's syncing. */
-json_t *pmsd_sync_status_json(pmsd_app *app, const pms_connection *c);
+/* A connection's syncing: running (leased by a worker), queued (requested), next due,
+ * failures, and the last outcome, as every worker sharing the database sees it. */
+json_t *pmsd_sync_status_json(pms_store *st, const pms_connection *c);
 
 /* Writes the audit record of a response that carries patient data (or of a change to it)
  * before the response is sent: inside the caller's open transaction when in_transaction (the

@@ -222,17 +222,30 @@ char *pmsd_metrics_render(pmsd_metrics *m, const pmsd_gauges *g)
                 "PMS answers of 429 Too Many Requests");
     pthread_mutex_unlock(&m->lock);
     put(&t,
-        "# HELP pmsd_syncs_running Syncs running now\n# TYPE pmsd_syncs_running gauge\n"
-        "pmsd_syncs_running %ld\n",
+        "# HELP pmsd_syncs_running Syncs running in this worker\n"
+        "# TYPE pmsd_syncs_running gauge\npmsd_syncs_running %ld\n",
         g->syncs_running);
     put(&t,
-        "# HELP pmsd_syncs_queued Syncs waiting for a worker\n"
+        "# HELP pmsd_syncs_queued Syncs claimed by this worker, waiting for a thread\n"
         "# TYPE pmsd_syncs_queued gauge\npmsd_syncs_queued %ld\n",
         g->syncs_queued);
     put(&t,
-        "# HELP pmsd_connections PMS connections the scheduler knows\n"
+        "# HELP pmsd_connections Enabled PMS connections in the database\n"
         "# TYPE pmsd_connections gauge\npmsd_connections %ld\n",
         g->connections);
+    put(&t,
+        "# HELP pmsd_syncs_due Connections due and not yet claimed by any worker\n"
+        "# TYPE pmsd_syncs_due gauge\npmsd_syncs_due %ld\n",
+        g->syncs_due);
+    put(&t,
+        "# HELP pmsd_syncs_leased Syncs running on any worker of the database\n"
+        "# TYPE pmsd_syncs_leased gauge\npmsd_syncs_leased %ld\n",
+        g->syncs_leased);
+    put(&t,
+        "# HELP pmsd_leases_lost_total Syncs of this worker stopped because another worker "
+        "took the connection over\n"
+        "# TYPE pmsd_leases_lost_total counter\npmsd_leases_lost_total %ld\n",
+        g->leases_lost);
     put(&t,
         "# HELP pmsd_sse_streams Open live-update streams\n"
         "# TYPE pmsd_sse_streams gauge\npmsd_sse_streams %ld\n",

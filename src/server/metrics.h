@@ -17,9 +17,12 @@ void pmsd_metrics_sync(pmsd_metrics *m, const char *pms, const char *status, dou
                        const pms_sync_counts *counts, long requests, long throttled);
 
 typedef struct pmsd_gauges {
-    long syncs_running;
-    long syncs_queued;
-    long connections;
+    long syncs_running; /* in this process */
+    long syncs_queued;  /* claimed here, waiting for a worker */
+    long leases_lost;   /* since start: syncs stopped because another worker took over */
+    long syncs_due;     /* in the database: due and not yet claimed by any worker */
+    long syncs_leased;  /* in the database: running on any worker */
+    long connections;   /* in the database: enabled connections */
     long sse_streams;
     double uptime_seconds;
 } pmsd_gauges;

@@ -385,6 +385,8 @@ int pms_connection_update(pms_store *st, const pms_keyring *ring, const char *id
         rc = pms_error_set(err, PMS_ERR_CONFIG, "unknown PMS type %.32s", c.pms_type);
         goto out;
     }
+    bool was_enabled = c.sync_enabled;
+    int old_frequency = c.sync_frequency_minutes;
     if ((rc = apply_fields(&c, fields, err)) != PMS_OK)
         goto out;
     if (setting_count > 0) {
@@ -426,6 +428,16 @@ int pms_connection_update(pms_store *st, const pms_keyring *ring, const char *id
         }
     }
     rc = st->ops->connection_update(st, &c, err);
+    /* A new frequency, or syncing turned back on, counts from the last sync (never synced:
+     * due at once). */
+    if (rc == PMS_OK && c.sync_enabled &&
+        (!was_enabled || c.sync_frequency_minutes != old_frequency))
+        rc = st->ops->schedule_set(st, c.id,
+                                   c.last_sync_at == PMS_INSTANT_NONE
+                                       ? PMS_INSTANT_NONE
+                                       : c.last_sync_at +
+                                             (pms_instant)c.sync_frequency_minutes * 60000,
+                                   err);
 out:
     if (secrets) {
         const char *key;

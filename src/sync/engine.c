@@ -86,6 +86,16 @@ static int before_commit(const sync_run *run, json_t *patient_ids, long created,
     return rc;
 }
 
+/* Under the scheduler's lease: it still holds, and is extended, or nothing of this unit may
+ * commit (another worker took the connection over). */
+static int fence(const sync_run *run, pms_error *err)
+{
+    if (run->ctx->lease_token == 0)
+        return PMS_OK;
+    return run->st->ops->lease_check(run->st, run->conn.id, run->ctx->lease_token,
+                                     pms_now() + run->ctx->lease_ms, err);
+}
+
 static void report_progress(const sync_run *run)
 {
     if (run->ctx->on_progress == NULL)
@@ -278,6 +288,8 @@ static int on_batch(void *arg, pms_appointment *items, size_t count, pms_error *
         json_decref(patients);
     }
     if (rc == PMS_OK)
+        rc = fence(run, err);
+    if (rc == PMS_OK)
         rc = st->ops->commit(st, err);
     if (rc != PMS_OK) {
         st->ops->rollback(st);
@@ -382,6 +394,8 @@ static int remove_missing(sync_run *run, pms_instant from, pms_instant to, pms_e
         }
         if (rc == PMS_OK)
             rc = before_commit(run, patients, 0, 0, (long)scan.count, err);
+        if (rc == PMS_OK)
+            rc = fence(run, err);
         if (rc == PMS_OK)
             rc = st->ops->commit(st, err);
         if (rc != PMS_OK)
@@ -538,6 +552,26 @@ static const char *final_status(const sync_run *run, int fetch_rc)
     return run->counts.invalid > 0 ? "partial" : "success";
 }
 
+/* The outcome on the connection, unless another worker has taken it over meanwhile (the
+ * status is then the new holder's to write). */
+static int record_result(const sync_run *run, pms_instant at, const char *status, const char *error,
+                         pms_error *err)
+{
+    pms_store *st = run->st;
+    if (run->ctx->lease_token == 0)
+        return st->ops->connection_set_sync_result(st, run->conn.id, at, status, error, err);
+    int rc = st->ops->begin(st, err);
+    if (rc != PMS_OK)
+        return rc;
+    if ((rc = fence(run, err)) == PMS_OK &&
+        (rc = st->ops->connection_set_sync_result(st, run->conn.id, at, status, error, err)) ==
+            PMS_OK)
+        rc = st->ops->commit(st, err);
+    if (rc != PMS_OK)
+        st->ops->rollback(st);
+    return rc == PMS_ERR_CONFLICT ? PMS_OK : rc; /* not ours to write any more: not an error */
+}
+
 int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_sync_result *out,
                  pms_error *err)
 {
@@ -616,7 +650,13 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     pms_log(PMS_LOG_INFO, "sync.started", "connection", run.conn.id, "sync_log", log.id, NULL);
 
     /* Everything from here on ends in the sync log, success or not. */
-    if ((fetch_rc = pms_connection_open_session(st, ctx->ring, &run.conn, &ctx->session, &box,
+    /* The PMS (and its support desk) can tell the requests of one sync apart. */
+    pms_session_options session = ctx->session;
+    char agent[128];
+    snprintf(agent, sizeof agent, "%s (sync %s)",
+             ctx->session.http.user_agent ? ctx->session.http.user_agent : PMS_USER_AGENT, log.id);
+    session.http.user_agent = agent;
+    if ((fetch_rc = pms_connection_open_session(st, ctx->ring, &run.conn, &session, &box,
                                                 &run.session, &sync_err)) != PMS_OK)
         goto finish;
     fetch_rc = pms_catalog_refresh_practitioners(st, run.session, &run.conn, NULL, &sync_err);
@@ -684,8 +724,7 @@ finish:
         pms_error log_err = {0};
         int log_rc = st->ops->sync_log_finish(st, &log, &log_err);
         if (log_rc == PMS_OK)
-            log_rc = st->ops->connection_set_sync_result(st, run.conn.id, log.completed_at, status,
-                                                         log.error_message, &log_err);
+            log_rc = record_result(&run, log.completed_at, status, log.error_message, &log_err);
         log.status = NULL;
         log.error_message = NULL;
         json_decref(details);

@@ -1,5 +1,5 @@
-/* The scheduler: a loop thread that finds due connections and a pool of workers that sync
- * them. See include/pmsync/scheduler.h. */
+/* The scheduler: a loop thread that claims due connections from the store with a lease, and a
+ * pool of workers that sync them. See include/pmsync/scheduler.h. */
 #include "pmsync/scheduler.h"
 
 #include <pthread.h>
@@ -8,47 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pmsync/log.h"
 
-typedef struct conn_state {
-    char id[64];
-    char account_id[64];
-    char pms_type[32];
-    long frequency_ms;
-    bool enabled;
-    bool present; /* in the store at the last scan */
-    pms_instant next_due;
-    int failures;
+/* A claimed connection, from the claim to the release. */
+typedef struct job {
+    pms_lease lease;
+    atomic_bool cancel; /* stopping, or the lease was taken */
+    atomic_bool lease_lost;
     bool running;
-    bool queued;
-    bool has_window;
-    pms_sync_request window; /* a manual request: its window (sync_type points at kind) */
-    char kind[16];
-} conn_state;
-
-typedef struct job_queue {
-    size_t *items;
-    size_t head, count, cap;
-} job_queue;
+    pms_instant renewed; /* when the lease was last extended */
+    struct job *next;
+} job;
 
 struct pms_scheduler {
     pms_scheduler_config cfg;
     char *store_location;
-    char *worker_name;
+    char worker_name[128];
     pthread_mutex_t lock;
     pthread_cond_t loop_wake;
     pthread_cond_t work;
     pthread_cond_t idle;
-    conn_state *states;
-    size_t count, cap;
-    json_t *index; /* id -> position in states */
-    job_queue manual, scheduled;
+    job *claimed; /* waiting for a worker, oldest first */
+    job *active;  /* running */
     bool stopping;
-    bool refresh;
-    atomic_bool cancel;
-    long running;
-    long started;
+    bool woken;
+    long running, claimed_count, started, leases_lost;
     uint64_t rng;
     pthread_t loop;
     bool loop_started;
@@ -56,173 +42,170 @@ struct pms_scheduler {
     int worker_count;
 };
 
-/* ---- helpers (scheduler locked) ---------------------------------------------------- */
+/* ---- timing -------------------------------------------------------------------------- */
 
-static uint64_t next_random(pms_scheduler *sch)
+static uint64_t next_random(uint64_t *rng)
 {
-    uint64_t x = sch->rng;
+    uint64_t x = *rng;
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    sch->rng = x;
+    *rng = x;
     return x;
 }
 
 /* Up to 10% of the interval, at most a minute: spreads connections that share a frequency. */
-static long jitter_ms(pms_scheduler *sch, long frequency_ms)
+static long jitter_ms(uint64_t *rng, long interval_ms)
 {
-    long span = frequency_ms / 10;
+    long span = interval_ms / 10;
     if (span > 60000)
         span = 60000;
-    return span > 0 ? (long)(next_random(sch) % (uint64_t)span) : 0;
+    return span > 0 ? (long)(next_random(rng) % (uint64_t)span) : 0;
 }
 
-static int queue_push(job_queue *q, size_t item, bool front)
+pms_instant pms_schedule_next(pms_instant now, int frequency_minutes, long max_backoff_ms, int rc,
+                              const pms_sync_result *result, int *failures, uint64_t *rng)
 {
-    if (q->count == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 64;
-        size_t *grown = malloc(cap * sizeof *grown);
-        if (grown == NULL)
-            return PMS_ERR_NOMEM;
-        for (size_t i = 0; i < q->count; i++)
-            grown[i] = q->items[(q->head + i) % q->cap];
-        free(q->items);
-        q->items = grown;
-        q->cap = cap;
-        q->head = 0;
+    long interval = (long)(frequency_minutes > 0 ? frequency_minutes : 15) * 60000;
+    /* A failed sync backs off; a partial one (some records or practitioners) does not: the
+     * rest of the practice keeps syncing on time. */
+    bool failed = result->status[0] ? strcmp(result->status, "failed") == 0 : rc != PMS_OK;
+    if (!failed) {
+        *failures = 0;
+        return now + interval + jitter_ms(rng, interval);
     }
-    if (front) {
-        q->head = (q->head + q->cap - 1) % q->cap;
-        q->items[q->head] = item;
-    } else {
-        q->items[(q->head + q->count) % q->cap] = item;
-    }
-    q->count++;
-    return PMS_OK;
+    (*failures)++;
+    long delay = interval; /* 1, 2, 4, 8 ... intervals, up to the cap */
+    for (int i = 1; i < *failures && delay < max_backoff_ms; i++)
+        delay *= 2;
+    if (delay > max_backoff_ms)
+        delay = max_backoff_ms;
+    return now + delay + jitter_ms(rng, interval);
 }
 
-static bool queue_pop(job_queue *q, size_t *item)
+/* ---- the loop: claims and lease renewal ----------------------------------------------- */
+
+static void append(job **list, job *j)
 {
-    if (q->count == 0)
-        return false;
-    *item = q->items[q->head];
-    q->head = (q->head + 1) % q->cap;
-    q->count--;
-    return true;
+    j->next = NULL;
+    while (*list)
+        list = &(*list)->next;
+    *list = j;
 }
 
-static conn_state *state_for(pms_scheduler *sch, const char *id, bool create, size_t *pos)
+static void unlink_job(job **list, job *j)
 {
-    const json_t *at = json_object_get(sch->index, id);
-    if (at) {
-        *pos = (size_t)json_integer_value(at);
-        return &sch->states[*pos];
+    for (; *list; list = &(*list)->next) {
+        if (*list == j) {
+            *list = j->next;
+            return;
+        }
     }
-    if (!create)
-        return NULL;
-    if (sch->count == sch->cap) {
-        size_t cap = sch->cap ? sch->cap * 2 : 64;
-        conn_state *grown = realloc(sch->states, cap * sizeof *grown);
-        if (grown == NULL)
-            return NULL;
-        sch->states = grown;
-        sch->cap = cap;
-    }
-    conn_state *s = &sch->states[sch->count];
-    memset(s, 0, sizeof *s);
-    snprintf(s->id, sizeof s->id, "%s", id);
-    s->next_due = PMS_INSTANT_NONE;
-    if (json_object_set_new(sch->index, id, json_integer((json_int_t)sch->count)) != 0)
-        return NULL;
-    *pos = sch->count++;
-    return s;
 }
 
-/* ---- scanning ---------------------------------------------------------------------- */
-
-/* Reads the connection list (without the lock held for the read itself). */
-static void scan(pms_scheduler *sch, pms_store *st)
+/* Claims as many due connections as there are free workers. Scheduler unlocked. */
+static void claim(pms_scheduler *sch, pms_store *st)
 {
-    pms_connection_list list = {0};
+    pthread_mutex_lock(&sch->lock);
+    int free_workers = sch->cfg.max_parallel - (int)sch->running - (int)sch->claimed_count;
+    bool stopping = sch->stopping;
+    pthread_mutex_unlock(&sch->lock);
+    if (free_workers <= 0 || stopping)
+        return;
+    pms_lease *leases = calloc((size_t)free_workers, sizeof *leases);
+    int count = 0;
     pms_error err = {0};
-    if (st == NULL || st->ops->connection_list(st, NULL, &list, &err) != PMS_OK) {
-        pms_log(PMS_LOG_WARN, "scheduler.scan_failed", "reason", err.message, NULL);
+    if (leases == NULL ||
+        st->ops->lease_claim(st, sch->worker_name, pms_now(), sch->cfg.lease_ms, free_workers,
+                             !sch->cfg.run_schedule, leases, &count, &err) != PMS_OK) {
+        if (leases)
+            pms_log(PMS_LOG_WARN, "scheduler.claim_failed", "reason", err.message, NULL);
+        free(leases);
         return;
     }
+    pthread_mutex_lock(&sch->lock);
+    for (int i = 0; i < count; i++) {
+        job *j = calloc(1, sizeof *j);
+        if (j == NULL)
+            break; /* its lease runs out and another claim takes it */
+        j->lease = leases[i];
+        j->renewed = pms_now();
+        atomic_init(&j->cancel, false);
+        atomic_init(&j->lease_lost, false);
+        append(&sch->claimed, j);
+        sch->claimed_count++;
+        pthread_cond_signal(&sch->work);
+    }
+    pthread_mutex_unlock(&sch->lock);
+    free(leases);
+}
+
+/* Extends the leases of running syncs every third of their length; a lease that was taken
+ * stops its sync. The store is asked without the scheduler's lock held. */
+static void renew(pms_scheduler *sch, pms_store *st)
+{
+    typedef struct renewal {
+        job *j;
+        char connection_id[PMS_STORE_ID_LEN];
+        long long token;
+        int rc;
+    } renewal;
+    renewal due[64];
+    size_t n = 0;
     pms_instant now = pms_now();
     pthread_mutex_lock(&sch->lock);
-    for (size_t i = 0; i < sch->count; i++)
-        sch->states[i].present = false;
-    for (size_t i = 0; i < list.count; i++) {
-        const pms_connection *c = &list.items[i];
-        size_t pos;
-        bool known = json_object_get(sch->index, c->id) != NULL;
-        conn_state *s = state_for(sch, c->id, true, &pos);
-        if (s == NULL)
-            break;
-        s->present = true;
-        snprintf(s->account_id, sizeof s->account_id, "%s", c->account_id);
-        snprintf(s->pms_type, sizeof s->pms_type, "%s", c->pms_type);
-        long frequency_ms =
-            (long)(c->sync_frequency_minutes > 0 ? c->sync_frequency_minutes : 15) * 60000;
-        bool was_enabled = s->enabled;
-        s->enabled = c->sync_enabled;
-        if (!known || frequency_ms != s->frequency_ms || (s->enabled && !was_enabled)) {
-            s->frequency_ms = frequency_ms;
-            /* Due one interval after the last sync; never synced (or overdue): soon, spread. */
-            pms_instant due =
-                c->last_sync_at == PMS_INSTANT_NONE ? now : c->last_sync_at + frequency_ms;
-            if (due < now)
-                due = now;
-            s->next_due = due + jitter_ms(sch, frequency_ms);
+    for (job *j = sch->active; j && n < sizeof due / sizeof due[0]; j = j->next) {
+        if (now - j->renewed < sch->cfg.lease_ms / 3 || atomic_load(&j->lease_lost))
+            continue;
+        due[n].j = j;
+        due[n].token = j->lease.token;
+        snprintf(due[n].connection_id, sizeof due[n].connection_id, "%s", j->lease.connection_id);
+        n++;
+    }
+    pthread_mutex_unlock(&sch->lock);
+    for (size_t i = 0; i < n; i++)
+        due[i].rc = st->ops->lease_check(st, due[i].connection_id, due[i].token,
+                                         now + sch->cfg.lease_ms, NULL);
+    pthread_mutex_lock(&sch->lock);
+    for (size_t i = 0; i < n; i++) {
+        job *j = sch->active;
+        while (j && !(j == due[i].j && j->lease.token == due[i].token))
+            j = j->next;
+        if (j == NULL) /* finished meanwhile */
+            continue;
+        if (due[i].rc == PMS_OK) {
+            j->renewed = now;
+        } else if (due[i].rc == PMS_ERR_CONFLICT) {
+            atomic_store(&j->lease_lost, true);
+            atomic_store(&j->cancel, true);
+            pms_log(PMS_LOG_WARN, "scheduler.lease_lost", "connection", j->lease.connection_id,
+                    NULL);
         }
     }
     pthread_mutex_unlock(&sch->lock);
-    pms_connection_list_clear(&list);
 }
-
-/* ---- the loop ---------------------------------------------------------------------- */
 
 static void *loop_main(void *arg)
 {
     pms_scheduler *sch = arg;
     pms_store *st = NULL;
     pms_error err = {0};
-    if (pms_store_open(sch->store_location, false, &st, &err) != PMS_OK)
+    if (pms_store_open(sch->store_location, false, &st, &err) != PMS_OK) {
         pms_log(PMS_LOG_ERROR, "scheduler.store_unavailable", "reason", err.message, NULL);
-    pms_instant last_scan = 0;
-    long scan_ms = (long)sch->cfg.scan_seconds * 1000;
+        st = NULL;
+    }
     pthread_mutex_lock(&sch->lock);
     while (!sch->stopping) {
-        pms_instant now = pms_now();
-        if (sch->refresh || now - last_scan >= scan_ms) {
-            sch->refresh = false;
-            pthread_mutex_unlock(&sch->lock);
-            scan(sch, st);
-            pthread_mutex_lock(&sch->lock);
-            last_scan = pms_now();
-            now = last_scan;
+        sch->woken = false;
+        pthread_mutex_unlock(&sch->lock);
+        if (st) {
+            renew(sch, st);
+            claim(sch, st);
         }
-        pms_instant wake = last_scan + scan_ms;
-        if (sch->cfg.run_schedule) {
-            for (size_t i = 0; i < sch->count; i++) {
-                conn_state *s = &sch->states[i];
-                if (!s->present || !s->enabled || s->running || s->queued ||
-                    s->next_due == PMS_INSTANT_NONE)
-                    continue;
-                if (s->next_due <= now) {
-                    if (queue_push(&sch->scheduled, i, false) == PMS_OK) {
-                        s->queued = true;
-                        s->has_window = false;
-                        pthread_cond_signal(&sch->work);
-                    }
-                } else if (s->next_due < wake) {
-                    wake = s->next_due;
-                }
-            }
-        }
-        if (wake < now + 20)
-            wake = now + 20;
+        pthread_mutex_lock(&sch->lock);
+        if (sch->stopping || sch->woken)
+            continue;
+        pms_instant wake = pms_now() + sch->cfg.poll_ms;
         struct timespec until = {wake / 1000, (wake % 1000) * 1000000L};
         pthread_cond_timedwait(&sch->loop_wake, &sch->lock, &until);
     }
@@ -231,7 +214,7 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* ---- workers ----------------------------------------------------------------------- */
+/* ---- workers ------------------------------------------------------------------------- */
 
 typedef struct job_ctx {
     pms_scheduler *sch;
@@ -244,69 +227,112 @@ typedef struct job_ctx {
 
 static void job_progress(void *arg, const pms_sync_progress *p)
 {
-    job_ctx *job = arg;
-    const pms_scheduler_config *cfg = &job->sch->cfg;
+    job_ctx *ctx = arg;
+    const pms_scheduler_config *cfg = &ctx->sch->cfg;
     if (cfg->on_progress == NULL)
         return;
     pms_instant now = pms_now();
-    if (cfg->progress_interval_ms > 0 && job->progress_sent != PMS_INSTANT_NONE &&
-        now - job->progress_sent < cfg->progress_interval_ms) {
-        job->held = *p;
-        job->holding = true;
+    if (cfg->progress_interval_ms > 0 && ctx->progress_sent != PMS_INSTANT_NONE &&
+        now - ctx->progress_sent < cfg->progress_interval_ms) {
+        ctx->held = *p;
+        ctx->holding = true;
         return;
     }
-    job->holding = false;
-    job->progress_sent = now;
-    cfg->on_progress(cfg->ctx, job->account_id, job->connection_id, p);
+    ctx->holding = false;
+    ctx->progress_sent = now;
+    cfg->on_progress(cfg->ctx, ctx->account_id, ctx->connection_id, p);
 }
 
 static void job_event(void *arg, const pms_sync_event *e)
 {
-    job_ctx *job = arg;
-    if (e->kind == PMS_EVENT_SYNC_FINISHED && job->holding) {
-        job->holding = false;
-        job->sch->cfg.on_progress(job->sch->cfg.ctx, job->account_id, job->connection_id,
-                                  &job->held);
+    job_ctx *ctx = arg;
+    if (e->kind == PMS_EVENT_SYNC_FINISHED && ctx->holding) {
+        ctx->holding = false;
+        ctx->sch->cfg.on_progress(ctx->sch->cfg.ctx, ctx->account_id, ctx->connection_id,
+                                  &ctx->held);
     }
     if (e->pms_patient_id &&
         (e->kind == PMS_EVENT_APPOINTMENT_CREATED || e->kind == PMS_EVENT_APPOINTMENT_UPDATED ||
          e->kind == PMS_EVENT_APPOINTMENT_REMOVED))
-        json_object_set_new(job->patients, e->pms_patient_id, json_true());
-    if (job->sch->cfg.on_event)
-        job->sch->cfg.on_event(job->sch->cfg.ctx, e);
+        json_object_set_new(ctx->patients, e->pms_patient_id, json_true());
+    if (ctx->sch->cfg.on_event)
+        ctx->sch->cfg.on_event(ctx->sch->cfg.ctx, e);
 }
 
 static int job_before_commit(void *arg, pms_store *st, const pms_sync_batch *batch, pms_error *err)
 {
-    job_ctx *job = arg;
-    if (job->sch->cfg.before_commit == NULL)
+    job_ctx *ctx = arg;
+    if (ctx->sch->cfg.before_commit == NULL)
         return PMS_OK;
-    return job->sch->cfg.before_commit(job->sch->cfg.ctx, st, batch, err);
+    return ctx->sch->cfg.before_commit(ctx->sch->cfg.ctx, st, batch, err);
 }
 
-/* After a sync: when it is due next. Scheduler locked. */
-static void reschedule(pms_scheduler *sch, conn_state *s, int rc, const pms_sync_result *r)
+/* Runs one claimed sync and releases its lease with the next due time. */
+static void run_job(pms_scheduler *sch, job *j, pms_store *st)
 {
-    pms_instant now = pms_now();
-    /* A failed sync backs off; a partial one (some records or practitioners) does not: the
-     * rest of the practice keeps syncing on time. Another process holding the connection, or
-     * a shutdown, is not the connection's fault. */
-    bool failed = r->status[0] ? strcmp(r->status, "failed") == 0
-                               : rc != PMS_OK && rc != PMS_ERR_CONFLICT && rc != PMS_ERR_CANCELLED;
-    long interval = s->frequency_ms > 0 ? s->frequency_ms : 15 * 60000;
-    if (failed) {
-        s->failures++;
-        /* 1, 2, 4, 8 ... intervals, up to the cap */
-        long delay = interval;
-        for (int i = 1; i < s->failures && delay < sch->cfg.max_backoff_ms; i++)
-            delay *= 2;
-        if (delay > sch->cfg.max_backoff_ms)
-            delay = sch->cfg.max_backoff_ms;
-        s->next_due = now + delay + jitter_ms(sch, interval);
-    } else {
-        s->failures = 0;
-        s->next_due = now + interval + jitter_ms(sch, interval);
+    const pms_lease *l = &j->lease;
+    pms_sync_request req = {
+        .connection_id = l->connection_id,
+        .today = true,
+        .sync_type = l->requested ? l->window.sync_type : "full",
+    };
+    if (l->requested && !l->window.today) {
+        req.today = false;
+        req.from = l->window.from;
+        req.to = l->window.to;
     }
+    job_ctx ctx = {
+        .sch = sch,
+        .patients = json_object(),
+        .account_id = l->account_id,
+        .connection_id = l->connection_id,
+        .progress_sent = PMS_INSTANT_NONE,
+    };
+    pms_sync_context sync = {
+        .store = st,
+        .ring = sch->cfg.ring,
+        .session = sch->cfg.session,
+        .worker = sch->worker_name,
+        .lease_token = l->token,
+        .lease_ms = sch->cfg.lease_ms,
+        .on_progress = job_progress,
+        .on_event = job_event,
+        .before_commit = job_before_commit,
+        .callback_ctx = &ctx,
+    };
+    sync.session.cancel = &j->cancel;
+    pms_sync_result result;
+    memset(&result, 0, sizeof result);
+    pms_error err = {0};
+    int rc = st ? pms_sync_run(&sync, &req, &result, &err) : PMS_ERR_STORE;
+    if (rc != PMS_OK && rc != PMS_ERR_CANCELLED && !atomic_load(&j->lease_lost))
+        pms_log(PMS_LOG_WARN, "scheduler.sync_failed", "connection", l->connection_id, "reason",
+                err.message, NULL);
+
+    /* The next due time: a sync stopped by the shutdown is due at once (another worker takes
+     * it over); one refused by another holder's lock is tried again soon; others follow the
+     * schedule and the back-off. */
+    int failures = l->failures;
+    pms_instant now = pms_now(), next;
+    pthread_mutex_lock(&sch->lock);
+    if (rc == PMS_ERR_CANCELLED || atomic_load(&j->cancel))
+        next = now;
+    else if (rc == PMS_ERR_CONFLICT && result.status[0] == '\0')
+        next = now + 60000;
+    else
+        next = pms_schedule_next(now, l->frequency_minutes, sch->cfg.max_backoff_ms, rc, &result,
+                                 &failures, &sch->rng);
+    pthread_mutex_unlock(&sch->lock);
+    pms_error release_err = {0};
+    if (st && !atomic_load(&j->lease_lost) &&
+        st->ops->lease_release(st, l->connection_id, l->token, next, failures, &release_err) !=
+            PMS_OK)
+        pms_log(PMS_LOG_WARN, "scheduler.release_failed", "connection", l->connection_id, "reason",
+                release_err.message, NULL);
+    if (sch->cfg.on_finished)
+        sch->cfg.on_finished(sch->cfg.ctx, l->account_id, l->connection_id, l->pms_type, rc,
+                             &result, ctx.patients);
+    json_decref(ctx.patients);
 }
 
 static void *worker_main(void *arg)
@@ -315,30 +341,19 @@ static void *worker_main(void *arg)
     pms_store *st = NULL;
     for (;;) {
         pthread_mutex_lock(&sch->lock);
-        size_t pos;
-        while (!sch->stopping && sch->manual.count == 0 && sch->scheduled.count == 0)
+        while (!sch->stopping && sch->claimed == NULL)
             pthread_cond_wait(&sch->work, &sch->lock);
-        if (sch->stopping ||
-            (!queue_pop(&sch->manual, &pos) && !queue_pop(&sch->scheduled, &pos))) {
+        if (sch->stopping) {
             pthread_mutex_unlock(&sch->lock);
             break;
         }
-        conn_state *s = &sch->states[pos];
-        s->queued = false;
-        s->running = true;
+        job *j = sch->claimed;
+        sch->claimed = j->next;
+        sch->claimed_count--;
+        append(&sch->active, j);
+        j->running = true;
         sch->running++;
         sch->started++;
-        char id[64], account[64];
-        snprintf(id, sizeof id, "%s", s->id);
-        snprintf(account, sizeof account, "%s", s->account_id);
-        pms_sync_request req = {.today = true, .sync_type = "full"};
-        char kind[16] = "full";
-        if (s->has_window) {
-            req = s->window;
-            snprintf(kind, sizeof kind, "%s", s->kind);
-            req.sync_type = kind;
-            s->has_window = false;
-        }
         pthread_mutex_unlock(&sch->lock);
 
         pms_error err = {0};
@@ -346,51 +361,24 @@ static void *worker_main(void *arg)
             st = NULL;
             pms_log(PMS_LOG_ERROR, "scheduler.store_unavailable", "reason", err.message, NULL);
         }
-        job_ctx job = {
-            .sch = sch,
-            .patients = json_object(),
-            .account_id = account,
-            .connection_id = id,
-            .progress_sent = PMS_INSTANT_NONE,
-        };
-        pms_sync_context ctx = {
-            .store = st,
-            .ring = sch->cfg.ring,
-            .session = sch->cfg.session,
-            .worker = sch->worker_name,
-            .on_progress = job_progress,
-            .on_event = job_event,
-            .before_commit = job_before_commit,
-            .callback_ctx = &job,
-        };
-        ctx.session.cancel = &sch->cancel;
-        req.connection_id = id;
-        pms_sync_result result;
-        memset(&result, 0, sizeof result);
-        int rc = st ? pms_sync_run(&ctx, &req, &result, &err) : PMS_ERR_STORE;
+        run_job(sch, j, st);
 
         pthread_mutex_lock(&sch->lock);
-        s = &sch->states[pos]; /* the array may have moved */
-        s->running = false;
+        unlink_job(&sch->active, j);
         sch->running--;
-        reschedule(sch, s, rc, &result);
-        char pms[32];
-        snprintf(pms, sizeof pms, "%s", s->pms_type);
+        if (atomic_load(&j->lease_lost))
+            sch->leases_lost++;
+        sch->woken = true;
         pthread_cond_broadcast(&sch->idle);
         pthread_cond_signal(&sch->loop_wake);
         pthread_mutex_unlock(&sch->lock);
-        if (rc != PMS_OK && rc != PMS_ERR_CANCELLED)
-            pms_log(PMS_LOG_WARN, "scheduler.sync_failed", "connection", id, "reason", err.message,
-                    NULL);
-        if (sch->cfg.on_finished)
-            sch->cfg.on_finished(sch->cfg.ctx, account, id, pms, rc, &result, job.patients);
-        json_decref(job.patients);
+        free(j);
     }
     pms_store_close(st);
     return NULL;
 }
 
-/* ---- public ------------------------------------------------------------------------ */
+/* ---- public -------------------------------------------------------------------------- */
 
 int pms_scheduler_start(const pms_scheduler_config *cfg, pms_scheduler **out, pms_error *err)
 {
@@ -400,27 +388,32 @@ int pms_scheduler_start(const pms_scheduler_config *cfg, pms_scheduler **out, pm
     sch->cfg = *cfg;
     if (sch->cfg.max_parallel <= 0)
         sch->cfg.max_parallel = 4;
-    if (sch->cfg.scan_seconds <= 0)
-        sch->cfg.scan_seconds = 5;
+    if (sch->cfg.poll_ms <= 0)
+        sch->cfg.poll_ms = 1000;
+    if (sch->cfg.lease_ms <= 0)
+        sch->cfg.lease_ms = 5L * 60 * 1000;
     if (sch->cfg.max_backoff_ms <= 0)
         sch->cfg.max_backoff_ms = 6L * 3600 * 1000;
+    if (cfg->worker) {
+        snprintf(sch->worker_name, sizeof sch->worker_name, "%s", cfg->worker);
+    } else {
+        char host[64] = "localhost";
+        gethostname(host, sizeof host - 1);
+        snprintf(sch->worker_name, sizeof sch->worker_name, "%ld@%s", (long)getpid(), host);
+    }
+    sch->cfg.worker = sch->worker_name;
     sch->store_location = strdup(cfg->store_location);
-    sch->worker_name = cfg->worker ? strdup(cfg->worker) : NULL;
-    sch->index = json_object();
-    sch->rng = (uint64_t)pms_now() | 1;
-    atomic_init(&sch->cancel, false);
+    sch->rng = (uint64_t)pms_now() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
     pthread_mutex_init(&sch->lock, NULL);
     pthread_cond_init(&sch->loop_wake, NULL);
     pthread_cond_init(&sch->work, NULL);
     pthread_cond_init(&sch->idle, NULL);
     sch->workers = calloc((size_t)sch->cfg.max_parallel, sizeof *sch->workers);
-    if (sch->store_location == NULL || sch->index == NULL || sch->workers == NULL ||
-        (cfg->worker && sch->worker_name == NULL)) {
+    if (sch->store_location == NULL || sch->workers == NULL) {
         pms_scheduler_stop(sch, 0);
         return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     }
     sch->cfg.store_location = sch->store_location;
-    sch->cfg.worker = sch->worker_name;
     for (int i = 0; i < sch->cfg.max_parallel; i++) {
         if (pthread_create(&sch->workers[i], NULL, worker_main, sch) != 0)
             break;
@@ -436,77 +429,63 @@ int pms_scheduler_start(const pms_scheduler_config *cfg, pms_scheduler **out, pm
     return PMS_OK;
 }
 
-int pms_scheduler_request(pms_scheduler *sch, const char *connection_id,
-                          const pms_sync_request *window, pms_error *err)
+void pms_scheduler_wake(pms_scheduler *sch)
 {
     pthread_mutex_lock(&sch->lock);
-    int rc = PMS_OK;
-    size_t pos;
-    conn_state *s;
-    if (sch->stopping) {
-        rc = pms_error_set(err, PMS_ERR_CANCELLED, "the scheduler is stopping");
-    } else if ((s = state_for(sch, connection_id, true, &pos)) == NULL) {
-        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-    } else if (s->running || s->queued) {
-        rc = pms_error_set(err, PMS_ERR_CONFLICT, "a sync of this connection is already %s",
-                           s->running ? "running" : "queued");
-    } else if (queue_push(&sch->manual, pos, false) != PMS_OK) {
-        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-    } else {
-        s->queued = true;
-        s->has_window = true;
-        if (window) {
-            s->window = *window;
-        } else {
-            memset(&s->window, 0, sizeof s->window);
-            s->window.today = true;
-        }
-        snprintf(s->kind, sizeof s->kind, "%s",
-                 window && window->sync_type ? window->sync_type : "manual");
-        s->window.connection_id = NULL;
-        s->window.sync_type = NULL;
-        pthread_cond_signal(&sch->work);
-    }
-    pthread_mutex_unlock(&sch->lock);
-    return rc;
-}
-
-void pms_scheduler_refresh(pms_scheduler *sch)
-{
-    pthread_mutex_lock(&sch->lock);
-    sch->refresh = true;
+    sch->woken = true;
     pthread_cond_signal(&sch->loop_wake);
     pthread_mutex_unlock(&sch->lock);
 }
 
-void pms_scheduler_state(pms_scheduler *sch, const char *connection_id, pms_schedule_state *out)
+int pms_scheduler_request(pms_scheduler *sch, pms_store *st, const char *connection_id,
+                          const pms_sync_window *window, pms_error *err)
 {
-    memset(out, 0, sizeof *out);
-    out->next_due = PMS_INSTANT_NONE;
     pthread_mutex_lock(&sch->lock);
-    size_t pos;
-    const conn_state *s = state_for(sch, connection_id, false, &pos);
-    if (s) {
-        out->known = true;
-        out->running = s->running;
-        out->queued = s->queued;
-        out->next_due = s->enabled && sch->cfg.run_schedule ? s->next_due : PMS_INSTANT_NONE;
-        out->failures = s->failures;
-    }
+    bool stopping = sch->stopping;
     pthread_mutex_unlock(&sch->lock);
+    if (stopping)
+        return pms_error_set(err, PMS_ERR_CANCELLED, "the scheduler is stopping");
+    int rc = st->ops->sync_request(st, connection_id, window, err);
+    if (rc != PMS_OK)
+        return rc;
+    /* Whoever has a free worker takes it: this process at once, the others when told. */
+    st->ops->notify(st, PMS_CHANNEL_DUE, connection_id, NULL);
+    pms_scheduler_wake(sch);
+    return PMS_OK;
 }
 
 pms_scheduler_stats pms_scheduler_get_stats(pms_scheduler *sch)
 {
-    pms_scheduler_stats st = {0};
+    pms_scheduler_stats s = {0};
     pthread_mutex_lock(&sch->lock);
-    for (size_t i = 0; i < sch->count; i++)
-        st.connections += sch->states[i].present;
-    st.running = sch->running;
-    st.queued = (long)(sch->manual.count + sch->scheduled.count);
-    st.started = sch->started;
+    s.running = sch->running;
+    s.claimed = sch->claimed_count;
+    s.started = sch->started;
+    s.leases_lost = sch->leases_lost;
     pthread_mutex_unlock(&sch->lock);
-    return st;
+    return s;
+}
+
+/* Hands back the leases of claims no worker started: due at once, for another worker. */
+static void release_unstarted(pms_scheduler *sch)
+{
+    if (sch->claimed == NULL)
+        return;
+    pms_store *st = NULL;
+    pms_error err = {0};
+    if (pms_store_open(sch->store_location, false, &st, &err) != PMS_OK)
+        st = NULL; /* the leases run out by themselves */
+    pms_instant now = pms_now();
+    while (sch->claimed) {
+        job *j = sch->claimed;
+        sch->claimed = j->next;
+        if (st)
+            st->ops->lease_release(st, j->lease.connection_id, j->lease.token, now,
+                                   j->lease.failures, NULL);
+        free(j);
+    }
+    sch->claimed_count = 0;
+    pms_store_close(st);
 }
 
 void pms_scheduler_stop(pms_scheduler *sch, long grace_ms)
@@ -516,27 +495,24 @@ void pms_scheduler_stop(pms_scheduler *sch, long grace_ms)
     pthread_mutex_lock(&sch->lock);
     sch->stopping = true;
     pthread_cond_broadcast(&sch->loop_wake);
-    /* Running syncs may finish within the grace period; queued ones are dropped. */
+    /* Running syncs may finish within the grace period. */
     pms_instant until = pms_now() + grace_ms;
     while (sch->running > 0 && pms_now() < until) {
         struct timespec ts = {until / 1000, (until % 1000) * 1000000L};
         pthread_cond_timedwait(&sch->idle, &sch->lock, &ts);
     }
+    /* The rest stop at their next request: whole batches only. */
+    for (job *j = sch->active; j; j = j->next)
+        atomic_store(&j->cancel, true);
     pthread_cond_broadcast(&sch->work);
     pthread_mutex_unlock(&sch->lock);
-    /* The rest stop at their next request: whole batches only. */
-    atomic_store(&sch->cancel, true);
     for (int i = 0; i < sch->worker_count; i++)
         pthread_join(sch->workers[i], NULL);
     if (sch->loop_started)
         pthread_join(sch->loop, NULL);
+    release_unstarted(sch);
     free(sch->workers);
-    free(sch->manual.items);
-    free(sch->scheduled.items);
-    free(sch->states);
-    json_decref(sch->index);
     free(sch->store_location);
-    free(sch->worker_name);
     pthread_cond_destroy(&sch->idle);
     pthread_cond_destroy(&sch->work);
     pthread_cond_destroy(&sch->loop_wake);

@@ -959,16 +959,20 @@ static void testing_a_connection_records_the_practice(void **state)
     for (size_t k = 0; k < 2; k++) {
         const json_t *pms = json_object_get(W.info, kinds[k]);
         const json_t *practice = json_array_get(json_object_get(pms, "practices"), 1);
+        /* Syncing off: the scheduler leaves them alone while the test looks. */
         json_t *body =
-            k == 0 ? json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "pmsType", kinds[k],
-                               "displayName", "Credentials only", "baseUrl", str(pms, "baseUrl"),
-                               "timezone", str(practice, "timezone"), "settings", "practice_id",
-                               str(practice, "practiceId"), "token", str(practice, "token"))
-                   : json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "pmsType", kinds[k],
-                               "displayName", "Credentials only", "baseUrl", str(pms, "baseUrl"),
-                               "timezone", str(practice, "timezone"), "settings", "client_id",
-                               str(practice, "clientId"), "client_secret",
-                               str(practice, "clientSecret"));
+            json_pack("{s:s, s:s, s:s, s:s, s:b, s:{}}", "pmsType", kinds[k], "displayName",
+                      "Credentials only", "baseUrl", str(pms, "baseUrl"), "timezone",
+                      str(practice, "timezone"), "syncEnabled", 0, "settings");
+        json_t *settings = json_object_get(body, "settings");
+        if (k == 0) {
+            json_object_set_new(settings, "practice_id", json_string(str(practice, "practiceId")));
+            json_object_set_new(settings, "token", json_string(str(practice, "token")));
+        } else {
+            json_object_set_new(settings, "client_id", json_string(str(practice, "clientId")));
+            json_object_set_new(settings, "client_secret",
+                                json_string(str(practice, "clientSecret")));
+        }
         char *text = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         json_t *c = call("POST", W.admin_a, text, 201, "/api/pms/connections");

@@ -147,7 +147,7 @@ static void start(fixture *f, int max_parallel, bool schedule)
         .store_location = f->db,
         .ring = f->ring,
         .max_parallel = max_parallel,
-        .scan_seconds = 1,
+        .poll_ms = 200,
         .run_schedule = schedule,
         .on_event = on_event,
         .on_finished = on_finished,
@@ -185,6 +185,26 @@ static long log_rows(fixture *f, const char *id, const char *where)
     return tu_sqlite_count(f->db, sql);
 }
 
+/* Requests a sync of the practice's days from today + back to today + ahead. */
+static void request_days(fixture *f, const char *id, int back, int ahead)
+{
+    pms_date today;
+    assert_int_equal(pms_practice_today("Australia/Melbourne", &today, NULL), PMS_OK);
+    pms_sync_window window = {.today = false,
+                              .from = pms_date_add_days(today, back),
+                              .to = pms_date_add_days(today, ahead)};
+    snprintf(window.sync_type, sizeof window.sync_type, "manual");
+    pms_error err = {0};
+    assert_int_equal(pms_scheduler_request(f->sch, f->st, id, &window, &err), PMS_OK);
+}
+
+static pms_schedule_info schedule_of(fixture *f, const char *id)
+{
+    pms_schedule_info info;
+    assert_int_equal(f->st->ops->schedule_get(f->st, id, pms_now(), &info, NULL), PMS_OK);
+    return info;
+}
+
 static void due_connections_are_synced_and_others_wait(void **state)
 {
     fixture *f = *state;
@@ -193,24 +213,20 @@ static void due_connections_are_synced_and_others_wait(void **state)
     add_connection(f, 0, 1, false, due);
     add_connection(f, 1, 1, false, later);
     pms_instant now = pms_now();
-    /* Synced 55 s ago with a 1-minute frequency: due in 5 s (+ up to 6 s of jitter). */
-    assert_int_equal(
-        f->st->ops->connection_set_sync_result(f->st, due, now - 55000, "success", NULL, NULL),
-        PMS_OK);
-    assert_int_equal(
-        f->st->ops->connection_set_sync_result(f->st, later, now, "success", NULL, NULL), PMS_OK);
+    /* One falls due in 2 s, the other in a minute. */
+    assert_int_equal(f->st->ops->schedule_set(f->st, due, now + 2000, NULL), PMS_OK);
+    assert_int_equal(f->st->ops->schedule_set(f->st, later, now + 60000, NULL), PMS_OK);
     start(f, 2, true);
     assert_true(wait_finished(f, 1, 20000));
     tu_sleep_ms(300);
     assert_int_equal(log_rows(f, due, " AND status = 'success' AND sync_type = 'full'"), 1);
     assert_int_equal(log_rows(f, later, ""), 0);
-    pms_schedule_state s;
-    pms_scheduler_state(f->sch, due, &s);
-    assert_true(s.known && !s.running && !s.queued && s.failures == 0);
-    /* Next due a minute (plus jitter) after this sync. */
-    assert_true(s.next_due >= pms_now() + 50000 && s.next_due <= pms_now() + 67000);
-    pms_scheduler_state(f->sch, later, &s);
-    assert_true(s.next_due >= now + 60000 && s.next_due <= now + 66500);
+    pms_schedule_info s = schedule_of(f, due);
+    assert_true(!s.leased && !s.requested && s.failures == 0);
+    /* Next due a minute (plus up to 6 s of jitter) after this sync. */
+    assert_true(s.next_sync_at >= pms_now() + 50000 && s.next_sync_at <= pms_now() + 67000);
+    s = schedule_of(f, later);
+    assert_int_equal(s.next_sync_at, now + 60000);
     /* The status is kept on the connection. */
     pms_connection c;
     assert_int_equal(f->st->ops->connection_get(f->st, due, &c, NULL), PMS_OK);
@@ -222,7 +238,7 @@ static void due_connections_are_synced_and_others_wait(void **state)
     f->sch = NULL;
 }
 
-static void manual_requests_run_once_and_parallelism_is_bounded(void **state)
+static void requests_run_once_and_parallelism_is_bounded(void **state)
 {
     fixture *f = *state;
     fresh(f);
@@ -232,28 +248,29 @@ static void manual_requests_run_once_and_parallelism_is_bounded(void **state)
     /* Slow answers: each sync takes a while. */
     json_decref(tu_sandbox_json(&f->box, "PUT", "/_sandbox/faults", "{\"latency_ms\":150}"));
     int before = finished(f);
-    start(f, 2, false);
+    start(f, 2, false); /* requests only: nothing runs by schedule */
     pms_error err = {0};
     for (int i = 0; i < 4; i++)
-        assert_int_equal(pms_scheduler_request(f->sch, ids[i], NULL, &err), PMS_OK);
-    /* Queued or running: a second request is refused, not queued twice. */
-    assert_int_equal(pms_scheduler_request(f->sch, ids[3], NULL, &err), PMS_ERR_CONFLICT);
+        assert_int_equal(pms_scheduler_request(f->sch, f->st, ids[i], NULL, &err), PMS_OK);
+    /* Requested or running: a second request is refused, not queued twice. */
+    assert_int_equal(pms_scheduler_request(f->sch, f->st, ids[3], NULL, &err), PMS_ERR_CONFLICT);
     pms_scheduler_stats stats = pms_scheduler_get_stats(f->sch);
-    assert_true(stats.running <= 2);
+    assert_true(stats.running + stats.claimed <= 2);
     assert_true(wait_finished(f, before + 4, 60000));
     json_decref(tu_sandbox_json(&f->box, "POST", "/_sandbox/faults/reset", NULL));
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         assert_int_equal(log_rows(f, ids[i], " AND status = 'success' AND sync_type = 'manual'"),
                          1);
+        assert_false(schedule_of(f, ids[i]).requested); /* served */
+    }
     /* Never more than two at once: no instant lies inside three runs. */
     char sql[1024];
-    snprintf(
-        sql, sizeof sql,
-        "SELECT COUNT(*) FROM pms_sync_log a WHERE a.pms_connection_id IN ('%s','%s','%s','%s') "
-        "AND (SELECT COUNT(*) FROM pms_sync_log b WHERE b.pms_connection_id IN "
-        "('%s','%s','%s','%s') AND b.started_at <= a.started_at AND "
-        "b.completed_at > a.started_at) > 2",
-        ids[0], ids[1], ids[2], ids[3], ids[0], ids[1], ids[2], ids[3]);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM pms_sync_log a WHERE a.pms_connection_id IN "
+             "('%s','%s','%s','%s') AND (SELECT COUNT(*) FROM pms_sync_log b WHERE "
+             "b.pms_connection_id IN ('%s','%s','%s','%s') AND b.started_at <= a.started_at AND "
+             "b.completed_at > a.started_at) > 2",
+             ids[0], ids[1], ids[2], ids[3], ids[0], ids[1], ids[2], ids[3]);
     assert_int_equal(tu_sqlite_count(f->db, sql), 0);
     pms_scheduler_stop(f->sch, 5000);
     f->sch = NULL;
@@ -270,42 +287,29 @@ static void a_failing_connection_backs_off(void **state)
     /* Never synced: due at once; it fails (the token is wrong). */
     assert_true(wait_finished(f, before + 1, 20000));
     tu_sleep_ms(200);
-    pms_schedule_state s;
-    pms_scheduler_state(f->sch, id, &s);
+    pms_schedule_info s = schedule_of(f, id);
     assert_int_equal(s.failures, 1);
     pms_instant now = pms_now();
-    assert_true(s.next_due > now + 50000 && s.next_due <= now + 66500);
+    assert_true(s.next_sync_at > now + 50000 && s.next_sync_at <= now + 66500);
     pms_connection c;
     assert_int_equal(f->st->ops->connection_get(f->st, id, &c, NULL), PMS_OK);
     assert_string_equal(c.last_sync_status, "failed");
     assert_non_null(c.last_sync_error);
     pms_connection_clear(&c);
-    /* Failing again (a manual try) doubles the wait. */
+    /* Failing again (a requested try) doubles the wait. */
     pms_error err = {0};
-    assert_int_equal(pms_scheduler_request(f->sch, id, NULL, &err), PMS_OK);
+    assert_int_equal(pms_scheduler_request(f->sch, f->st, id, NULL, &err), PMS_OK);
     assert_true(wait_finished(f, before + 2, 20000));
     tu_sleep_ms(200);
-    pms_scheduler_state(f->sch, id, &s);
+    s = schedule_of(f, id);
     assert_int_equal(s.failures, 2);
     now = pms_now();
-    assert_true(s.next_due > now + 110000 && s.next_due <= now + 126500);
+    assert_true(s.next_sync_at > now + 110000 && s.next_sync_at <= now + 126500);
     pms_scheduler_stop(f->sch, 0);
     f->sch = NULL;
 }
 
-/* Asks for a manual sync of the days from today + back to today + ahead (Melbourne). */
-static void request_days(fixture *f, const char *id, int back, int ahead)
-{
-    pms_sync_request window = {.sync_type = "manual"};
-    pms_date today;
-    assert_int_equal(pms_practice_today("Australia/Melbourne", &today, NULL), PMS_OK);
-    window.from = pms_date_add_days(today, back);
-    window.to = pms_date_add_days(today, ahead);
-    pms_error err = {0};
-    assert_int_equal(pms_scheduler_request(f->sch, id, &window, &err), PMS_OK);
-}
-
-static void stopping_cancels_a_running_sync(void **state)
+static void stopping_cancels_a_running_sync_and_hands_it_back(void **state)
 {
     fixture *f = *state;
     fresh(f);
@@ -316,9 +320,7 @@ static void stopping_cancels_a_running_sync(void **state)
     start(f, 1, false);
     request_days(f, id, -7, 14);
     tu_sleep_ms(1500);
-    pms_schedule_state s;
-    pms_scheduler_state(f->sch, id, &s);
-    assert_true(s.running);
+    assert_true(schedule_of(f, id).leased);
     pms_instant asked = pms_now();
     pms_scheduler_stop(f->sch, 0);
     f->sch = NULL;
@@ -326,6 +328,66 @@ static void stopping_cancels_a_running_sync(void **state)
     json_decref(tu_sandbox_json(&f->box, "POST", "/_sandbox/faults/reset", NULL));
     assert_int_equal(log_rows(f, id, " AND status = 'running'"), 0);
     assert_int_equal(log_rows(f, id, ""), 1);
+    /* Handed back: not leased, due at once for the next worker. */
+    pms_schedule_info s = schedule_of(f, id);
+    assert_false(s.leased);
+    assert_true(s.next_sync_at <= pms_now());
+}
+
+/* Two schedulers on one database (two workers): every requested connection is synced once,
+ * never by both; a connection whose worker died (its lease runs out) is taken over. */
+static void two_workers_share_the_work(void **state)
+{
+    fixture *f = *state;
+    fresh(f);
+    enum { N = 6 };
+    char ids[N][PMS_UUID_LEN];
+    for (int i = 0; i < N; i++)
+        add_connection(f, i % 3, 1440, false, ids[i]);
+    /* A dead worker holds the last one: its lease runs out in a second. */
+    pms_lease held;
+    int n = 0;
+    assert_int_equal(f->st->ops->schedule_set(f->st, ids[N - 1], pms_now() - 1000, NULL), PMS_OK);
+    for (int i = 0; i < N - 1; i++)
+        assert_int_equal(f->st->ops->schedule_set(f->st, ids[i], pms_now() + 3600000, NULL),
+                         PMS_OK);
+    assert_int_equal(
+        f->st->ops->lease_claim(f->st, "dead-worker", pms_now(), 1000, 1, false, &held, &n, NULL),
+        PMS_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(held.connection_id, ids[N - 1]);
+
+    json_decref(tu_sandbox_json(&f->box, "PUT", "/_sandbox/faults", "{\"latency_ms\":100}"));
+    int before = finished(f);
+    pms_scheduler *second = NULL;
+    start(f, 2, true);
+    pms_scheduler_config cfg = {
+        .store_location = f->db,
+        .ring = f->ring,
+        .max_parallel = 2,
+        .poll_ms = 200,
+        .run_schedule = true,
+        .worker = "second-worker",
+        .on_finished = on_finished,
+        .ctx = f,
+    };
+    pms_error err = {0};
+    assert_int_equal(pms_scheduler_start(&cfg, &second, &err), PMS_OK);
+    for (int i = 0; i < N - 1; i++)
+        assert_int_equal(pms_scheduler_request(i % 2 ? second : f->sch, f->st, ids[i], NULL, &err),
+                         PMS_OK);
+    assert_true(wait_finished(f, before + N, 60000));
+    pms_scheduler_stop(second, 5000);
+    pms_scheduler_stop(f->sch, 5000);
+    f->sch = NULL;
+    json_decref(tu_sandbox_json(&f->box, "POST", "/_sandbox/faults/reset", NULL));
+    for (int i = 0; i < N; i++)
+        assert_int_equal(log_rows(f, ids[i], " AND status = 'success'"), 1);
+    /* Both workers took part. */
+    assert_true(tu_sqlite_count(f->db, "SELECT COUNT(DISTINCT worker) FROM pms_sync_log") >= 2);
+    /* The dead worker's token writes nothing any more. */
+    assert_int_equal(f->st->ops->lease_check(f->st, ids[N - 1], held.token, pms_now() + 1000, NULL),
+                     PMS_ERR_CONFLICT);
 }
 
 static void progress_is_limited_and_the_last_report_comes_before_the_end(void **state)
@@ -366,9 +428,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(due_connections_are_synced_and_others_wait),
-        cmocka_unit_test(manual_requests_run_once_and_parallelism_is_bounded),
+        cmocka_unit_test(requests_run_once_and_parallelism_is_bounded),
         cmocka_unit_test(a_failing_connection_backs_off),
-        cmocka_unit_test(stopping_cancels_a_running_sync),
+        cmocka_unit_test(stopping_cancels_a_running_sync_and_hands_it_back),
+        cmocka_unit_test(two_workers_share_the_work),
         cmocka_unit_test(progress_is_limited_and_the_last_report_comes_before_the_end),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
