@@ -171,6 +171,21 @@ static int run_initdb(tu_pg *pg, uid_t uid, gid_t gid, char *why, size_t why_len
 static void guardian(tu_pg *pg, int keepalive_read, uid_t uid, gid_t gid)
 {
     setsid(); /* outlives a kill of the test's process group */
+    /* Hold nothing of the test's but the keepalive: a pipe the test is reading when the cluster
+     * starts (a child's output) must see its end when that child exits. */
+    if (keepalive_read != 3) {
+        dup2(keepalive_read, 3);
+        keepalive_read = 3;
+    }
+    fcntl(3, F_SETFD, FD_CLOEXEC);
+    close_range(4, ~0U, 0);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        close(null);
+    }
     char data[300], log[300], postgres[300], port[16], sock[320];
     snprintf(data, sizeof data, "%s/data", pg->dir);
     snprintf(log, sizeof log, "%s/postgres.log", pg->dir);
