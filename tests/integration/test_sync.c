@@ -410,8 +410,8 @@ static void assert_matches_truth(fixture *f, const char *from, const char *to)
     }
     assert_int_equal(json_object_size(have), json_object_size(want));
     assert_int_equal(tu_db_count(f->dir, "SELECT COUNT(*) FROM (SELECT 1 FROM "
-                                            "run_sheet_appointments GROUP BY pms_connection_id, "
-                                            "pms_appointment_id HAVING COUNT(*) > 1) AS twice"),
+                                         "run_sheet_appointments GROUP BY pms_connection_id, "
+                                         "pms_appointment_id HAVING COUNT(*) > 1) AS twice"),
                      0);
     json_decref(want);
     json_decref(have);
@@ -734,7 +734,7 @@ static void a_killed_sync_is_rerun_without_duplicates_or_loss(void **state)
     const char *args[] = {"sync", f->conn, "--from", "2026-04-02", "--to", "2026-04-08", NULL};
     pid_t pid = spawn_pmsctl(f, "killed", args);
     for (int i = 0; i < 400 && tu_db_count(f->dir, "SELECT COUNT(*) FROM "
-                                                      "run_sheet_appointments") < 3;
+                                                   "run_sheet_appointments") < 3;
          i++)
         tu_sleep_ms(25);
     kill(pid, SIGKILL);
@@ -752,7 +752,7 @@ static void a_killed_sync_is_rerun_without_duplicates_or_loss(void **state)
     json_decref(sync);
     assert_matches_truth(f, "2026-04-02", "2026-04-08");
     assert_int_equal(tu_db_count(f->dir, "SELECT COUNT(*) FROM pms_sync_log WHERE status = "
-                                            "'failed' AND error_message LIKE 'interrupted%'"),
+                                         "'failed' AND error_message LIKE 'interrupted%'"),
                      1);
 }
 
@@ -862,12 +862,12 @@ static void the_secrets_are_stored_encrypted(void **state)
     fixture *f = *state;
     connect_pms(f, NULL);
     assert_int_equal(tu_db_count(f->dir, "SELECT COUNT(*) FROM pms_connections WHERE secrets "
-                                            "LIKE 'pmsenc:v1:%' AND secrets NOT LIKE "
-                                            "'%secret%' AND secrets NOT LIKE '%token%'"),
+                                         "LIKE 'pmsenc:v1:%' AND secrets NOT LIKE "
+                                         "'%secret%' AND secrets NOT LIKE '%token%'"),
                      1);
     assert_int_equal(tu_db_count(f->dir, "SELECT COUNT(*) FROM pms_connections WHERE "
-                                            "CAST(settings AS TEXT) LIKE '%secret%' OR "
-                                            "CAST(settings AS TEXT) LIKE '%\"token\"%'"),
+                                         "CAST(settings AS TEXT) LIKE '%secret%' OR "
+                                         "CAST(settings AS TEXT) LIKE '%\"token\"%'"),
                      0);
 }
 
