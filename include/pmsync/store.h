@@ -616,6 +616,20 @@ void pms_store_close(pms_store *st);
 /* Whether a location names a PostgreSQL database. */
 bool pms_store_location_is_postgres(const char *location);
 
+/* Told how many rows of a table a copy wrote. */
+typedef void (*pms_copy_progress_fn)(void *ctx, const char *table, long long rows);
+/* Copies every row of one database into another of any backend (an SQLite file into
+ * PostgreSQL): both at the latest schema version (pms_store_open with migrate), the destination
+ * holding no data of its own (PMS_ERR_CONFLICT otherwise; its migrations' default account and
+ * audit head are written over). The destination is written in one transaction (all or nothing,
+ * each table's row count checked against the source) while the source is read in one snapshot.
+ * Values keep their meaning, not their bytes: the audit chain verifies on the copy. */
+int pms_store_copy(pms_store *from, pms_store *to, pms_copy_progress_fn progress, void *ctx,
+                   pms_error *err);
+/* location with any password replaced by "***" (a PostgreSQL URI's or a "password=" parameter's),
+ * for printing. */
+void pms_store_location_redacted(const char *location, char *out, size_t len);
+
 int pms_store_sqlite_open(const char *path, pms_store **out, pms_error *err);
 /* One server connection per handle (a handle is used by one thread at a time). */
 int pms_store_pg_open(const char *location, pms_store **out, pms_error *err);

@@ -95,5 +95,6 @@ int cmd_account(cli *c, int argc, char **argv);
 int cmd_apikey(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
 int cmd_user(cli *c, int argc, char **argv);
+int cmd_db(cli *c, int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const struct {
     {"apikey", cmd_apikey, "create, list or revoke API keys"},
     {"user", cmd_user, "add, list or disable users of the web UI, or set a password"},
     {"audit", cmd_audit, "verify or export the audit log"},
+    {"db", cmd_db, "the database: status, migrate, copy into another (SQLite to PostgreSQL)"},
 };
 
 static void usage(FILE *out)
@@ -42,7 +43,8 @@ static void usage(FILE *out)
     fputs(
         "\n"
         "Options:\n"
-        "  --db LOCATION  the database (a SQLite file path); default $PMSYNC_DB or ./pmsync.db\n"
+        "  --db LOCATION  the database: a SQLite file path, or postgres://USER@HOST/DB (a libpq\n"
+        "                 URI); default $PMSYNC_DB or ./pmsync.db\n"
         "  --help         this text; 'pmsctl COMMAND --help' for a command\n"
         "\n"
         "Environment:\n"

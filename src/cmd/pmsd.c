@@ -23,12 +23,15 @@
 #include "server/events.h"
 
 static const char usage[] =
-    "Usage: pmsd [--config FILE] [--set KEY=VALUE]... [--demo URL] [--check-config]\n"
+    "Usage: pmsd [--config FILE] [--db LOCATION] [--set KEY=VALUE]... [--demo URL]\n"
+    "            [--check-config]\n"
     "\n"
     "The pmsync service: the REST API (docs/pmsd.md, /api/openapi.json), live run-sheet\n"
     "updates and scheduled syncs of every enabled PMS connection.\n"
     "\n"
     "  --config FILE     read `key = value` settings from FILE\n"
+    "  --db LOCATION     the database: a SQLite file, or postgres://USER@HOST/DB shared by\n"
+    "                    several pmsd workers (the same as --set db=LOCATION)\n"
     "  --set KEY=VALUE   one setting (after the file and the environment)\n"
     "  --demo URL        create a demo account, keys and connections to the pms-sandbox at URL\n"
     "  --check-config    print the effective configuration and exit\n"
@@ -88,6 +91,12 @@ static int parse_args(int argc, char **argv, pmsd_config *cfg, bool *check_only,
             *eq = '=';
             if (rc != PMS_OK)
                 return rc;
+        } else if (strcmp(a, "--db") == 0 && i + 1 < argc) {
+            if ((rc = pmsd_config_set(cfg, "db", argv[++i], err)) != PMS_OK)
+                return rc;
+        } else if (strncmp(a, "--db=", 5) == 0) {
+            if ((rc = pmsd_config_set(cfg, "db", a + 5, err)) != PMS_OK)
+                return rc;
         } else if (strcmp(a, "--demo") == 0 && i + 1 < argc) {
             cfg->demo = true;
             if ((rc = pmsd_config_set(cfg, "demo_sandbox", argv[++i], err)) != PMS_OK)
@@ -103,6 +112,8 @@ static int parse_args(int argc, char **argv, pmsd_config *cfg, bool *check_only,
 
 static void print_config(const pmsd_config *c)
 {
+    char db[1024];
+    pms_store_location_redacted(c->db, db, sizeof db);
     printf("listen = %s:%d\ndb = %s\nkey_file = %s\nlog_level = %s\nhttp_threads = %d\n"
            "body_limit = %zu\nconnection_limit = %d\nmax_parallel_syncs = %d\n"
            "scheduler = %s\nscheduler_scan_seconds = %d\nlease_seconds = %d\nmax_backoff_minutes = "
@@ -110,7 +121,7 @@ static void print_config(const pmsd_config *c)
            "shutdown_grace_seconds = %d\nsse_heartbeat_seconds = %d\nsse_max_subscribers = %d\n"
            "sse_buffer_events = %d\nrun_sheet_cache_mb = %d\ncookie_secure = %s\n"
            "session_hours = %d\n",
-           c->listen_host, c->port, c->db, c->key_file ? c->key_file : "(beside the database)",
+           c->listen_host, c->port, db, c->key_file ? c->key_file : "(beside the database)",
            c->log_level ? c->log_level : "info", c->http_threads, c->body_limit,
            c->connection_limit, c->max_parallel_syncs, c->scheduler_enabled ? "true" : "false",
            c->scheduler_scan_seconds, c->lease_seconds, c->max_backoff_minutes,
@@ -181,8 +192,7 @@ static int start_services(pmsd_app *app, pms_error *err)
     else
         snprintf(app->worker, sizeof app->worker, "pmsd-%ld@%s", (long)getpid(), host);
     /* Workers sharing a PostgreSQL database hear each other's requests and events. */
-    app->shared = strncmp(app->cfg.db, "postgres://", 11) == 0 ||
-                  strncmp(app->cfg.db, "postgresql://", 13) == 0;
+    app->shared = pms_store_location_is_postgres(app->cfg.db);
     static const char *const channels[] = {PMS_CHANNEL_DUE, "pmsync_events", NULL};
     if (app->shared && (rc = pms_listener_start(app->cfg.db, channels, pmsd_on_notification, app,
                                                 &app->listener, err)) != PMS_OK)

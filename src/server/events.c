@@ -33,8 +33,14 @@ void pmsd_on_notification(void *ctx, const char *channel, const char *payload)
 {
     pmsd_app *app = ctx;
     if (channel == NULL) {
-        /* The listener reconnected: notifications may have been missed. */
+        /* The listener reconnected: other workers' events may have been missed, so every
+         * stream is told to load again, and the scheduler looks for requests it missed. */
         pms_log(PMS_LOG_WARN, "pmsd.notifications_resumed", NULL);
+        if (app->hub)
+            pmsd_hub_publish(app->hub, NULL, "reset",
+                             json_pack("{s:s}", "reason", "missed events"));
+        if (app->scheduler)
+            pms_scheduler_wake(app->scheduler);
         return;
     }
     if (strcmp(channel, PMS_CHANNEL_DUE) == 0) {

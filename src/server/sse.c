@@ -208,8 +208,16 @@ void pmsd_hub_free(pmsd_hub *hub)
     free(hub);
 }
 
+/* Whether an event (of an account, or "" for every account) goes to a stream's account. */
+static bool event_for(const char *event_account, const char *stream_account)
+{
+    return event_account[0] == '\0' || strcmp(event_account, stream_account) == 0;
+}
+
 void pmsd_hub_publish(pmsd_hub *hub, const char *account_id, const char *type, json_t *data)
 {
+    if (account_id == NULL)
+        account_id = "";
     char *payload = data ? json_dumps(data, JSON_COMPACT) : NULL;
     json_decref(data);
     if (payload == NULL)
@@ -235,7 +243,7 @@ void pmsd_hub_publish(pmsd_hub *hub, const char *account_id, const char *type, j
     snprintf(hub->ring[slot].account, sizeof hub->ring[slot].account, "%s", account_id);
     hub->ring[slot].text = text;
     for (pmsd_sse_stream *s = hub->streams; s; s = s->next) {
-        if (strcmp(s->account, account_id) != 0)
+        if (!event_for(account_id, s->account))
             continue;
         stream_append(s, text, (size_t)n);
         stream_wake(s);
@@ -258,7 +266,7 @@ static void replay(pmsd_hub *hub, pmsd_sse_stream *s, unsigned long long after)
     }
     for (size_t i = 0; i < hub->ring_count; i++) {
         ring_event *e = &hub->ring[(hub->ring_start + i) % hub->ring_size];
-        if (e->id > after && strcmp(e->account, s->account) == 0)
+        if (e->id > after && event_for(e->account, s->account))
             stream_append(s, e->text, strlen(e->text));
     }
 }

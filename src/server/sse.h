@@ -25,7 +25,8 @@ int pmsd_hub_new(int heartbeat_seconds, size_t max_streams, size_t ring_size, pm
 /* Frees the hub. Only after the HTTP daemon has stopped: its streams' responses refer to it. */
 void pmsd_hub_free(pmsd_hub *hub);
 
-/* Sends an event to an account's streams. data is stolen. */
+/* Sends an event to an account's streams (every stream when account_id is NULL). data is
+ * stolen. */
 void pmsd_hub_publish(pmsd_hub *hub, const char *account_id, const char *type, json_t *data);
 
 /* A new stream for an account, replaying the events after last_event_id (may be NULL).

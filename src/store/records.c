@@ -287,6 +287,43 @@ bool pms_store_location_is_postgres(const char *location)
                         strncmp(location, "postgresql://", 13) == 0);
 }
 
+void pms_store_location_redacted(const char *location, char *out, size_t len)
+{
+    if (len == 0)
+        return;
+    out[0] = '\0';
+    if (location == NULL)
+        return;
+    if (!pms_store_location_is_postgres(location)) {
+        snprintf(out, len, "%s", location);
+        return;
+    }
+    size_t o = 0;
+    const char *p = location, *authority = strstr(location, "://") + 3;
+    const char *authority_end = authority + strcspn(authority, "/?");
+    const char *at = memchr(authority, '@', (size_t)(authority_end - authority));
+    const char *colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
+    while (*p && o + 1 < len) {
+        if (colon && p == colon + 1) { /* user:PASSWORD@ */
+            p = at;
+            for (const char *r = "***"; *r && o + 1 < len;)
+                out[o++] = *r++;
+            continue;
+        }
+        if (p > authority_end && (p[-1] == '?' || p[-1] == '&') &&
+            strncmp(p, "password=", 9) == 0) {
+            for (int i = 0; i < 9 && o + 1 < len; i++)
+                out[o++] = *p++;
+            p += strcspn(p, "&");
+            for (const char *r = "***"; *r && o + 1 < len;)
+                out[o++] = *r++;
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = '\0';
+}
+
 void pms_store_close(pms_store *st)
 {
     if (st)

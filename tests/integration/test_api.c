@@ -1788,6 +1788,34 @@ static void logs_carry_no_patient_data(void **state)
     assert_true(lines > 20);
 }
 
+/* ---- notifications between workers (PostgreSQL) ------------------------------------------ */
+
+/* When pmsd's connection for notifications from other workers is cut, it connects again and
+ * tells every event stream to load again (what it missed meanwhile is lost). */
+static void a_lost_notification_connection_resets_event_streams(void **state)
+{
+    (void)state;
+    sse_reader live;
+    sse_open(&live, W.staff_a, NULL);
+    assert_true(sse_wait_for(&live, ": connected", 5000));
+    assert_false(sse_wait_for(&live, "event: reset", 0));
+    long cut = tu_db_count(W.dir, "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                                  "pg_stat_activity WHERE datname = current_database() AND query "
+                                  "LIKE 'LISTEN%') AS cut");
+    assert_true(cut >= 1);
+    assert_true(sse_wait_for(&live, "event: reset", 15000));
+    assert_true(sse_wait_for(&live, "missed events", 1000));
+    sse_close(&live);
+    /* Listening again. */
+    for (int i = 0; i < 100 && tu_db_count(W.dir, "SELECT COUNT(*) FROM pg_stat_activity WHERE "
+                                                  "datname = current_database() AND query LIKE "
+                                                  "'LISTEN%'") == 0;
+         i++)
+        tu_sleep_ms(100);
+    assert_true(tu_db_count(W.dir, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = "
+                                   "current_database() AND query LIKE 'LISTEN%'") >= 1);
+}
+
 /* ---- SIGTERM during a sync --------------------------------------------------------------- */
 
 static void sigterm_during_a_sync_leaves_a_consistent_database(void **state)
@@ -1888,5 +1916,11 @@ int main(void)
         cmocka_unit_test(logs_carry_no_patient_data),
         cmocka_unit_test(sigterm_during_a_sync_leaves_a_consistent_database),
     };
+    const struct CMUnitTest postgres_only[] = {
+        cmocka_unit_test(a_lost_notification_connection_resets_event_streams),
+    };
+    if (tu_db_postgres()) /* several workers share a PostgreSQL database only */
+        return cmocka_run_group_tests_name("postgres", postgres_only, setup, teardown) +
+               cmocka_run_group_tests(tests, setup, teardown);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pg_proc.h"
+#include "pmsync/store.h"
 #include "pmsync/time.h"
 #include "sandbox_proc.h"
 #include "testutil.h"
@@ -947,6 +949,156 @@ static void medirecords_ambiguous_local_times_get_the_documented_instants(void *
     assert_true(checked >= 6); /* every zone's gap and overlap was on a run sheet */
 }
 
+/* ---- moving the database to the other backend ----------------------------------------- */
+
+/* pmsctl's output with the database at location instead of the fixture's. */
+static int pmsctl_at(fixture *f, const char *location, char **out, char **err,
+                     const char *const *args)
+{
+    char saved[sizeof f->env_db];
+    snprintf(saved, sizeof saved, "%s", f->env_db);
+    snprintf(f->env_db, sizeof f->env_db, "PMSYNC_DB=%s", location);
+    int status = pmsctl(f, out, err, args);
+    snprintf(f->env_db, sizeof f->env_db, "%s", saved);
+    return status;
+}
+
+static json_t *pmsctl_json_at(fixture *f, const char *location, const char *const *args)
+{
+    char saved[sizeof f->env_db];
+    snprintf(saved, sizeof saved, "%s", f->env_db);
+    snprintf(f->env_db, sizeof f->env_db, "PMSYNC_DB=%s", location);
+    json_t *json = pmsctl_json(f, args);
+    snprintf(f->env_db, sizeof f->env_db, "%s", saved);
+    return json;
+}
+
+/* A new, empty database of the other backend: PostgreSQL (a database of the test's cluster)
+ * when the suite runs on SQLite, a SQLite file when it runs on PostgreSQL. */
+static void other_backend(fixture *f, char *out, size_t len)
+{
+    if (tu_db_postgres()) {
+        snprintf(out, len, "%s/moved.db", f->dir);
+        return;
+    }
+    const struct tu_pg *cluster = tu_db_cluster();
+    assert_non_null(cluster);
+    static int made;
+    char name[64], sql[128], why[600];
+    snprintf(name, sizeof name, "moved_%d_%d", (int)getpid(), ++made);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0", name);
+    if (tu_pg_exec(cluster, "postgres", sql, why, sizeof why) != 0)
+        fail_msg("cannot create a database: %s", why);
+    tu_pg_location(cluster, name, out, len);
+}
+
+static long table_rows(const char *location, const char *table)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
+    long n = tu_db_query_count(location, sql);
+    assert_true(n >= 0);
+    return n;
+}
+
+static void the_database_moves_to_the_other_backend_whole(void **state)
+{
+    fixture *f = *state;
+    connect_pms(f, NULL);
+    const char *window[] = {"--date", TODAY, NULL};
+    json_decref(sync_json(f, 0, window));
+    char out[256];
+    const char *key_args[] = {"apikey", "create", "--account", PMS_DEFAULT_ACCOUNT_ID,
+                              "--role", "staff",  "--name",    "front desk",
+                              NULL};
+    char *key_out = NULL;
+    assert_int_equal(pmsctl(f, &key_out, NULL, key_args), 0);
+    free(key_out);
+    json_t *sheet = run_sheet(f, TODAY, TODAY);
+    assert_true(json_object_size(sheet) > 0);
+    const char *log_args[] = {"log", f->conn, "--json", NULL};
+    json_t *log = pmsctl_json(f, log_args);
+
+    char dest[768];
+    other_backend(f, dest, sizeof dest);
+    /* A new database says it is at version 0; migrating brings it to the latest, once. */
+    const char *status_args[] = {"db", "status", "--json", NULL};
+    json_t *status = pmsctl_json_at(f, dest, status_args);
+    assert_int_equal(json_integer_value(json_object_get(status, "schemaVersion")), 0);
+    long latest = (long)json_integer_value(json_object_get(status, "latestVersion"));
+    assert_true(latest >= 8);
+    assert_int_equal(json_integer_value(json_object_get(status, "pending")), latest);
+    assert_string_equal(json_string_value(json_object_get(status, "backend")),
+                        tu_db_postgres() ? "sqlite" : "postgresql");
+    json_decref(status);
+    const char *migrate_args[] = {"db", "migrate", NULL};
+    char *text = NULL;
+    assert_int_equal(pmsctl_at(f, dest, &text, NULL, migrate_args), 0);
+    snprintf(out, sizeof out, "schema version 0 -> %ld", latest);
+    assert_non_null(strstr(text, out));
+    free(text);
+    assert_int_equal(pmsctl_at(f, dest, &text, NULL, migrate_args), 0);
+    assert_non_null(strstr(text, "up to date"));
+    free(text);
+
+    /* The copy: every table, row for row. */
+    const char *copy_args[] = {"db", "copy", "--to", dest, "--json", NULL};
+    json_t *copy = pmsctl_json(f, copy_args);
+    const char *tables[] = {"accounts",   "pms_connections",        "pms_sync_log",
+                            "run_sheets", "run_sheet_appointments", "api_keys",
+                            "audit_log",  "run_sheet_clinicians",   "pms_clinician_mappings"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        long rows = table_rows(f->db, tables[i]);
+        assert_int_equal(
+            json_integer_value(json_object_get(json_object_get(copy, "tables"), tables[i])), rows);
+        assert_int_equal(table_rows(dest, tables[i]), rows);
+    }
+    assert_true(table_rows(dest, "audit_log") > 0);
+    json_decref(copy);
+
+    /* The copy reads as the original: the audit chain verifies, the run sheet and the sync
+     * history are the same, and the secrets open with the same key. */
+    const char *verify_args[] = {"audit", "verify", NULL};
+    assert_int_equal(pmsctl_at(f, dest, NULL, NULL, verify_args), 0);
+    char saved[sizeof f->env_db];
+    snprintf(saved, sizeof saved, "%s", f->env_db);
+    snprintf(f->env_db, sizeof f->env_db, "PMSYNC_DB=%s", dest);
+    json_t *moved_sheet = run_sheet(f, TODAY, TODAY);
+    json_t *moved_log = pmsctl_json(f, log_args);
+    assert_true(json_equal(moved_sheet, sheet));
+    assert_true(json_equal(moved_log, log));
+    json_t *again = sync_json(f, 0, window);
+    assert_string_equal(json_string_value(json_object_get(again, "status")), "success");
+    assert_int_equal(count(again, "created"), 0);
+    assert_int_equal(count(again, "unchanged"), (long)json_object_size(sheet));
+    json_decref(again);
+    snprintf(f->env_db, sizeof f->env_db, "%s", saved);
+    json_decref(moved_sheet);
+    json_decref(moved_log);
+
+    /* A second copy into a database that holds data is refused and changes nothing. */
+    long before = table_rows(dest, "run_sheet_appointments");
+    char *err_text = NULL;
+    const char *copy_again[] = {"db", "copy", "--to", dest, NULL};
+    assert_int_equal(pmsctl(f, NULL, &err_text, copy_again), 1);
+    assert_non_null(strstr(err_text, "already holds data"));
+    free(err_text);
+    assert_int_equal(table_rows(dest, "run_sheet_appointments"), before);
+
+    /* A password in a PostgreSQL location is never printed. */
+    if (!tu_db_postgres()) {
+        char with_password[900];
+        snprintf(with_password, sizeof with_password, "%s&password=Qzpw4711", dest);
+        const char *plain_status[] = {"db", "status", NULL};
+        assert_int_equal(pmsctl_at(f, with_password, &text, NULL, plain_status), 0);
+        assert_null(strstr(text, "Qzpw4711"));
+        assert_non_null(strstr(text, "password=***"));
+        free(text);
+    }
+    json_decref(sheet);
+    json_decref(log);
+}
+
 static void gentu_errors_are_explained(void **state)
 {
     fixture *f = *state;
@@ -1081,6 +1233,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(referenced_records_are_read_once_per_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(only_kept_appointments_patients_are_read, setup, teardown),
         cmocka_unit_test_setup_teardown(the_secrets_are_stored_encrypted, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_database_moves_to_the_other_backend_whole, setup,
+                                        teardown),
     };
     const struct CMUnitTest gentu_only[] = {
         cmocka_unit_test_setup_teardown(gentu_errors_are_explained, setup, teardown),

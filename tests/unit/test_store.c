@@ -969,9 +969,33 @@ static void audit_log_is_append_only(void **state)
                      0);
 }
 
+static void locations_are_printed_without_passwords(void **state)
+{
+    (void)state;
+    char out[256];
+    pms_store_location_redacted("postgres://pmsync:Qzpw1@db.example:5432/pmsync?sslmode=require",
+                                out, sizeof out);
+    assert_string_equal(out, "postgres://pmsync:***@db.example:5432/pmsync?sslmode=require");
+    pms_store_location_redacted("postgresql:///pmsync?host=/run/postgresql&password=Qzpw2&user=u",
+                                out, sizeof out);
+    assert_string_equal(out, "postgresql:///pmsync?host=/run/postgresql&password=***&user=u");
+    pms_store_location_redacted("postgres://u@h/db?password=Qzpw3", out, sizeof out);
+    assert_string_equal(out, "postgres://u@h/db?password=***");
+    pms_store_location_redacted("postgres://u@h/db", out, sizeof out);
+    assert_string_equal(out, "postgres://u@h/db");
+    pms_store_location_redacted("/var/lib/pmsync/pmsync.db", out, sizeof out);
+    assert_string_equal(out, "/var/lib/pmsync/pmsync.db");
+    /* A short buffer still ends the text and holds no password. */
+    char small[20];
+    pms_store_location_redacted("postgres://pmsync:Qzpw4@h/db", small, sizeof small);
+    assert_null(strstr(small, "Qzpw4"));
+    assert_true(strlen(small) < sizeof small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(locations_are_printed_without_passwords),
         cmocka_unit_test_setup_teardown(migrations_are_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(processes_migrating_at_once_apply_each_migration_once,
                                         setup, teardown),

@@ -356,6 +356,27 @@ static bool impossible(const pg_stmt *ps, const pg_values *v)
     return false;
 }
 
+/* Checks a statement's result, calls fn for each row and clears it. */
+static int take_result(pg_store *s, PGresult *res, sql_row_fn fn, void *ctx, long *changes,
+                       const char *doing, pms_error *err)
+{
+    ExecStatusType status = PQresultStatus(res);
+    int rc = PMS_OK;
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        rc = pg_fail(s->conn, res, doing, err);
+        PQclear(res);
+        return rc;
+    }
+    sql_row row = {.ops = &pg_rows, .source = res};
+    int rows = PQntuples(res);
+    for (row.index = 0; rc == PMS_OK && fn && row.index < rows; row.index++)
+        rc = fn(ctx, &row, err);
+    if (rc == PMS_OK && changes)
+        *changes = strtol(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
 static int pg_run(sql_db *db, const char *sql, const sql_args *args, sql_row_fn fn, void *ctx,
                   long *changes, const char *doing, pms_error *err)
 {
@@ -376,21 +397,26 @@ static int pg_run(sql_db *db, const char *sql, const sql_args *args, sql_row_fn 
         goto out;
     }
     PGresult *res = PQexecPrepared(s->conn, ps->name, ps->nparams, v.v, NULL, NULL, 0);
-    ExecStatusType status = PQresultStatus(res);
-    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-        rc = pg_fail(s->conn, res, doing, err);
-        PQclear(res);
-        goto out;
-    }
-    sql_row row = {.ops = &pg_rows, .source = res};
-    int rows = PQntuples(res);
-    for (row.index = 0; rc == PMS_OK && fn && row.index < rows; row.index++)
-        rc = fn(ctx, &row, err);
-    if (rc == PMS_OK && changes)
-        *changes = strtol(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
+    rc = take_result(s, res, fn, ctx, changes, doing, err);
 out:
     for (int i = 0; i < ps->nparams; i++)
+        free(v.owned[i]);
+    return rc;
+}
+
+static int pg_run_text(sql_db *db, const char *sql, const sql_args *args, sql_row_fn fn, void *ctx,
+                       long *changes, const char *doing, pms_error *err)
+{
+    pg_store *s = PG(&db->base);
+    int rc = ensure_connected(s, err);
+    if (rc != PMS_OK)
+        return rc;
+    int n = args ? args->count : 0;
+    pg_values v = {0};
+    if ((rc = to_text(args, n, &v, err)) == PMS_OK)
+        rc = take_result(s, PQexecParams(s->conn, sql, n, NULL, v.v, NULL, NULL, 0), fn, ctx,
+                         changes, doing, err);
+    for (int i = 0; i < n; i++)
         free(v.owned[i]);
     return rc;
 }
@@ -532,6 +558,7 @@ static void pg_close(pms_store *st)
 
 static const sql_db_ops pg_db_ops = {
     .run = pg_run,
+    .run_text = pg_run_text,
     .script = pg_script,
     .begin_snapshot = pg_begin_snapshot,
 };

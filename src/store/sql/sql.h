@@ -116,6 +116,10 @@ typedef struct sql_db_ops {
      * use the store. */
     int (*run)(sql_db *db, const char *sql, const sql_args *args, sql_row_fn fn, void *ctx,
                long *changes, const char *doing, pms_error *err);
+    /* Runs text made at run time (the copy's statements): the same as run, but the text is
+     * prepared for this call only and may be freed as soon as it returns. */
+    int (*run_text)(sql_db *db, const char *sql, const sql_args *args, sql_row_fn fn, void *ctx,
+                    long *changes, const char *doing, pms_error *err);
     /* Runs text of one or more statements without arguments (migrations). */
     int (*script)(sql_db *db, const char *sql, const char *doing, pms_error *err);
     /* Starts a read-only transaction whose reads all see one snapshot without blocking

@@ -166,14 +166,10 @@ static const sql_row_ops sqlite_rows = {
     .instant = row_instant,
 };
 
-static int sq_run(sql_db *db, const char *sql, const sql_args *args, sql_row_fn fn, void *ctx,
-                  long *changes, const char *doing, pms_error *err)
+/* Binds args, steps stmt to its end calling fn for each row, and resets it. */
+static int step_all(sqlite_store *s, sqlite3_stmt *stmt, const sql_args *args, sql_row_fn fn,
+                    void *ctx, long *changes, const char *doing, pms_error *err)
 {
-    sqlite_store *s = SQ(&db->base);
-    bool temporary;
-    sqlite3_stmt *stmt = cached(s, sql, &temporary, err);
-    if (stmt == NULL)
-        return err ? (int)err->code : PMS_ERR_STORE;
     int rc = bind_args(stmt, args), step = SQLITE_DONE;
     if (rc != PMS_OK)
         pms_error_set(err, rc, "out of memory");
@@ -187,8 +183,32 @@ static int sq_run(sql_db *db, const char *sql, const sql_args *args, sql_row_fn 
         *changes = sqlite3_changes(s->db);
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static int sq_run(sql_db *db, const char *sql, const sql_args *args, sql_row_fn fn, void *ctx,
+                  long *changes, const char *doing, pms_error *err)
+{
+    sqlite_store *s = SQ(&db->base);
+    bool temporary;
+    sqlite3_stmt *stmt = cached(s, sql, &temporary, err);
+    if (stmt == NULL)
+        return err ? (int)err->code : PMS_ERR_STORE;
+    int rc = step_all(s, stmt, args, fn, ctx, changes, doing, err);
     if (temporary)
         sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int sq_run_text(sql_db *db, const char *sql, const sql_args *args, sql_row_fn fn, void *ctx,
+                       long *changes, const char *doing, pms_error *err)
+{
+    sqlite_store *s = SQ(&db->base);
+    sqlite3_stmt *stmt = prepare(s, sql, err);
+    if (stmt == NULL)
+        return err ? (int)err->code : PMS_ERR_STORE;
+    int rc = step_all(s, stmt, args, fn, ctx, changes, doing, err);
+    sqlite3_finalize(stmt);
     return rc;
 }
 
@@ -324,6 +344,7 @@ static void sq_close(pms_store *st)
 
 static const sql_db_ops sqlite_db_ops = {
     .run = sq_run,
+    .run_text = sq_run_text,
     .script = sq_script,
     .begin_snapshot = sq_begin_snapshot,
 };
