@@ -36,6 +36,8 @@ typedef enum pms_capability {
     PMS_CAP_TELEHEALTH_BY_TYPE = 1u << 9, /* user marks which appointment types are telehealth */
     PMS_CAP_TELEHEALTH_AUTO = 1u << 10,   /* the PMS data says which appointments are telehealth */
     PMS_CAP_PRACTITIONER_FILTER = 1u << 11, /* appointments are fetched per practitioner */
+    PMS_CAP_WRITE_STATUS = 1u << 12,        /* writes may answer pending and be followed */
+    PMS_CAP_APPOINTMENT_FETCH = 1u << 13,   /* reads one appointment */
 } pms_capability;
 
 /* A setting an adapter needs on its connections (one generic form sets any PMS). */
@@ -101,7 +103,7 @@ typedef struct pms_batch_sink {
     void *ctx;
 } pms_batch_sink;
 
-/* Write-back shapes, declared with the interface; the adapters fill them in a later step. */
+/* Write-back shapes. */
 typedef struct pms_slot_query {
     const char *practitioner_id; /* NULL: any */
     const char *appointment_type_id;
@@ -196,7 +198,8 @@ typedef struct pms_adapter_ops {
                               const pms_batch_sink *sink, pms_error *err);
     int (*fetch_patient)(pms_session *s, const char *patient_id, pms_patient *out, pms_error *err);
 
-    /* writes (declared now, filled in by the write-back work) */
+    /* writes: each answers confirmed, pending (asynchronous PMSs: follow with write_status) or
+     * failed with a reason a person can hear; an error return is a failure to ask at all */
     int (*find_slots)(pms_session *s, const pms_slot_query *q, pms_slot_list *out, pms_error *err);
     int (*book)(pms_session *s, const pms_booking_request *req, pms_write_result *out,
                 pms_error *err);
@@ -207,9 +210,18 @@ typedef struct pms_adapter_ops {
     int (*search_patients)(pms_session *s, const pms_patient_query *q, pms_patient_list *out,
                            pms_error *err);
     int (*create_patient)(pms_session *s, const pms_patient *p, char **new_id, pms_error *err);
+
+    /* ---- version 2 ---- */
+    /* Follows a write that answered PMS_WRITE_PENDING, by its tracking_id: still pending,
+     * confirmed (pms_appointment_id: the id the PMS gave, when it made one) or failed (reason). */
+    int (*write_status)(pms_session *s, const char *tracking_id, pms_write_result *out,
+                        pms_error *err);
+    /* One appointment read from the PMS itself (PMS_ERR_NOT_FOUND when it has none). */
+    int (*get_appointment)(pms_session *s, const char *appointment_id, pms_appointment *out,
+                           pms_error *err);
 } pms_adapter_ops;
 
-#define PMS_ADAPTER_OPS_VERSION 1
+#define PMS_ADAPTER_OPS_VERSION 2
 
 /* The registry of built-in adapters. */
 const pms_adapter_ops *pms_adapter_find(const char *name);
@@ -246,5 +258,9 @@ int pms_adapter_cancel(pms_session *s, const char *id, const char *reason, pms_w
 int pms_adapter_search_patients(pms_session *s, const pms_patient_query *q, pms_patient_list *out,
                                 pms_error *err);
 int pms_adapter_create_patient(pms_session *s, const pms_patient *p, char **new_id, pms_error *err);
+int pms_adapter_write_status(pms_session *s, const char *tracking_id, pms_write_result *out,
+                             pms_error *err);
+int pms_adapter_get_appointment(pms_session *s, const char *id, pms_appointment *out,
+                                pms_error *err);
 
 #endif

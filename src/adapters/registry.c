@@ -78,6 +78,10 @@ unsigned pms_adapter_capabilities(const pms_adapter_ops *ops)
         caps |= PMS_CAP_PATIENT_SEARCH;
     if (ops->create_patient)
         caps |= PMS_CAP_PATIENT_CREATE;
+    if (ops->write_status)
+        caps |= PMS_CAP_WRITE_STATUS;
+    if (ops->get_appointment)
+        caps |= PMS_CAP_APPOINTMENT_FETCH;
     return caps;
 }
 
@@ -99,6 +103,8 @@ json_t *pms_capabilities_to_json(unsigned caps)
         {PMS_CAP_TELEHEALTH_BY_TYPE, "telehealth_by_type"},
         {PMS_CAP_TELEHEALTH_AUTO, "telehealth_auto"},
         {PMS_CAP_PRACTITIONER_FILTER, "per_practitioner_fetch"},
+        {PMS_CAP_WRITE_STATUS, "write_status"},
+        {PMS_CAP_APPOINTMENT_FETCH, "appointment_fetch"},
     };
     json_t *list = json_array();
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -238,4 +244,18 @@ void pms_patient_list_clear(pms_patient_list *list)
         pms_patient_clear(&list->items[i]);
     free(list->items);
     memset(list, 0, sizeof *list);
+}
+
+int pms_adapter_write_status(pms_session *s, const char *tracking_id, pms_write_result *out,
+                             pms_error *err)
+{
+    return OPS(s)->write_status ? OPS(s)->write_status(s, tracking_id, out, err)
+                                : unsupported(s, "following asynchronous writes", err);
+}
+
+int pms_adapter_get_appointment(pms_session *s, const char *id, pms_appointment *out,
+                                pms_error *err)
+{
+    return OPS(s)->get_appointment ? OPS(s)->get_appointment(s, id, out, err)
+                                   : unsupported(s, "reading one appointment", err);
 }
