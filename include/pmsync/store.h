@@ -431,6 +431,15 @@ typedef struct pms_voice_settings {
 
 void pms_voice_settings_clear(pms_voice_settings *v);
 
+typedef struct pms_voice_settings_array {
+    pms_voice_settings *items;
+    size_t count;
+} pms_voice_settings_array;
+
+void pms_voice_settings_array_clear(pms_voice_settings_array *l);
+/* The aad a voice secret is sealed with: "voice:<account id>:<which>" (bearer | hmac). */
+void pms_voice_aad(const char *account_id, const char *which, char *out, size_t len);
+
 /* ---- the ops struct ------------------------------------------------------------------ */
 
 typedef struct pms_store_ops {
@@ -664,6 +673,16 @@ typedef struct pms_store_ops {
                               pms_error *err); /* PMS_ERR_NOT_FOUND */
     /* Inserts or replaces every field of the account's settings. */
     int (*voice_settings_put)(pms_store *st, const pms_voice_settings *v, pms_error *err);
+    /* Removes a write still in_progress (the PMS could not be asked): the key is free again.
+     * PMS_OK also when there was none. */
+    int (*write_release)(pms_store *st, const char *account_id, const char *idem_key,
+                         pms_error *err);
+    /* Every account's voice settings (key rotation re-seals and counts them). */
+    int (*voice_settings_list)(pms_store *st, pms_voice_settings_array *out, pms_error *err);
+    /* The replay cache of signed voice requests, shared by every worker: removes entries expired
+     * by now, then records signature (unique) until expires_at. *fresh: it was not there. */
+    int (*voice_replay_claim)(pms_store *st, const char *account_id, const char *signature,
+                              pms_instant now, pms_instant expires_at, bool *fresh, pms_error *err);
 } pms_store_ops;
 
 struct pms_store {

@@ -393,3 +393,19 @@ void pms_voice_settings_clear(pms_voice_settings *v)
     free(v->phone_number_id);
     memset(v, 0, sizeof *v);
 }
+
+void pms_voice_aad(const char *account_id, const char *which, char *out, size_t len)
+{
+    snprintf(out, len, "voice:%s:%s", account_id, which);
+}
+
+void pms_voice_settings_array_clear(pms_voice_settings_array *l)
+{
+    for (size_t i = 0; l && i < l->count; i++)
+        pms_voice_settings_clear(&l->items[i]);
+    if (l) {
+        free(l->items);
+        l->items = NULL;
+        l->count = 0;
+    }
+}

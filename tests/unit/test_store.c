@@ -1052,6 +1052,43 @@ static void writes_are_claimed_once_and_keep_their_answer(void **state)
     assert_string_equal(got.hmac_sealed, "h");
     assert_null(got.connection_id);
     pms_voice_settings_clear(&got);
+    pms_voice_settings_array all = {0};
+    assert_int_equal(st->ops->voice_settings_list(st, &all, &err), PMS_OK);
+    assert_int_equal(all.count, 1);
+    assert_string_equal(all.items[0].hmac_sealed, "h");
+    pms_voice_settings_array_clear(&all);
+
+    /* A write the PMS could not be asked to make is let go: the key is free again. A kept one
+     * is not. */
+    pms_write_record retry = r;
+    retry.idem_key = (char *)"call-2:tool-1";
+    assert_int_equal(st->ops->write_claim(st, &retry, &claimed, NULL, &err), PMS_OK);
+    assert_true(claimed);
+    assert_int_equal(st->ops->write_release(st, PMS_DEFAULT_ACCOUNT_ID, "call-2:tool-1", &err),
+                     PMS_OK);
+    assert_int_equal(st->ops->write_claim(st, &retry, &claimed, NULL, &err), PMS_OK);
+    assert_true(claimed);
+    assert_int_equal(st->ops->write_release(st, PMS_DEFAULT_ACCOUNT_ID, "call-1:tool-1", &err),
+                     PMS_OK);
+    assert_int_equal(st->ops->write_get(st, PMS_DEFAULT_ACCOUNT_ID, "call-1:tool-1", &seen, &err),
+                     PMS_OK);
+    assert_string_equal(seen.state, "pending");
+    pms_write_record_clear(&seen);
+
+    /* The replay cache: a signature once until it expires; expired ones are pruned. */
+    bool fresh = false;
+    assert_int_equal(
+        st->ops->voice_replay_claim(st, PMS_DEFAULT_ACCOUNT_ID, "sig-a", 1000, 2000, &fresh, &err),
+        PMS_OK);
+    assert_true(fresh);
+    assert_int_equal(
+        st->ops->voice_replay_claim(st, PMS_DEFAULT_ACCOUNT_ID, "sig-a", 1500, 2500, &fresh, &err),
+        PMS_OK);
+    assert_false(fresh);
+    assert_int_equal(
+        st->ops->voice_replay_claim(st, PMS_DEFAULT_ACCOUNT_ID, "sig-a", 2001, 3001, &fresh, &err),
+        PMS_OK);
+    assert_true(fresh);
 }
 
 int main(void)

@@ -343,7 +343,7 @@ static const sql_migration migrations[] = {
      "  WHERE sync_enabled;"
      "CREATE INDEX idx_pms_connections_requested ON pms_connections(requested_at, id)"
      "  WHERE requested_at IS NOT NULL;"},
-    {9, "idempotent writes and voice settings",
+    {9, "idempotent writes, voice settings and the voice replay cache",
      /* One row per (account, Idempotency-Key): written in_progress before the PMS is asked. */
      "CREATE TABLE write_requests ("
      "  account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
@@ -369,7 +369,13 @@ static const sql_migration migrations[] = {
      "  bearer_secret text,"
      "  hmac_secret text,"
      "  phone_number_id text,"
-     "  updated_at timestamptz NOT NULL);"},
+     "  updated_at timestamptz NOT NULL);"
+     /* Signatures of voice requests seen (HMAC replay cache, shared by every worker). */
+     "CREATE TABLE voice_replays ("
+     "  signature text PRIMARY KEY,"
+     "  account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  expires_at timestamptz NOT NULL);"
+     "CREATE INDEX idx_voice_replays_expiry ON voice_replays(expires_at);"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])

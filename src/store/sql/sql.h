@@ -301,6 +301,10 @@ int sql_write_due(pms_store *st, pms_instant now, int limit, pms_write_record_ar
 int sql_voice_settings_get(pms_store *st, const char *account_id, pms_voice_settings *out,
                            pms_error *err);
 int sql_voice_settings_put(pms_store *st, const pms_voice_settings *v, pms_error *err);
+int sql_write_release(pms_store *st, const char *account_id, const char *idem_key, pms_error *err);
+int sql_voice_settings_list(pms_store *st, pms_voice_settings_array *out, pms_error *err);
+int sql_voice_replay_claim(pms_store *st, const char *account_id, const char *signature,
+                           pms_instant now, pms_instant expires_at, bool *fresh, pms_error *err);
 
 /* The ops every SQL backend takes from here, for its ops table. */
 #define SQL_SHARED_OPS                                                                             \
@@ -338,6 +342,8 @@ int sql_voice_settings_put(pms_store *st, const pms_voice_settings *v, pms_error
     .schedule_get = sql_schedule_get, .schedule_set = sql_schedule_set,                            \
     .schedule_stats = sql_schedule_stats, .write_claim = sql_write_claim,                          \
     .write_update = sql_write_update, .write_get = sql_write_get, .write_due = sql_write_due,      \
-    .voice_settings_get = sql_voice_settings_get, .voice_settings_put = sql_voice_settings_put
+    .voice_settings_get = sql_voice_settings_get, .voice_settings_put = sql_voice_settings_put,    \
+    .write_release = sql_write_release, .voice_settings_list = sql_voice_settings_list,            \
+    .voice_replay_claim = sql_voice_replay_claim
 
 #endif

@@ -30,6 +30,7 @@ static const struct copy_table {
     {"web_sessions", NULL},
     {"write_requests", NULL},
     {"voice_settings", NULL},
+    {"voice_replays", NULL},
 };
 #define COPY_TABLE_COUNT (sizeof copy_tables / sizeof copy_tables[0])
 

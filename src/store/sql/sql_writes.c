@@ -24,6 +24,17 @@ static const char write_due_sql[] =
     "SELECT " WRITE_COLUMNS " FROM write_requests WHERE state = 'pending' AND "
     "next_check_at <= $1::timestamptz ORDER BY next_check_at LIMIT $2::integer";
 
+static const char write_release_sql[] =
+    "DELETE FROM write_requests WHERE account_id = $1::uuid AND idem_key = $2::text AND "
+    "state = 'in_progress'";
+static const char voice_list_sql[] =
+    "SELECT account_id, connection_id, bearer_secret, hmac_secret, phone_number_id, updated_at "
+    "FROM voice_settings ORDER BY account_id";
+static const char replay_prune_sql[] =
+    "DELETE FROM voice_replays WHERE expires_at < $1::timestamptz";
+static const char replay_claim_sql[] =
+    "INSERT INTO voice_replays (signature, account_id, expires_at) VALUES ($1::text, $2::uuid, "
+    "$3::timestamptz) ON CONFLICT DO NOTHING";
 static const char voice_get_sql[] =
     "SELECT account_id, connection_id, bearer_secret, hmac_secret, phone_number_id, updated_at "
     "FROM voice_settings WHERE account_id = $1::uuid";
@@ -157,4 +168,40 @@ int sql_voice_settings_put(pms_store *st, const pms_voice_settings *v, pms_error
     sql_arg_text(&a, 5, v->phone_number_id);
     sql_arg_instant(&a, 6, v->updated_at);
     return sql_exec(SQL_DB(st), voice_put_sql, &a, NULL, "saving voice settings", err);
+}
+
+int sql_write_release(pms_store *st, const char *account_id, const char *idem_key, pms_error *err)
+{
+    sql_args a = {0};
+    sql_arg_text(&a, 1, account_id);
+    sql_arg_text(&a, 2, idem_key);
+    return sql_exec(SQL_DB(st), write_release_sql, &a, NULL, "letting a write go", err);
+}
+
+int sql_voice_settings_list(pms_store *st, pms_voice_settings_array *out, pms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sql_args a = {0};
+    return sql_collect(SQL_DB(st), voice_list_sql, &a, sizeof *out->items, (void **)&out->items,
+                       &out->count, read_voice, "listing voice settings", err);
+}
+
+int sql_voice_replay_claim(pms_store *st, const char *account_id, const char *signature,
+                           pms_instant now, pms_instant expires_at, bool *fresh, pms_error *err)
+{
+    *fresh = false;
+    sql_args prune = {0};
+    sql_arg_instant(&prune, 1, now);
+    int rc = sql_exec(SQL_DB(st), replay_prune_sql, &prune, NULL, "pruning the replay cache", err);
+    if (rc != PMS_OK)
+        return rc;
+    sql_args a = {0};
+    sql_arg_text(&a, 1, signature);
+    sql_arg_text(&a, 2, account_id);
+    sql_arg_instant(&a, 3, expires_at);
+    long changed = 0;
+    rc = sql_exec(SQL_DB(st), replay_claim_sql, &a, &changed, "recording a signature", err);
+    if (rc == PMS_OK)
+        *fresh = changed > 0;
+    return rc;
 }

@@ -298,7 +298,7 @@ static const sql_migration migrations[] = {
      "  WHERE sync_enabled = 1;"
      "CREATE INDEX idx_pms_connections_requested ON pms_connections(requested_at)"
      "  WHERE requested_at IS NOT NULL;"},
-    {9, "idempotent writes and voice settings",
+    {9, "idempotent writes, voice settings and the voice replay cache",
      /* One row per (account, Idempotency-Key): written in_progress before the PMS is asked. */
      "CREATE TABLE write_requests ("
      "  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
@@ -324,7 +324,13 @@ static const sql_migration migrations[] = {
      "  bearer_secret TEXT,"
      "  hmac_secret TEXT,"
      "  phone_number_id TEXT,"
-     "  updated_at INTEGER NOT NULL);"},
+     "  updated_at INTEGER NOT NULL);"
+     /* Signatures of voice requests seen (HMAC replay cache, shared by every worker). */
+     "CREATE TABLE voice_replays ("
+     "  signature TEXT PRIMARY KEY,"
+     "  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  expires_at INTEGER NOT NULL);"
+     "CREATE INDEX idx_voice_replays_expiry ON voice_replays(expires_at);"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
