@@ -175,8 +175,7 @@ static void follow_one(pmsd_app *app, pms_store *st, pms_write_record *w)
 out:
     if (s)
         pms_token_box_save(box, st, app->ring, c.id, NULL);
-    else
-        pms_token_box_free(box);
+    pms_token_box_free(box);
     pms_session_close(s);
     pms_write_result_clear(&r);
     pms_connection_clear(&c);

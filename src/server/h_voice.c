@@ -82,7 +82,7 @@ void pmsd_h_voice_vapi(pmsd_request *req, pmsd_response *resp)
         goto out;
     const char *method = NULL;
     if (clinic[0] == '\0' || clash || st->ops->voice_settings_get(st, clinic, &v, NULL) != PMS_OK ||
-        !pmsd_voice_authenticate(req, &v, &method)) {
+        !pmsd_voice_authenticate(req, st, &v, &method)) {
         unauthorized(resp);
         goto out;
     }

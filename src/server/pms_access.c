@@ -59,8 +59,7 @@ void pmsd_pms_close(pmsd_pms *p)
 {
     if (p->session && p->st)
         pms_token_box_save(p->box, p->st, p->ring, p->conn.id, NULL);
-    else
-        pms_token_box_free(p->box);
+    pms_token_box_free(p->box);
     pms_session_close(p->session);
     pms_connection_clear(&p->conn);
     memset(p, 0, sizeof *p);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pmsync/log.h"
+#include "pmsync/session.h"
 #include "server/events.h"
 #include "server/pms_ops.h"
 #include "server/pms_slots.h"
@@ -78,8 +79,8 @@ out:
     pms_sheet_entry_clear(&entry);
 }
 
-/* A write the PMS could not be asked to do (or that was refused before asking): kept as the
- * key's answer, audited. */
+/* A write refused before the PMS was asked to make it (the time is taken): kept as the key's
+ * final answer, audited. */
 static void finish_refused(pmsd_request *req, pmsd_response *resp, pmsd_pms *p, pmsd_write *w,
                            const char *action, const char *patient_id)
 {
@@ -91,6 +92,37 @@ static void finish_refused(pmsd_request *req, pmsd_response *resp, pmsd_pms *p, 
     json_decref(patients);
 }
 
+/* The PMS could not be asked (network, its 5xx, credentials refused): answered from err and
+ * audited, but not kept as the key's answer: the claim is let go, so the same key may try
+ * again. */
+static void finish_unasked(pmsd_request *req, pmsd_response *resp, pmsd_pms *p, pmsd_write *w,
+                           const char *action, const char *patient_id, const pms_error *err)
+{
+    pmsd_respond_pms_error(resp, err);
+    json_t *patients = json_array();
+    if (patient_id)
+        json_array_append_new(patients, json_string(patient_id));
+    pmsd_audit(req, resp, p->st, false, action, p->conn.id, patients, resp->status);
+    pmsd_write_release(p->st, w);
+    json_decref(patients);
+}
+
+/* 409 slot_taken: with the nearest free times where the PMS lists them, else an empty list and
+ * a sentence saying to ask for another time. */
+static void respond_taken(pmsd_response *resp, pms_session *s, const char *practitioner_id,
+                          const char *type_id, pms_instant start, int minutes)
+{
+    bool lists = (pms_adapter_capabilities(pms_session_ops(s)) & PMS_CAP_FIND_SLOTS) != 0;
+    pmsd_respond_error(resp, 409, "slot_taken", "startTime",
+                       lists ? "that time is no longer free with this practitioner"
+                             : "that time is no longer free with this practitioner, and the "
+                               "practice system cannot list free times: ask for another time");
+    json_object_set_new(resp->json, "state", json_string("failed"));
+    json_object_set_new(resp->json, "alternatives",
+                        pmsd_slot_alternatives(s, practitioner_id, type_id, start, minutes,
+                                               ALTERNATIVES_EACH_SIDE));
+}
+
 void pmsd_op_book(pmsd_request *req, pmsd_response *resp, const pmsd_book_args *a,
                   const char *idem_key)
 {
@@ -99,9 +131,14 @@ void pmsd_op_book(pmsd_request *req, pmsd_response *resp, const pmsd_book_args *
     pms_write_result r = {0};
     if (!pmsd_need_idempotency_key(resp, idem_key))
         return;
-    if (!pmsd_pms_open(req, resp, a->connection_id, "connectionId",
-                       PMS_CAP_FIND_SLOTS | PMS_CAP_BOOK, "booking appointments", true, &p))
+    if (!pmsd_pms_open(req, resp, a->connection_id, "connectionId", PMS_CAP_BOOK,
+                       "booking appointments", true, &p))
         return;
+    if (!pmsd_slot_checkable(p.ops)) {
+        pmsd_respond_unsupported(resp, &p.conn, "a way to check a time is free before booking");
+        pmsd_pms_close(&p);
+        return;
+    }
     json_t *args =
         json_pack("{s:s, s:s?, s:s?, s:s?, s:I, s:i, s:s?}", "connectionId", a->connection_id,
                   "patientId", a->patient_id, "practitionerId", a->practitioner_id,
@@ -111,28 +148,21 @@ void pmsd_op_book(pmsd_request *req, pmsd_response *resp, const pmsd_book_args *
         goto out;
     pms_error err = {0};
     bool is_free = false;
-    if (!pmsd_slot_free(p.session, a->practitioner_id, a->appointment_type_id, a->start,
+    if (!pmsd_slot_free(p.session, a->practitioner_id, a->appointment_type_id, NULL, a->start,
                         a->duration_minutes, &is_free, &err)) {
-        pmsd_respond_pms_error(resp, &err);
-        finish_refused(req, resp, &p, &w, "appointment.book", a->patient_id);
+        finish_unasked(req, resp, &p, &w, "appointment.book", a->patient_id, &err);
         goto out;
     }
     if (!is_free) {
-        pmsd_respond_error(resp, 409, "slot_taken", "startTime",
-                           "that time is no longer free with this practitioner");
-        json_object_set_new(resp->json, "state", json_string("failed"));
-        json_object_set_new(resp->json, "alternatives",
-                            pmsd_slot_alternatives(p.session, a->practitioner_id,
-                                                   a->appointment_type_id, a->start,
-                                                   a->duration_minutes, ALTERNATIVES_EACH_SIDE));
+        respond_taken(resp, p.session, a->practitioner_id, a->appointment_type_id, a->start,
+                      a->duration_minutes);
         finish_refused(req, resp, &p, &w, "appointment.book", a->patient_id);
         goto out;
     }
     pms_booking_request br = {a->patient_id, a->practitioner_id,  a->appointment_type_id,
                               a->start,      a->duration_minutes, a->notes};
     if (pms_adapter_book(p.session, &br, &r, &err) != PMS_OK) {
-        pmsd_respond_pms_error(resp, &err);
-        finish_refused(req, resp, &p, &w, "appointment.book", a->patient_id);
+        finish_unasked(req, resp, &p, &w, "appointment.book", a->patient_id, &err);
         goto out;
     }
     pmsd_write_wait(req->app, p.session, budget_deadline(req), &r);
@@ -213,19 +243,17 @@ static void change(pmsd_request *req, pmsd_response *resp, const char *entry_id,
                           idem_key, &w))
         goto out;
     pms_error err = {0};
-    if (!cancel && (pms_adapter_capabilities(p.ops) & PMS_CAP_FIND_SLOTS)) {
+    if (!cancel && pmsd_slot_checkable(p.ops)) {
         bool is_free = false;
-        if (pmsd_slot_free(p.session, e.appt.practitioner.pms_practitioner_id,
-                           e.appt.appointment_type_id, start, minutes, &is_free, &err) &&
-            !is_free) {
-            pmsd_respond_error(resp, 409, "slot_taken", "startTime",
-                               "that time is not free with this practitioner");
-            json_object_set_new(resp->json, "state", json_string("failed"));
-            json_object_set_new(resp->json, "alternatives",
-                                pmsd_slot_alternatives(p.session,
-                                                       e.appt.practitioner.pms_practitioner_id,
-                                                       e.appt.appointment_type_id, start, minutes,
-                                                       ALTERNATIVES_EACH_SIDE));
+        if (!pmsd_slot_free(p.session, e.appt.practitioner.pms_practitioner_id,
+                            e.appt.appointment_type_id, e.appt.pms_appointment_id, start, minutes,
+                            &is_free, &err)) {
+            finish_unasked(req, resp, &p, &w, action, patient_id, &err);
+            goto out;
+        }
+        if (!is_free) {
+            respond_taken(resp, p.session, e.appt.practitioner.pms_practitioner_id,
+                          e.appt.appointment_type_id, start, minutes);
             finish_refused(req, resp, &p, &w, action, patient_id);
             goto out;
         }
@@ -234,8 +262,7 @@ static void change(pmsd_request *req, pmsd_response *resp, const char *entry_id,
                     : pms_adapter_reschedule(p.session, e.appt.pms_appointment_id, start, minutes,
                                              &r, &err);
     if (rc != PMS_OK) {
-        pmsd_respond_pms_error(resp, &err);
-        finish_refused(req, resp, &p, &w, action, patient_id);
+        finish_unasked(req, resp, &p, &w, action, patient_id, &err);
         goto out;
     }
     pmsd_write_wait(req->app, p.session, budget_deadline(req), &r);

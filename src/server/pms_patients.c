@@ -87,16 +87,22 @@ void pmsd_op_patient_create(pmsd_request *req, pmsd_response *resp, const char *
         goto out;
     pms_error err = {0};
     json_t *ids = json_array();
+    bool asked = true;
     if (pms_adapter_create_patient(p.session, pt, &new_id, &err) != PMS_OK) {
         pmsd_respond_pms_error(resp, &err);
+        asked = false; /* could not ask: the same key may try again */
     } else {
         json_array_append_new(ids, json_string(new_id));
         pmsd_respond_json(resp, 201,
                           json_pack("{s:s, s:s, s:s}", "connectionId", p.conn.id, "id", new_id,
                                     "state", "confirmed"));
     }
-    if (pmsd_audit(req, resp, p.st, false, "patient.create", p.conn.id, ids, resp->status))
-        pmsd_write_keep_now(req->app, p.st, &w, new_id ? "confirmed" : "failed", resp);
+    bool audited =
+        pmsd_audit(req, resp, p.st, false, "patient.create", p.conn.id, ids, resp->status);
+    if (!asked)
+        pmsd_write_release(p.st, &w);
+    else if (audited) /* else the claim stays in progress: never created twice */
+        pmsd_write_keep_now(req->app, p.st, &w, "confirmed", resp);
     json_decref(ids);
 out:
     free(new_id);

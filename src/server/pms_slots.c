@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pmsync/session.h"
 #include "pmsync/tz.h"
 #include "server/pms_ops.h"
 #include "server/pms_slots.h"
@@ -86,10 +87,23 @@ out:
     pmsd_pms_close(&p);
 }
 
+bool pmsd_slot_checkable(const pms_adapter_ops *ops)
+{
+    return (pms_adapter_capabilities(ops) & (PMS_CAP_FIND_SLOTS | PMS_CAP_APPOINTMENTS)) != 0;
+}
+
+static bool has_slots(pms_session *s)
+{
+    return (pms_adapter_capabilities(pms_session_ops(s)) & PMS_CAP_FIND_SLOTS) != 0;
+}
+
 bool pmsd_slot_free(pms_session *s, const char *practitioner_id, const char *type_id,
-                    pms_instant start, int minutes, bool *is_free, pms_error *err)
+                    const char *except_id, pms_instant start, int minutes, bool *is_free,
+                    pms_error *err)
 {
     *is_free = false;
+    if (!has_slots(s))
+        return pmsd_time_free_in_pms(s, practitioner_id, except_id, start, minutes, is_free, err);
     pms_slot_query q = {practitioner_id, type_id, start, start + (pms_instant)minutes * 60000,
                         minutes};
     pms_slot_list slots = {0};
@@ -109,6 +123,8 @@ json_t *pmsd_slot_alternatives(pms_session *s, const char *practitioner_id, cons
                                pms_instant start, int minutes, size_t each_side)
 {
     json_t *out = json_array();
+    if (!has_slots(s))
+        return out;
     pms_slot_query q = {practitioner_id, type_id, start - 86400000LL, start + 86400000LL, minutes};
     pms_slot_list slots = {0};
     if (pms_adapter_find_slots(s, &q, &slots, NULL) != PMS_OK)

@@ -15,8 +15,10 @@ void pmsd_voice_aad(const char *account_id, const char *which, char *out, size_t
 /* Whether the request carries the account's credential: a bearer secret (Authorization: Bearer
  * or X-Vapi-Secret) or an HMAC-SHA256 over "{timestamp}.{raw body}" (X-Signature, hex, optional
  * "sha256=" prefix; X-Timestamp in seconds or milliseconds, within 5 minutes), not seen before
- * (replay cache). Constant-time compares. *method receives "bearer" or "hmac". */
-bool pmsd_voice_authenticate(pmsd_request *req, const pms_voice_settings *v, const char **method);
+ * (replay cache in the database, shared by every worker). Constant-time compares. *method
+ * receives "bearer" or "hmac". */
+bool pmsd_voice_authenticate(pmsd_request *req, pms_store *st, const pms_voice_settings *v,
+                             const char **method);
 
 /* Runs one tool call as the account's agent: name and arguments (object); the connection from
  * the arguments' connection_id or the settings. Fills *result or *error (single-line sentences,

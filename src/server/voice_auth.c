@@ -1,55 +1,38 @@
 /* Authenticating Vapi's requests per clinic: bearer secret or HMAC with a timestamp window and
- * a replay cache (in this process). */
+ * a replay cache kept in the database (voice_replays), so a signature is used once across every
+ * pmsd sharing it. */
 #include <openssl/crypto.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "pmsync/crypto.h"
+#include "pmsync/log.h"
 #include "server/app.h"
 #include "server/voice.h"
 
-#define REPLAY_SLOTS 4096
+/* A signature is remembered twice as long as a timestamp is accepted: any replay within the
+ * window is seen. */
+#define REPLAY_KEEP_MS (2 * PMSD_VOICE_WINDOW_MS)
 
-static struct {
-    pthread_mutex_t lock;
-    char sig[REPLAY_SLOTS][65];
-    pms_instant at[REPLAY_SLOTS];
-} replay = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* True when sig was not seen within the window (and remembers it). */
-static bool first_sighting(const char *sig, pms_instant now)
+/* True when sig was not seen before (and remembers it), in the database every worker shares;
+ * false too when the database cannot say (refused rather than risk a replay). */
+static bool first_sighting(pms_store *st, const char *account_id, const char *sig, pms_instant now)
 {
-    bool fresh = true;
-    pthread_mutex_lock(&replay.lock);
-    size_t free_slot = REPLAY_SLOTS, oldest = 0;
-    for (size_t i = 0; i < REPLAY_SLOTS; i++) {
-        if (replay.sig[i][0] && now - replay.at[i] > 2 * PMSD_VOICE_WINDOW_MS)
-            replay.sig[i][0] = '\0';
-        if (replay.sig[i][0] == '\0') {
-            if (free_slot == REPLAY_SLOTS)
-                free_slot = i;
-            continue;
-        }
-        if (strcmp(replay.sig[i], sig) == 0)
-            fresh = false;
-        if (replay.at[i] < replay.at[oldest])
-            oldest = i;
+    bool fresh = false;
+    pms_error err = {0};
+    if (st->ops->voice_replay_claim(st, account_id, sig, now, now + REPLAY_KEEP_MS, &fresh, &err) !=
+        PMS_OK) {
+        pms_log(PMS_LOG_ERROR, "voice.replay_cache_failed", "reason", err.message, NULL);
+        return false;
     }
-    if (fresh) {
-        size_t slot = free_slot < REPLAY_SLOTS ? free_slot : oldest;
-        snprintf(replay.sig[slot], sizeof replay.sig[slot], "%s", sig);
-        replay.at[slot] = now;
-    }
-    pthread_mutex_unlock(&replay.lock);
     return fresh;
 }
 
 void pmsd_voice_aad(const char *account_id, const char *which, char *out, size_t len)
 {
-    snprintf(out, len, "voice:%s:%s", account_id, which);
+    pms_voice_aad(account_id, which, out, len);
 }
 
 static char *open_secret(const pmsd_request *req, const pms_voice_settings *v, const char *which,
@@ -85,7 +68,7 @@ static bool bearer_ok(const pmsd_request *req, const pms_voice_settings *v)
     return ok;
 }
 
-static bool hmac_ok(const pmsd_request *req, const pms_voice_settings *v)
+static bool hmac_ok(const pmsd_request *req, pms_store *st, const pms_voice_settings *v)
 {
     const char *sig = pmsd_header(req, PMSD_VOICE_SIGNATURE_HDR);
     const char *ts = pmsd_header(req, PMSD_VOICE_TIMESTAMP_HDR);
@@ -120,7 +103,8 @@ static bool hmac_ok(const pmsd_request *req, const pms_voice_settings *v)
             for (size_t i = 0; i < 64; i++)
                 lower[i] = (char)(sig[i] >= 'A' && sig[i] <= 'F' ? sig[i] + 32 : sig[i]);
             lower[64] = '\0';
-            ok = CRYPTO_memcmp(hex, lower, 64) == 0 && first_sighting(lower, now);
+            ok =
+                CRYPTO_memcmp(hex, lower, 64) == 0 && first_sighting(st, v->account_id, lower, now);
         }
     }
     free(msg);
@@ -129,11 +113,12 @@ static bool hmac_ok(const pmsd_request *req, const pms_voice_settings *v)
     return ok;
 }
 
-bool pmsd_voice_authenticate(pmsd_request *req, const pms_voice_settings *v, const char **method)
+bool pmsd_voice_authenticate(pmsd_request *req, pms_store *st, const pms_voice_settings *v,
+                             const char **method)
 {
     if (pmsd_header(req, PMSD_VOICE_SIGNATURE_HDR)) {
         *method = "hmac";
-        return hmac_ok(req, v);
+        return hmac_ok(req, st, v);
     }
     *method = "bearer";
     return bearer_ok(req, v);

@@ -133,6 +133,18 @@ void pmsd_write_keep_now(pmsd_app *app, pms_store *st, pmsd_write *w, const char
     }
 }
 
+void pmsd_write_release(pms_store *st, pmsd_write *w)
+{
+    pms_write_record *r = &w->rec;
+    pms_error err = {0};
+    if (r->idem_key == NULL)
+        return;
+    /* Should the release fail, the claim stays in progress: a repeat answers 409, never writes
+     * twice. */
+    if (st->ops->write_release(st, r->account_id, r->idem_key, &err) != PMS_OK)
+        pms_log(PMS_LOG_ERROR, "write.release_failed", "reason", err.message, NULL);
+}
+
 void pmsd_write_clear(pmsd_write *w)
 {
     pms_write_record_clear(&w->rec);

@@ -28,6 +28,9 @@ int pmsd_write_keep(pmsd_app *app, pms_store *st, pmsd_write *w, const char *sta
 /* Keeps the answer in a transaction of its own (answers without a run-sheet change). */
 void pmsd_write_keep_now(pmsd_app *app, pms_store *st, pmsd_write *w, const char *state,
                          const pmsd_response *resp);
+/* Lets the claim go when the PMS could not be asked (network, its 5xx, credentials refused):
+ * nothing is kept, so a repeat with the same key tries again. A refusal by the PMS is kept. */
+void pmsd_write_release(pms_store *st, pmsd_write *w);
 void pmsd_write_clear(pmsd_write *w);
 
 /* A pending PMS write followed (write_status, backing off) until it resolves or deadline
