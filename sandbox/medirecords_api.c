@@ -45,21 +45,6 @@ static const struct {
     [EP_PATIENT_SEARCH] = {"medirecords.patient_search", "POST"},
 };
 
-/* Whether the request's method is one of a ", "-separated list. */
-static bool method_allowed(const sbx_request *req, const char *methods)
-{
-    char one[16];
-    for (const char *p = methods; p && *p;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        snprintf(one, sizeof(one), "%.*s", (int)n, p);
-        if (sbx_method_is(req, one))
-            return true;
-        p = comma ? comma + 2 : NULL;
-    }
-    return false;
-}
-
 typedef struct mr_route {
     mr_endpoint endpoint;
     sbx_path path;
@@ -422,7 +407,7 @@ void mr_api_handle(const sbx_request *req, const sbx_route_info *info, sbx_respo
     mr_access access;
     if (r.endpoint == EP_UNKNOWN || hidden) {
         sbx_respond_message(resp, 404, "Not Found");
-    } else if (!method_allowed(req, endpoints[r.endpoint].methods)) {
+    } else if (!sbx_method_in(req, endpoints[r.endpoint].methods)) {
         sbx_respond_message(resp, 405, "Method Not Allowed");
         sbx_response_header(resp, "Allow", endpoints[r.endpoint].methods);
     } else if (r.endpoint == EP_TOKEN) {

@@ -63,6 +63,39 @@ int pms_write_send(pms_session *s, const char *method, const char *url, const js
     return rc;
 }
 
+int pms_write_send_owned(pms_session *s, const char *method, char *url, json_t *body,
+                         pms_write_answer *answer, pms_error *err)
+{
+    memset(answer, 0, sizeof *answer);
+    int rc;
+    if (url == NULL && err && err->code != PMS_OK)
+        rc = (int)err->code; /* the URL's maker said why */
+    else if (url == NULL)
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    else if (body == NULL)
+        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    else
+        rc = pms_write_send(s, method, url, body, NULL, answer, err);
+    free(url);
+    json_decref(body);
+    return rc;
+}
+
+int pms_write_created_id(const pms_write_answer *a, const char *pms, const char *what, char **out,
+                         pms_error *err)
+{
+    *out = NULL;
+    const char *id = json_string_value(json_object_get(a->json, "id"));
+    if (!pms_write_ok(a))
+        return pms_error_set(err, PMS_ERR_INVALID, "%s refused %s (HTTP %ld)", pms, what,
+                             a->status);
+    if (id == NULL)
+        return pms_error_set(err, PMS_ERR_PARSE, "%s's answer names no id for %s", pms, what);
+    if ((*out = strdup(id)) == NULL)
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    return PMS_OK;
+}
+
 bool pms_write_ok(const pms_write_answer *a)
 {
     return a->status >= 200 && a->status < 300;

@@ -25,6 +25,14 @@ void pms_write_answer_clear(pms_write_answer *a);
  * asked. */
 int pms_write_send(pms_session *s, const char *method, const char *url, const json_t *body,
                    const char *content_type, pms_write_answer *answer, pms_error *err);
+/* pms_write_send taking url and body (both freed here). A NULL url means its maker failed: err's
+ * code is returned when it filled err, else out of memory; so is a NULL body. */
+int pms_write_send_owned(pms_session *s, const char *method, char *url, json_t *body,
+                         pms_write_answer *answer, pms_error *err);
+/* The id a create answered ({"id"} in a 2xx), copied into *out. A refusal, or a 2xx without an
+ * id, is an error naming the PMS and what was created ("the new patient"). */
+int pms_write_created_id(const pms_write_answer *a, const char *pms, const char *what, char **out,
+                         pms_error *err);
 /* A 2xx answer. */
 bool pms_write_ok(const pms_write_answer *a);
 

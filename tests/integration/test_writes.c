@@ -3,8 +3,9 @@
  * pmsctl (PMSCTL_BIN) in a private SQLite store and opened as a session the way pmsctl and pmsd
  * open one. Each case checks what the PMS itself then holds (the sandbox's ground truth) and,
  * for a booking, what a sync brings to the run sheet: free times → book (at the right instant
- * on the day the clocks change) → move → cancel; a taken time refused with a sentence a person
- * can hear; patients found and created; operations the PMS lacks refused as not supported. */
+ * on the day the clocks change, in the hour that happens twice) → move → cancel; a taken time
+ * refused with a sentence a person can hear; patients found and created; operations the PMS
+ * lacks refused as not supported, with the reason. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -306,15 +307,51 @@ typedef struct booking_plan {
     int minutes;
 } booking_plan;
 
+static bool can(const fixture *f, unsigned capability)
+{
+    return (pms_adapter_capabilities(pms_session_ops(f->session)) & capability) != 0;
+}
+
+/* The day's free times with the practitioner, checked: inside the day, of the asked length. */
+static void free_times(fixture *f, const booking_plan *b, pms_slot_list *slots)
+{
+    pms_slot_query q = {.practitioner_id = b->practitioner,
+                        .appointment_type_id = b->type,
+                        .from = local_instant(f, DAY "T00:00"),
+                        .to = local_instant(f, "2026-04-06T00:00"),
+                        .duration_minutes = b->minutes};
+    pms_error err = {0};
+    if (pms_adapter_find_slots(f->session, &q, slots, &err) != PMS_OK)
+        fail_msg("free times: %s", err.message);
+    assert_true(slots->count >= 2);
+    for (size_t i = 0; i < slots->count; i++) {
+        assert_true(slots->items[i].start >= q.from && slots->items[i].start < q.to);
+        assert_true(slots->items[i].end - slots->items[i].start == (pms_instant)b->minutes * 60000);
+        assert_string_equal(slots->items[i].practitioner_id, b->practitioner);
+        assert_true(i == 0 || slots->items[i].start > slots->items[i - 1].start);
+    }
+}
+
 static void plan_booking(fixture *f, booking_plan *b)
 {
     memset(b, 0, sizeof *b);
     some_patient(f, b->patient, sizeof b->patient);
-    snprintf(b->practitioner, sizeof b->practitioner, "%s", first_of(f, "providerIds"));
-    snprintf(b->type, sizeof b->type, "%s", first_of(f, "appointmentTypeIds"));
+    snprintf(b->practitioner, sizeof b->practitioner, "%s",
+             first_of(f, is("gentu")    ? "bookPractitionerIds"
+                         : is("halaxy") ? "practitionerRoleIds"
+                                        : "providerIds"));
+    snprintf(b->type, sizeof b->type, "%s",
+             first_of(f, is("halaxy") ? "healthcareServiceIds" : "appointmentTypeIds"));
     b->minutes = 15;
     b->start = local_instant(f, DAY "T07:00");
     b->moved_to = local_instant(f, DAY "T07:30");
+    if (can(f, PMS_CAP_FIND_SLOTS)) {
+        pms_slot_list slots = {0};
+        free_times(f, b, &slots);
+        b->start = slots.items[0].start;
+        b->moved_to = slots.items[slots.count - 1].start;
+        pms_slot_list_clear(&slots);
+    }
 }
 
 static void test_book_move_cancel(void **state)
@@ -323,7 +360,7 @@ static void test_book_move_cancel(void **state)
     booking_plan b;
     plan_booking(f, &b);
     /* The clocks went back at 03:00: 07:00 is AEST (+10:00) in Melbourne. */
-    if (strcmp(f->timezone, "Australia/Melbourne") == 0) {
+    if (strcmp(f->timezone, "Australia/Melbourne") == 0 && !can(f, PMS_CAP_FIND_SLOTS)) {
         char utc[PMS_TIME_BUFLEN];
         pms_format_utc(b.start, utc);
         assert_string_equal(utc, "2026-04-04T21:00:00.000Z");
@@ -366,12 +403,19 @@ static void test_book_move_cancel(void **state)
     assert_int_equal(r.state, PMS_WRITE_FAILED);
     assert_non_null(strstr(r.reason, "taken"));
     pms_write_result_clear(&r);
+    if (can(f, PMS_CAP_FIND_SLOTS)) { /* no longer offered */
+        pms_slot_list slots = {0};
+        free_times(f, &b, &slots);
+        for (size_t i = 0; i < slots.count; i++)
+            assert_true(slots.items[i].start != b.start);
+        pms_slot_list_clear(&slots);
+    }
 
     /* moved */
     int rc = pms_adapter_reschedule(f->session, id, b.moved_to, b.minutes, &r, &err);
     if (rc == PMS_ERR_NOT_SUPPORTED) {
-        assert_true(is("gentu"));
-        assert_non_null(strstr(err.message, "does not support"));
+        assert_true(is("gentu") || is("halaxy"));
+        assert_non_null(strstr(err.message, "does not support rescheduling: "));
     } else {
         assert_int_equal(rc, PMS_OK);
         if (r.state != PMS_WRITE_CONFIRMED)
@@ -401,6 +445,45 @@ static void test_book_move_cancel(void **state)
     pms_write_result_clear(&r);
 }
 
+/* On the day the clocks go back, 02:45 happens twice; a PMS that takes an offset books the one
+ * asked for (Melbourne: 02:45 AEST is 16:45Z, 02:45 AEDT an hour earlier). The sandboxes keep
+ * visits at 02:30 in both hours, so 02:30 AEST is taken. Medirecords' times carry no offset. */
+static void test_dst_overlap(void **state)
+{
+    fixture *f = *state;
+    if (is("medirecords") || strcmp(f->timezone, "Australia/Melbourne") != 0)
+        skip();
+    booking_plan b;
+    plan_booking(f, &b);
+    pms_instant second;
+    assert_int_equal(pms_iso8601_parse("2026-04-04T16:45:00Z", &second, NULL, NULL), PMS_OK);
+    pms_booking_request req = {.patient_id = b.patient,
+                               .practitioner_id = b.practitioner,
+                               .appointment_type_id = b.type,
+                               .start = second,
+                               .duration_minutes = 15};
+    pms_write_result r = {0};
+    pms_error err = {0};
+    assert_int_equal(pms_adapter_book(f->session, &req, &r, &err), PMS_OK);
+    if (r.state != PMS_WRITE_CONFIRMED)
+        fail_msg("booking failed: %s", r.reason);
+    json_t *t = truth_of(f, DAY, r.pms_appointment_id);
+    assert_non_null(t);
+    assert_start(t, second);
+    json_decref(t);
+    pms_appointment got;
+    assert_int_equal(pms_adapter_get_appointment(f->session, r.pms_appointment_id, &got, &err),
+                     PMS_OK);
+    assert_true(got.start_time == second);
+    pms_appointment_clear(&got);
+    pms_write_result_clear(&r);
+    req.start = second - 15 * 60000;
+    assert_int_equal(pms_adapter_book(f->session, &req, &r, &err), PMS_OK);
+    assert_int_equal(r.state, PMS_WRITE_FAILED);
+    assert_non_null(strstr(r.reason, "taken"));
+    pms_write_result_clear(&r);
+}
+
 static void test_unknown_appointment(void **state)
 {
     fixture *f = *state;
@@ -413,6 +496,19 @@ static void test_unknown_appointment(void **state)
     pms_write_result_clear(&r);
     pms_appointment a;
     assert_int_equal(pms_adapter_get_appointment(f->session, missing, &a, &err), PMS_ERR_NOT_FOUND);
+    if (!is("gentu"))
+        return;
+    /* Gentu refuses to cancel what lies in the past (422), in words */
+    json_t *before = truth_day(f, "2026-04-04");
+    const json_t *past = json_array_get(json_object_get(before, "appointments"), 0);
+    assert_non_null(past);
+    assert_int_equal(pms_adapter_cancel(f->session, json_string_value(json_object_get(past, "_id")),
+                                        NULL, &r, &err),
+                     PMS_OK);
+    assert_int_equal(r.state, PMS_WRITE_FAILED);
+    assert_non_null(strstr(r.reason, "in the past"));
+    pms_write_result_clear(&r);
+    json_decref(before);
 }
 
 static void test_patients(void **state)
@@ -472,8 +568,17 @@ static void test_not_supported(void **state)
     if (is("medirecords")) {
         assert_int_equal(rc, PMS_ERR_NOT_SUPPORTED);
         assert_non_null(strstr(err.message, "does not support"));
+    } else {
+        assert_int_equal(rc, PMS_OK);
+        assert_true(slots.count > 0);
     }
     pms_slot_list_clear(&slots);
+    if (is("gentu")) {
+        pms_write_result moved = {0};
+        assert_int_equal(pms_adapter_reschedule(f->session, "x", q.from, 15, &moved, &err),
+                         PMS_ERR_NOT_SUPPORTED);
+        assert_non_null(strstr(err.message, "cannot move an appointment"));
+    }
     pms_write_result r = {0};
     assert_int_equal(pms_adapter_write_status(f->session, "1", &r, &err), PMS_ERR_NOT_SUPPORTED);
 }
@@ -488,6 +593,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_book_move_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dst_overlap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_appointment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_patients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_supported, setup, teardown),

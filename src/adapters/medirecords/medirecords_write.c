@@ -83,16 +83,9 @@ int pms_medirecords_book(pms_session *s, const pms_booking_request *req, pms_wri
                   "allowDoubleBookingForPatient", 0);
     if (body && req->notes)
         json_object_set_new(body, "notes", json_string(req->notes));
-    char *url = pms_medirecords_practice_url(s, "/appointments", err);
-    if (body == NULL || url == NULL) {
-        json_decref(body);
-        free(url);
-        return url ? pms_error_set(err, PMS_ERR_NOMEM, "out of memory") : PMS_ERR_CONFIG;
-    }
     pms_write_answer a;
-    int rc = pms_write_send(s, "POST", url, body, NULL, &a, err);
-    json_decref(body);
-    free(url);
+    int rc = pms_write_send_owned(s, "POST", pms_medirecords_practice_url(s, "/appointments", err),
+                                  body, &a, err);
     if (rc != PMS_OK)
         return rc;
     if (pms_write_ok(&a))
@@ -328,22 +321,11 @@ int pms_medirecords_create_patient(pms_session *s, const pms_patient *p, char **
         json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:b}", "firstName", p->first_name, "lastName",
                   p->last_name, "dob", dob, "email", p->email, "mobilePhone", p->phone,
                   "defaultPracticeId", pms_session_setting(s, "practice_id"), "oneNameOnly", 0);
-    char *url = pms_session_url(s, "/v1/patients");
     pms_write_answer a;
-    int rc = body && url ? pms_write_send(s, "POST", url, body, NULL, &a, err)
-                         : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-    free(url);
-    json_decref(body);
+    int rc = pms_write_send_owned(s, "POST", pms_session_url(s, "/v1/patients"), body, &a, err);
     if (rc != PMS_OK)
         return rc;
-    const char *id = json_string_value(json_object_get(a.json, "id"));
-    if (!pms_write_ok(&a))
-        rc = pms_error_set(err, PMS_ERR_INVALID, "Medirecords refused the new patient (HTTP %ld)",
-                           a.status);
-    else if (id == NULL)
-        rc = pms_error_set(err, PMS_ERR_PARSE, "Medirecords' answer names no patient id");
-    else if ((*new_id = strdup(id)) == NULL)
-        rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    rc = pms_write_created_id(&a, "Medirecords", "the new patient", new_id, err);
     pms_write_answer_clear(&a);
     return rc;
 }
