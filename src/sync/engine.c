@@ -577,7 +577,7 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
 {
     memset(out, 0, sizeof *out);
     pms_store *st = ctx->store;
-    sync_run run = {.ctx = ctx, .st = st, .started = pms_now()};
+    sync_run run = {.ctx = ctx, .st = st};
     pms_store_lock *lock = NULL;
     pms_token_box *box = NULL;
     pms_sync_log_entry log = {0};
@@ -601,10 +601,12 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     }
     if ((rc = st->ops->lock_connection(st, run.conn.id, &lock, err)) != PMS_OK)
         goto done;
-    /* We hold the lock: any 'running' row is a sync that died. */
+    /* We hold the lock: any 'running' row is a sync that died. It is closed now, and this sync
+     * starts after that, so the log never shows two syncs of a connection at once. */
     int interrupted = 0;
     st->ops->sync_log_fail_running(st, run.conn.id, "interrupted: the process stopped mid-sync",
                                    &interrupted, NULL);
+    run.started = pms_now();
 
     /* The window, in the practice's days. */
     pms_date from = req->from, to = req->to;
