@@ -47,6 +47,15 @@ bool hx_paging(const sbx_request *req, size_t *count, size_t *page, sbx_response
 json_t *hx_appt_out(const hx_ctx *ctx, const hx_practice *practice, const hx_appt *appt,
                     unsigned *malformed);
 
+/* GET /main/Appointment/$find (halaxy_find.c), with the read lock. */
+void hx_find_appointments(const sbx_request *req, const hx_practice *practice, const hx_ctx *ctx,
+                          sbx_response *resp);
+/* POST /main/Appointment/$book and PATCH /main/Appointment/{id} (halaxy_write.c), with the
+ * write lock. */
+void hx_write_book(const sbx_request *req, hx_world *w, hx_practice *practice, const hx_ctx *ctx,
+                   sbx_response *resp);
+void hx_write_patch(const sbx_request *req, hx_practice *practice, hx_appt *appt, const hx_ctx *ctx,
+                    sbx_response *resp);
 /* Controls under /_sandbox/halaxy (halaxy_control.c). */
 void hx_control_handle(const sbx_request *req, const char *rest, sbx_response *resp);
 /* An appointment as ground truth: the API object plus the normalised "_" fields. */

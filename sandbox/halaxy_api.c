@@ -26,6 +26,8 @@ typedef enum hx_endpoint {
     EP_SERVICE,
     EP_ORGANIZATIONS,
     EP_ORGANIZATION,
+    EP_FIND,
+    EP_BOOK,
     EP_COUNT,
 } hx_endpoint;
 
@@ -48,6 +50,8 @@ static const struct {
     [EP_SERVICE] = {"halaxy.healthcare_service", "HealthcareService", true},
     [EP_ORGANIZATIONS] = {"halaxy.organizations", "Organization", false},
     [EP_ORGANIZATION] = {"halaxy.organization", "Organization", true},
+    [EP_FIND] = {"halaxy.appointment_find", "Appointment", false},
+    [EP_BOOK] = {"halaxy.appointment_book", "Appointment", false},
 };
 
 typedef struct hx_route {
@@ -67,7 +71,12 @@ static void parse_route(const char *full_path, hx_route *r)
         r->endpoint = EP_TOKEN;
         return;
     }
-    for (int e = EP_APPOINTMENTS; e < EP_COUNT; e++) {
+    if (p->count == 3 && sbx_seg_is(p, 1, "Appointment") &&
+        (sbx_seg_is(p, 2, "$find") || sbx_seg_is(p, 2, "$book"))) {
+        r->endpoint = sbx_seg_is(p, 2, "$find") ? EP_FIND : EP_BOOK;
+        return;
+    }
+    for (int e = EP_APPOINTMENTS; e < EP_FIND; e++) {
         if (sbx_seg_is(p, 1, endpoints[e].type) && endpoints[e].instance == (p->count == 3)) {
             r->endpoint = (hx_endpoint)e;
             r->id = p->count == 3 ? p->seg[2] : NULL;
@@ -103,7 +112,7 @@ void hx_api_route(const sbx_request *req, sbx_route_info *info)
             sbx_copy_id(info->tenant_id, sizeof(info->tenant_id), w->practices[owner].client_id);
         hx_unlock();
     }
-    if (r.endpoint == EP_APPOINTMENTS)
+    if (r.endpoint == EP_APPOINTMENTS || r.endpoint == EP_FIND)
         sbx_copy_id(info->practitioner_id, sizeof(info->practitioner_id),
                     sbx_query(req, "practitioner-role"));
     else if (r.endpoint == EP_ROLE || r.endpoint == EP_PRACTITIONER)
@@ -166,8 +175,8 @@ static void handle_token(const sbx_request *req, sbx_response *resp)
 
 /* The practice the bearer token belongs to, or NULL after answering 401 (or the configured
  * status for an expired token). */
-static const hx_practice *check_bearer(const sbx_request *req, const hx_world *w,
-                                       const sbx_halaxy_config *s, sbx_response *resp)
+static hx_practice *check_bearer(const sbx_request *req, hx_world *w, const sbx_halaxy_config *s,
+                                 sbx_response *resp)
 {
     const char *token = bearer_token(req);
     int owner = -1;
@@ -343,13 +352,15 @@ static void read_one(const hx_ctx *ctx, const hx_practice *p, const hx_route *r,
     }
 }
 
-/* Methods: GET everywhere but the token endpoint (POST). PATCH on Practitioner,
- * PractitionerRole and Organization gets 405 with an empty body (the live behaviour). False
- * after answering. */
+/* Methods: GET everywhere but the token endpoint and $book (POST); an Appointment also takes
+ * PATCH. PATCH on Practitioner, PractitionerRole and Organization gets 405 with an empty body
+ * (the live behaviour). False after answering. */
 static bool check_method(const sbx_request *req, const hx_route *r, sbx_response *resp)
 {
-    const char *wanted = r->endpoint == EP_TOKEN ? "POST" : "GET";
-    if (sbx_method_is(req, wanted))
+    const char *wanted = r->endpoint == EP_TOKEN || r->endpoint == EP_BOOK ? "POST"
+                         : r->endpoint == EP_APPOINTMENT                   ? "GET, PATCH"
+                                                                           : "GET";
+    if (sbx_method_in(req, wanted))
         return true;
     hx_endpoint e = r->endpoint;
     bool bare = e == EP_PRACTITIONERS || e == EP_PRACTITIONER || e == EP_ROLES || e == EP_ROLE ||
@@ -383,12 +394,24 @@ void hx_api_handle(const sbx_request *req, const sbx_route_info *info, sbx_respo
         handle_token(req, resp);
         return;
     }
-    hx_world *w = hx_lock_read();
+    bool writes = r.endpoint == EP_BOOK || sbx_method_is(req, "PATCH");
+    hx_world *w = writes ? hx_lock_write() : hx_lock_read();
     const sbx_halaxy_config *s = hx_settings();
-    const hx_practice *p = check_bearer(req, w, s, resp);
-    if (p != NULL) {
+    hx_practice *p = check_bearer(req, w, s, resp);
+    if (p != NULL && writes) {
         hx_ctx ctx = hx_ctx_for(req, s);
-        if (r.endpoint == EP_APPOINTMENTS)
+        hx_appt *a = r.endpoint == EP_BOOK ? NULL : hx_find_appt(p, r.id);
+        if (r.endpoint == EP_BOOK)
+            hx_write_book(req, w, p, &ctx, resp);
+        else if (a == NULL)
+            hx_respond_outcome(resp, 404, "not-found", "Appointment is not known");
+        else
+            hx_write_patch(req, p, a, &ctx, resp);
+    } else if (p != NULL) {
+        hx_ctx ctx = hx_ctx_for(req, s);
+        if (r.endpoint == EP_FIND)
+            hx_find_appointments(req, p, &ctx, resp);
+        else if (r.endpoint == EP_APPOINTMENTS)
             hx_search_appointments(req, p, s, resp);
         else if (endpoints[r.endpoint].instance)
             read_one(&ctx, p, &r, resp);

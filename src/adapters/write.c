@@ -165,3 +165,64 @@ void pms_write_format_local(pms_session *s, pms_instant t, bool with_millis,
             memmove(dot, dot + 4, strlen(dot + 4) + 1);
     }
 }
+
+int pms_write_check_booking(const pms_booking_request *req, const char *pms, const char *type_words,
+                            pms_error *err)
+{
+    if (req->patient_id == NULL || req->appointment_type_id == NULL ||
+        req->practitioner_id == NULL || req->duration_minutes <= 0)
+        return pms_error_set(err, PMS_ERR_INVALID,
+                             "a %s booking needs a patient, a practitioner, %s and a length", pms,
+                             type_words);
+    return PMS_OK;
+}
+
+char *pms_write_query_time(pms_session *s, pms_instant t, bool with_millis)
+{
+    char text[PMS_TIME_BUFLEN];
+    pms_write_format_local(s, t, with_millis, text);
+    return pms_url_encode(text);
+}
+
+int pms_slot_list_push(pms_slot_list *list, size_t *capacity, const char *practitioner_id,
+                       pms_instant start, pms_instant end)
+{
+    if (list->count == *capacity) {
+        size_t grown = *capacity ? *capacity * 2 : 32;
+        pms_slot *items = realloc(list->items, grown * sizeof *items);
+        if (items == NULL)
+            return PMS_ERR_NOMEM;
+        list->items = items;
+        *capacity = grown;
+    }
+    pms_slot *slot = &list->items[list->count];
+    if ((slot->practitioner_id = strdup(practitioner_id)) == NULL)
+        return PMS_ERR_NOMEM;
+    slot->start = start;
+    slot->end = end;
+    list->count++;
+    return PMS_OK;
+}
+
+static int slot_order(const void *x, const void *y)
+{
+    const pms_slot *a = x, *b = y;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    return strcmp(a->practitioner_id, b->practitioner_id);
+}
+
+void pms_slot_list_sort_unique(pms_slot_list *list)
+{
+    if (list->count == 0)
+        return;
+    qsort(list->items, list->count, sizeof *list->items, slot_order);
+    size_t kept = 1;
+    for (size_t i = 1; i < list->count; i++) {
+        if (slot_order(&list->items[i], &list->items[kept - 1]) == 0)
+            free(list->items[i].practitioner_id);
+        else
+            list->items[kept++] = list->items[i];
+    }
+    list->count = kept;
+}

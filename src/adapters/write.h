@@ -52,4 +52,18 @@ char *pms_write_url(pms_session *s, const char *fmt, ...) __attribute__((format(
 void pms_write_format_local(pms_session *s, pms_instant t, bool with_millis,
                             char buf[PMS_TIME_BUFLEN]);
 
+/* Checks that a booking names a patient, a practitioner, a type and a length: PMS_ERR_INVALID
+ * ("a <pms> booking needs … <type_words> …") when not. */
+int pms_write_check_booking(const pms_booking_request *req, const char *pms, const char *type_words,
+                            pms_error *err);
+
+/* An instant as pms_write_format_local writes it, URL-encoded for a query. Caller frees. */
+char *pms_write_query_time(pms_session *s, pms_instant t, bool with_millis);
+
+/* Appends a slot (the practitioner's id copied), growing the list by *capacity. */
+int pms_slot_list_push(pms_slot_list *list, size_t *capacity, const char *practitioner_id,
+                       pms_instant start, pms_instant end);
+/* Sorts by start then practitioner and keeps each (start, practitioner) once. */
+void pms_slot_list_sort_unique(pms_slot_list *list);
+
 #endif

@@ -837,6 +837,154 @@ static void stats_name_each_endpoint(void **state)
     json_decref(info);
 }
 
+/* A write with the User-Agent, the bearer token and a content type. */
+static void fhir_send(const char *token, const char *method, const char *type, const char *body,
+                      tu_http_result *r, const char *path)
+{
+    char auth[256], content[128];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    snprintf(content, sizeof(content), "Content-Type: %s", type);
+    const char *headers[] = {USER_AGENT, auth, content, NULL};
+    tu_httpf(method, &main_box, headers, body, r, "%s", path);
+}
+
+static json_t *truth_entry(const json_t *p, const char *id)
+{
+    json_t *t = truth(&main_box, jstr(p, "clientId"), TODAY, TODAY), *found = NULL;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(t, "appointments"), i, a)
+    {
+        if (strcmp(jstr(a, "_id"), id) == 0)
+            found = json_incref(a);
+    }
+    json_decref(t);
+    return found;
+}
+
+static void find_book_and_cancel_apply_to_the_dataset(void **state)
+{
+    (void)state;
+    json_t *info;
+    json_t *p = practice_info(&main_box, 1, &info);
+    char *token = mint(&main_box, p);
+    json_t *t = truth(&main_box, jstr(p, "clientId"), TODAY, TODAY);
+    const json_t *seen = NULL;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(t, "appointments"), i, a)
+    {
+        if (seen == NULL && !json_is_null(json_object_get(a, "_patientId")))
+            seen = a;
+    }
+    assert_non_null(seen);
+    const char *role = jstr(seen, "_practitionerRoleId");
+    const char *patient = jstr(seen, "_patientId");
+    const char *service = jstr(seen, "_appointmentTypeId");
+    tu_http_result r;
+
+    /* $find: start, end and duration are required; candidates of the role */
+    fhir_get(&main_box, token, &r, "/halaxy/main/Appointment/$find?start=%s&end=%s", TODAY, TODAY);
+    assert_int_equal(r.status, 400);
+    tu_http_free(&r);
+    fhir_get(&main_box, token, &r,
+             "/halaxy/main/Appointment/$find?start=%s&end=%s&duration=20&practitioner-role=%s"
+             "&_count=500",
+             TODAY, TODAY, role);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(r.json, "resourceType"), "Bundle");
+    json_t *first =
+        json_object_get(json_array_get(json_object_get(r.json, "entry"), 0), "resource");
+    assert_string_equal(jstr(first, "resourceType"), "Appointment");
+    assert_string_equal(jstr(first, "status"), "proposed");
+    assert_int_equal(jint(first, "minutesDuration"), 20);
+    char start[64];
+    snprintf(start, sizeof(start), "%s", jstr(first, "start"));
+    tu_http_free(&r);
+
+    /* $book there → 201 with the Appointment; the same time again → 409 conflict */
+    char body[2048];
+    snprintf(body, sizeof(body),
+             "{\"resourceType\":\"Parameters\",\"parameter\":["
+             "{\"name\":\"appt-resource\",\"resource\":{\"resourceType\":\"Appointment\","
+             "\"start\":\"%s\",\"minutesDuration\":20,\"participant\":[{\"actor\":{\"reference\":"
+             "\"PractitionerRole/%s\",\"type\":\"PractitionerRole\"}}]}},"
+             "{\"name\":\"patient-id\",\"valueReference\":{\"reference\":\"Patient/%s\"}},"
+             "{\"name\":\"healthcare-service-id\",\"valueReference\":{\"reference\":"
+             "\"HealthcareService/%s\"}},"
+             "{\"name\":\"location-type\",\"valueCode\":\"telehealth\"},"
+             "{\"name\":\"status\",\"valueCode\":\"booked\"}]}",
+             start, role, patient, service);
+    fhir_send(token, "POST", "application/fhir+json", body, &r, "/halaxy/main/Appointment/$book");
+    assert_int_equal(r.status, 201);
+    char id[32];
+    snprintf(id, sizeof(id), "%s", jstr(r.json, "id"));
+    assert_string_equal(jstr(r.json, "start"), start);
+    tu_http_free(&r);
+    json_t *entry = truth_entry(p, id);
+    assert_non_null(entry);
+    assert_string_equal(jstr(entry, "_status"), "booked");
+    assert_string_equal(jstr(entry, "_locationType"), "telehealth");
+    assert_int_equal(jint(entry, "_minutes"), 20);
+    json_decref(entry);
+    fhir_send(token, "POST", "application/fhir+json", body, &r, "/halaxy/main/Appointment/$book");
+    assert_int_equal(r.status, 409);
+    assert_string_equal(issue_code(r.json), "conflict");
+    tu_http_free(&r);
+    fhir_send(token, "POST", "application/fhir+json", "{\"resourceType\":\"Parameters\"}", &r,
+              "/halaxy/main/Appointment/$book");
+    assert_int_equal(r.status, 400);
+    tu_http_free(&r);
+
+    /* no longer a candidate */
+    fhir_get(&main_box, token, &r,
+             "/halaxy/main/Appointment/$find?start=%s&end=%s&duration=20&practitioner-role=%s"
+             "&_count=500",
+             TODAY, TODAY, role);
+    json_array_foreach(json_object_get(r.json, "entry"), i, a)
+    {
+        assert_true(strcmp(jstr(json_object_get(a, "resource"), "start"), start) != 0);
+    }
+    tu_http_free(&r);
+
+    /* PATCH: only the patient participant's status; merge-patch content type */
+    char path[128];
+    snprintf(path, sizeof(path), "/halaxy/main/Appointment/%s", id);
+    fhir_get(&main_box, token, &r, "%s", path);
+    json_t *participants = json_incref(json_object_get(r.json, "participant"));
+    tu_http_free(&r);
+    json_t *patient_participant = json_array_get(participants, 1);
+    json_t *coding = json_object_get(
+        json_array_get(json_object_get(patient_participant, "modifierExtension"), 0),
+        "valueCoding");
+    json_object_set_new(coding, "code", json_string("cancelled"));
+    json_t *patch = json_pack("{s:O}", "participant", participants);
+    char *text = json_dumps(patch, JSON_COMPACT);
+    fhir_send(token, "PATCH", "application/fhir+json", text, &r, path);
+    assert_int_equal(r.status, 415);
+    tu_http_free(&r);
+    fhir_send(token, "PATCH", "application/merge-patch+json",
+              "{\"start\":\"2026-04-05T09:00:00+10:00\"}", &r, path);
+    assert_int_equal(r.status, 422);
+    tu_http_free(&r);
+    fhir_send(token, "PATCH", "application/merge-patch+json", text, &r, path);
+    assert_int_equal(r.status, 200);
+    tu_http_free(&r);
+    free(text);
+    json_decref(patch);
+    json_decref(participants);
+    entry = truth_entry(p, id);
+    assert_string_equal(jstr(entry, "_status"), "cancelled");
+    json_decref(entry);
+    fhir_send(token, "PATCH", "application/merge-patch+json", "{}", &r,
+              "/halaxy/main/Appointment/999999999");
+    assert_int_equal(r.status, 404);
+    tu_http_free(&r);
+    json_decref(t);
+    free(token);
+    json_decref(info);
+}
+
 /* Every practice's truth with sorted keys; bare references, so the port doesn't show. */
 static char *all_truth(const tu_sandbox *box)
 {
@@ -918,6 +1066,7 @@ int main(void)
         cmocka_unit_test(faults_use_halaxy_error_style),
         cmocka_unit_test(stats_name_each_endpoint),
         cmocka_unit_test(same_seed_gives_the_same_dataset),
+        cmocka_unit_test(find_book_and_cancel_apply_to_the_dataset),
         cmocka_unit_test(sigterm_stops_with_exit_0),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

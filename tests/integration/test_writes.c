@@ -338,7 +338,7 @@ static void plan_booking(fixture *f, booking_plan *b)
     some_patient(f, b->patient, sizeof b->patient);
     snprintf(b->practitioner, sizeof b->practitioner, "%s",
              first_of(f, is("gentu")    ? "bookPractitionerIds"
-                         : is("halaxy") ? "practitionerRoleIds"
+                         : is("halaxy") ? "practitionerIds"
                                         : "providerIds"));
     snprintf(b->type, sizeof b->type, "%s",
              first_of(f, is("halaxy") ? "healthcareServiceIds" : "appointmentTypeIds"));
@@ -455,6 +455,20 @@ static void test_dst_overlap(void **state)
         skip();
     booking_plan b;
     plan_booking(f, &b);
+    /* the practitioner of the sandbox's visit at 02:30 in the second hour */
+    json_t *all = truth_day(f, DAY);
+    size_t i;
+    json_t *a;
+    b.practitioner[0] = '\0';
+    json_array_foreach(json_object_get(all, "appointments"), i, a)
+    {
+        const char *start = json_string_value(json_object_get(a, "_startUtc"));
+        if (strcmp(start, "2026-04-04T16:30:00.000Z") == 0)
+            snprintf(b.practitioner, sizeof b.practitioner, "%s",
+                     json_string_value(json_object_get(a, "_practitionerId")));
+    }
+    json_decref(all);
+    assert_true(b.practitioner[0] != '\0');
     pms_instant second;
     assert_int_equal(pms_iso8601_parse("2026-04-04T16:45:00Z", &second, NULL, NULL), PMS_OK);
     pms_booking_request req = {.patient_id = b.patient,
@@ -573,11 +587,19 @@ static void test_not_supported(void **state)
         assert_true(slots.count > 0);
     }
     pms_slot_list_clear(&slots);
-    if (is("gentu")) {
+    if (!is("medirecords")) { /* neither API can move an appointment: said why */
         pms_write_result moved = {0};
-        assert_int_equal(pms_adapter_reschedule(f->session, "x", q.from, 15, &moved, &err),
+        assert_int_equal(pms_adapter_reschedule(f->session, "1", q.from, 15, &moved, &err),
                          PMS_ERR_NOT_SUPPORTED);
-        assert_non_null(strstr(err.message, "cannot move an appointment"));
+        assert_non_null(
+            strstr(err.message, is("gentu") ? "cannot move an appointment" : "not its time"));
+    }
+    if (is("halaxy")) {
+        char *id = NULL;
+        pms_patient p = {.first_name = "A", .last_name = "B"};
+        assert_int_equal(pms_adapter_create_patient(f->session, &p, &id, &err),
+                         PMS_ERR_NOT_SUPPORTED);
+        assert_non_null(strstr(err.message, "not to create them"));
     }
     pms_write_result r = {0};
     assert_int_equal(pms_adapter_write_status(f->session, "1", &r, &err), PMS_ERR_NOT_SUPPORTED);

@@ -1616,7 +1616,14 @@ static void adapter_declaration(void **state)
     assert_false(caps & PMS_CAP_PRACTITIONER_FILTER);
     assert_true(caps & PMS_CAP_APPOINTMENTS);
     assert_true(caps & PMS_CAP_PATIENT_FETCH);
-    assert_false(caps & (PMS_CAP_BOOK | PMS_CAP_CANCEL | PMS_CAP_PAIRING));
+    assert_false(caps & (PMS_CAP_PAIRING | PMS_CAP_RESCHEDULE | PMS_CAP_PATIENT_CREATE));
+    assert_true(caps & PMS_CAP_FIND_SLOTS);
+    assert_true(caps & PMS_CAP_BOOK);
+    assert_true(caps & PMS_CAP_CANCEL);
+    assert_true(caps & PMS_CAP_PATIENT_SEARCH);
+    assert_true(caps & PMS_CAP_APPOINTMENT_FETCH);
+    assert_string_equal(pms_adapter_setting(ops, "location_type")->default_value, "clinic");
+    assert_string_equal(pms_adapter_setting(ops, "cancel_code")->default_value, "cancelled");
     assert_true(pms_adapter_setting(ops, "client_id")->required);
     assert_true(pms_adapter_setting(ops, "client_secret")->secret);
     assert_string_equal(pms_adapter_setting(ops, "date_query")->default_value, "per_day");

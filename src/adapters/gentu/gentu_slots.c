@@ -51,33 +51,6 @@ static int practitioner_param(pms_session *s, const char *practitioner_id, char 
     return PMS_OK;
 }
 
-static char *encoded_time(pms_session *s, pms_instant t)
-{
-    char text[PMS_TIME_BUFLEN];
-    pms_write_format_local(s, t, true, text);
-    return pms_url_encode(text);
-}
-
-static int push_slot(pms_slot_list *out, size_t *capacity, const char *practitioner,
-                     pms_instant start, int minutes)
-{
-    if (out->count == *capacity) {
-        size_t grown = *capacity ? *capacity * 2 : 32;
-        pms_slot *items = realloc(out->items, grown * sizeof *items);
-        if (items == NULL)
-            return PMS_ERR_NOMEM;
-        out->items = items;
-        *capacity = grown;
-    }
-    pms_slot *slot = &out->items[out->count];
-    if ((slot->practitioner_id = strdup(practitioner)) == NULL)
-        return PMS_ERR_NOMEM;
-    slot->start = start;
-    slot->end = start + (pms_instant)minutes * MINUTE_MS;
-    out->count++;
-    return PMS_OK;
-}
-
 /* Cuts one schedule's availabilities into slots inside the query's window. */
 static int cut_schedule(const json_t *schedule, const pms_slot_query *q, int minutes,
                         pms_slot_list *out, size_t *capacity, pms_error *err)
@@ -103,7 +76,8 @@ static int cut_schedule(const json_t *schedule, const pms_slot_query *q, int min
              t += minutes * MINUTE_MS) {
             if (t < q->from || t >= q->to)
                 continue;
-            if (push_slot(out, capacity, practitioner, t, minutes) != PMS_OK)
+            if (pms_slot_list_push(out, capacity, practitioner, t, t + minutes * MINUTE_MS) !=
+                PMS_OK)
                 return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
         }
     }
@@ -115,7 +89,8 @@ static int ask_window(pms_session *s, const pms_slot_query *q, const char *pract
                       pms_instant from, pms_instant to, int minutes, pms_slot_list *out,
                       size_t *capacity, pms_error *err)
 {
-    char *from_param = encoded_time(s, from), *to_param = encoded_time(s, to);
+    char *from_param = pms_write_query_time(s, from, true),
+         *to_param = pms_write_query_time(s, to, true);
     char *type = q->appointment_type_id ? pms_url_encode(q->appointment_type_id) : NULL;
     char *suffix = NULL;
     int rc = PMS_OK;
@@ -154,30 +129,6 @@ static int ask_window(pms_session *s, const pms_slot_query *q, const char *pract
     return rc;
 }
 
-static int slot_order(const void *x, const void *y)
-{
-    const pms_slot *a = x, *b = y;
-    if (a->start != b->start)
-        return a->start < b->start ? -1 : 1;
-    return strcmp(a->practitioner_id, b->practitioner_id);
-}
-
-/* Sorted by time, each (time, practitioner) once (two schedules may offer the same time). */
-static void sort_unique(pms_slot_list *list)
-{
-    if (list->count == 0)
-        return;
-    qsort(list->items, list->count, sizeof *list->items, slot_order);
-    size_t kept = 1;
-    for (size_t i = 1; i < list->count; i++) {
-        if (slot_order(&list->items[i], &list->items[kept - 1]) == 0)
-            free(list->items[i].practitioner_id);
-        else
-            list->items[kept++] = list->items[i];
-    }
-    list->count = kept;
-}
-
 int pms_gentu_find_slots(pms_session *s, const pms_slot_query *q, pms_slot_list *out,
                          pms_error *err)
 {
@@ -204,6 +155,6 @@ int pms_gentu_find_slots(pms_session *s, const pms_slot_query *q, pms_slot_list 
     if (rc != PMS_OK)
         pms_slot_list_clear(out);
     else
-        sort_unique(out);
+        pms_slot_list_sort_unique(out);
     return rc;
 }

@@ -40,11 +40,8 @@ int pms_gentu_book(pms_session *s, const pms_booking_request *req, pms_write_res
                    pms_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (req->patient_id == NULL || req->appointment_type_id == NULL ||
-        req->practitioner_id == NULL || req->duration_minutes <= 0)
-        return pms_error_set(err, PMS_ERR_INVALID,
-                             "a Gentu booking needs a patient, a practitioner, an appointment "
-                             "type and a length");
+    if (pms_write_check_booking(req, "Gentu", "an appointment type", err) != PMS_OK)
+        return PMS_ERR_INVALID;
     char when[PMS_TIME_BUFLEN];
     pms_write_format_local(s, req->start, true, when);
     json_t *body =

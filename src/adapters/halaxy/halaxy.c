@@ -32,8 +32,41 @@ static const pms_setting_def halaxy_settings[] = {
      "Seconds an access token is used at most, 120 to 3600 (Halaxy tokens last 15 minutes even "
      "when they say otherwise)",
      false, false, "900"},
+    {"location_type", "Booking location",
+     "The location-type a booking is made with (clinic, telehealth, online, phone, "
+     "organization); appointment types marked telehealth are booked as telehealth",
+     false, false, "clinic"},
+    {"cancel_code", "Cancel status",
+     "The patient's status a cancellation sets: cancelled, or cancelled (no charge)", false, false,
+     "cancelled"},
     {NULL, NULL, NULL, false, false, NULL},
 };
+
+static const pms_unsupported_note halaxy_unsupported[] = {
+    {PMS_CAP_RESCHEDULE, "its API is known to change only the patient's status on an "
+                         "appointment, not its time; cancel it and book the new time instead"},
+    {PMS_CAP_PATIENT_CREATE, "its API is known to read and search patients, not to create them"},
+    {0, NULL},
+};
+
+static int halaxy_validate_settings(const json_t *settings, pms_error *err)
+{
+    static const char *const locations[] = {"clinic", "telehealth", "online", "phone",
+                                            "organization"};
+    const char *location = json_string_value(json_object_get(settings, "location_type"));
+    bool known = location == NULL;
+    for (size_t i = 0; !known && i < sizeof locations / sizeof locations[0]; i++)
+        known = strcmp(location, locations[i]) == 0;
+    if (!known)
+        return pms_error_set(err, PMS_ERR_INVALID,
+                             "location_type is one of clinic, telehealth, online, phone, "
+                             "organization");
+    const char *code = json_string_value(json_object_get(settings, "cancel_code"));
+    if (code && strcmp(code, "cancelled") != 0 && strcmp(code, "cancelled (no charge)") != 0)
+        return pms_error_set(err, PMS_ERR_INVALID,
+                             "cancel_code is cancelled or cancelled (no charge)");
+    return PMS_OK;
+}
 
 static int halaxy_session_init(pms_session *s, pms_error *err)
 {
@@ -623,6 +656,7 @@ const pms_adapter_ops pms_halaxy_adapter = {
     .default_per_minute = 60,
     .default_per_hour = 1000,
     .state_size = sizeof(halaxy_state),
+    .validate_settings = halaxy_validate_settings,
     .session_init = halaxy_session_init,
     .session_cleanup = halaxy_session_cleanup,
     .describe_error = pms_halaxy_describe_error,
@@ -635,4 +669,10 @@ const pms_adapter_ops pms_halaxy_adapter = {
     .list_appointment_types = halaxy_list_appointment_types,
     .fetch_appointments = pms_halaxy_fetch_appointments,
     .fetch_patient = halaxy_fetch_patient,
+    .find_slots = pms_halaxy_find_slots,
+    .book = pms_halaxy_book,
+    .cancel = pms_halaxy_cancel,
+    .search_patients = pms_halaxy_search_patients,
+    .get_appointment = pms_halaxy_get_appointment,
+    .unsupported = halaxy_unsupported,
 };

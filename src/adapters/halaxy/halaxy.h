@@ -134,5 +134,28 @@ void pms_halaxy_cache_put(pms_session *s, const char *type, const char *id, json
 
 int pms_halaxy_fetch_appointments(pms_session *s, const pms_fetch_options *opts,
                                   const pms_batch_sink *sink, pms_error *err);
+/* The mapping context of this session (zone, type lookups) over resources ("Type/id" ->
+ * resource, borrowed). */
+halaxy_map_context pms_halaxy_map_context_of(pms_session *s, const json_t *resources);
+
+/* ---- writes ----------------------------------------------------------------------------- */
+/* Free times from GET /main/Appointment/$find, per practice role (halaxy_slots.c). */
+int pms_halaxy_find_slots(pms_session *s, const pms_slot_query *q, pms_slot_list *out,
+                          pms_error *err);
+/* The practice role (PR-…) to book a practitioner through: a role id is taken as it is, a
+ * Practitioner id looked up with GET /main/PractitionerRole?practitioner=Practitioner/{id}.
+ * PMS_ERR_NOT_FOUND when it has none. */
+int pms_halaxy_practice_role(pms_session *s, const char *practitioner_id, char role[HALAXY_ID_LEN],
+                             pms_error *err);
+/* $book, cancel by the patient participant's status, one appointment read (halaxy_write.c). */
+int pms_halaxy_book(pms_session *s, const pms_booking_request *req, pms_write_result *out,
+                    pms_error *err);
+int pms_halaxy_cancel(pms_session *s, const char *id, const char *reason, pms_write_result *out,
+                      pms_error *err);
+int pms_halaxy_get_appointment(pms_session *s, const char *id, pms_appointment *out,
+                               pms_error *err);
+/* GET /main/Patient?family=&email=&phone= (halaxy_patients.c). */
+int pms_halaxy_search_patients(pms_session *s, const pms_patient_query *q, pms_patient_list *out,
+                               pms_error *err);
 
 #endif

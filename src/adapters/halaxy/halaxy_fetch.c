@@ -39,7 +39,7 @@ static bool lookup_type_telehealth(void *ctx, const char *type_id)
     return pms_session_type_is_telehealth(ctx, type_id);
 }
 
-static halaxy_map_context context_for(pms_session *s, const json_t *resources)
+halaxy_map_context pms_halaxy_map_context_of(pms_session *s, const json_t *resources)
 {
     halaxy_map_context ctx = {
         .connection_id = pms_session_connection_id(s),
@@ -193,7 +193,7 @@ static int resolve_patients(pms_session *s, pms_http_client *client, const sweep
     if (needed == NULL)
         return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     pthread_mutex_lock(&st->lock);
-    halaxy_map_context ctx = context_for(s, st->resources);
+    halaxy_map_context ctx = pms_halaxy_map_context_of(s, st->resources);
     size_t i;
     json_t *appt;
     json_array_foreach(appointments, i, appt)
@@ -264,7 +264,7 @@ static int emit_page(pms_session *s, sweep *sw, const json_t *appointments, pms_
     json_t *appt;
     int rc = PMS_OK;
     pthread_mutex_lock(&st->lock);
-    halaxy_map_context ctx = context_for(s, st->resources);
+    halaxy_map_context ctx = pms_halaxy_map_context_of(s, st->resources);
     json_array_foreach(appointments, i, appt)
     {
         pms_error e = {0};

@@ -62,11 +62,8 @@ int pms_medirecords_book(pms_session *s, const pms_booking_request *req, pms_wri
                          pms_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (req->patient_id == NULL || req->appointment_type_id == NULL ||
-        req->practitioner_id == NULL || req->duration_minutes <= 0)
-        return pms_error_set(err, PMS_ERR_INVALID,
-                             "a Medirecords booking needs a patient, a practitioner, an "
-                             "appointment type and a length");
+    if (pms_write_check_booking(req, "Medirecords", "an appointment type", err) != PMS_OK)
+        return PMS_ERR_INVALID;
     long code = interval_code(s, req->duration_minutes);
     if (code < 0)
         return pms_write_failed(out,
