@@ -60,6 +60,7 @@ typedef struct sbx_gentu_config {
     int max_window_days;    /* widest fromDate..toDate window; 0 = unlimited */
     bool cursor_bound;      /* a cursor only works with the query that made it */
     sbx_gentu_error_style token_errors;
+    bool cancel_by_status; /* PATCH cancel body {"status":"cancelled"}, not {"action":"cancel"} */
 } sbx_gentu_config;
 
 /* Medirecords behaviours the notes mark as guesses or unknown (docs/sandbox.md). */

@@ -37,13 +37,14 @@ sbx_gentu_config *gentu_settings(void)
 
 json_t *gentu_settings_json(const sbx_gentu_config *s)
 {
-    return json_pack("{s:b, s:b, s:b, s:b, s:s, s:i, s:i, s:i, s:b, s:s}", "unprovisioned_app",
+    return json_pack("{s:b, s:b, s:b, s:b, s:s, s:i, s:i, s:i, s:b, s:s, s:s}", "unprovisioned_app",
                      s->unprovisioned_app, "todate_inclusive", s->todate_inclusive,
                      "empty_last_page", s->empty_last_page, "body_credentials", s->body_credentials,
                      "tenants_list", s->tenants_list_all ? "all" : "paired", "unpaired_status",
                      s->unpaired_status, "wrong_app_status", s->wrong_app_status, "max_window_days",
                      s->max_window_days, "cursor_bound", s->cursor_bound, "token_errors",
-                     s->token_errors == SBX_GENTU_ERRORS_APIGEE ? "apigee" : "oauth");
+                     s->token_errors == SBX_GENTU_ERRORS_APIGEE ? "apigee" : "oauth", "cancel_body",
+                     s->cancel_by_status ? "status" : "action");
 }
 
 static int apply_setting(sbx_gentu_config *s, const char *key, const json_t *v, pms_error *err)
@@ -51,6 +52,7 @@ static int apply_setting(sbx_gentu_config *s, const char *key, const json_t *v, 
     static const int statuses[] = {403, 404};
     static const char *const tenants_lists[] = {"paired", "all"};
     static const char *const token_errors[] = {"oauth", "apigee"};
+    static const char *const cancel_bodies[] = {"action", "status"};
     int choice = 0, rc;
     if (strcmp(key, "unprovisioned_app") == 0)
         return sbx_setting_bool(key, v, &s->unprovisioned_app, err);
@@ -76,6 +78,12 @@ static int apply_setting(sbx_gentu_config *s, const char *key, const json_t *v, 
         rc = sbx_setting_name(key, v, token_errors, 2, &choice, err);
         if (rc == PMS_OK)
             s->token_errors = choice == 1 ? SBX_GENTU_ERRORS_APIGEE : SBX_GENTU_ERRORS_OAUTH;
+        return rc;
+    }
+    if (strcmp(key, "cancel_body") == 0) {
+        rc = sbx_setting_name(key, v, cancel_bodies, 2, &choice, err);
+        if (rc == PMS_OK)
+            s->cancel_by_status = choice == 1;
         return rc;
     }
     if (strcmp(key, "max_window_days") == 0)
@@ -150,22 +158,25 @@ static json_t *tenant_info(const gentu_tenant *t)
     gentu_format_time(t, pms_tz_day_start(t->tz, t->today), from);
     gentu_format_time(t, pms_tz_day_start(t->tz, pms_date_add_days(t->today, 1)), to);
     json_t *all = json_array(), *book = json_array(), *telehealth = json_array();
+    json_t *types = json_array();
     for (size_t i = 0; i < t->practitioner_count; i++) {
         json_array_append_new(all, json_string(t->practitioners[i].id));
         if (t->practitioners[i].active && t->practitioners[i].shown)
             json_array_append_new(book, json_string(t->practitioners[i].id));
     }
     for (size_t i = 0; i < t->type_count; i++) {
+        json_array_append_new(types, json_string(t->types[i].id));
         if (t->types[i].telehealth)
             json_array_append_new(telehealth, json_string(t->types[i].id));
     }
     static const char *const access_names[] = {"unpaired", "enabled", "disabled"};
-    return json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I}",
+    return json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:I, "
+                     "s:I}",
                      "tenantId", t->id, "tenantName", t->name, "tenantNumber", t->number,
                      "timezone", pms_tz_name(t->tz), "pairingCode", t->pairing_code, "access",
                      access_names[t->access], "today", today, "todayFrom", from, "todayTo", to,
-                     "practitionerIds", all, "bookPractitionerIds", book,
-                     "telehealthAppointmentTypeIds", telehealth, "patientCount",
+                     "practitionerIds", all, "bookPractitionerIds", book, "appointmentTypeIds",
+                     types, "telehealthAppointmentTypeIds", telehealth, "patientCount",
                      (json_int_t)t->patient_count, "appointmentCount", (json_int_t)t->appt_count);
 }
 

@@ -31,8 +31,23 @@ void gentu_api_fault(int status, const sbx_route_info *info, sbx_response *resp)
 /* GET .../appointments for tenant t (gentu_list.c). Hold the read lock. */
 void gentu_list_appointments(const sbx_request *req, const gentu_tenant *t,
                              const sbx_gentu_config *settings, sbx_response *resp);
+/* A query parameter that must be ISO 8601 with an offset (as zod's datetime({offset:true})
+ * accepts); false after adding the validation issue. */
+bool gentu_query_datetime(const sbx_request *req, const char *name, json_t *issues,
+                          pms_instant *out);
 /* An appointment as served: malformed when the fault says so (then *malformed is bumped). */
 json_t *gentu_appt_out(const gentu_tenant *t, const gentu_appt *a, unsigned *malformed);
+
+/* Bookings API writes, with the write lock held (gentu_write.c, gentu_patients.c), and its
+ * availability, with the read lock (gentu_schedules.c). */
+void gentu_schedules(const sbx_request *req, const gentu_tenant *t, sbx_response *resp);
+void gentu_write_create_appt(const sbx_request *req, gentu_world *w, gentu_tenant *t,
+                             sbx_response *resp);
+void gentu_write_cancel(const sbx_request *req, const sbx_gentu_config *s, gentu_tenant *t,
+                        gentu_appt *a, sbx_response *resp);
+void gentu_patients_list(const sbx_request *req, const gentu_tenant *t, sbx_response *resp);
+void gentu_patients_create(const sbx_request *req, gentu_world *w, gentu_tenant *t,
+                           sbx_response *resp);
 
 /* Controls under /_sandbox/gentu (gentu_control.c). */
 void gentu_control_handle(const sbx_request *req, const char *rest, sbx_response *resp);

@@ -25,12 +25,15 @@ typedef enum gentu_endpoint {
     EP_APPOINTMENTS,
     EP_APPOINTMENT,
     EP_PATIENT,
+    EP_SCHEDULES,
+    EP_PATIENTS,
+    EP_PATIENT_LIST,
     EP_COUNT,
 } gentu_endpoint;
 
 static const struct {
     const char *name;
-    const char *method;
+    const char *methods; /* the methods served, ", " between them */
 } endpoints[EP_COUNT] = {
     [EP_UNKNOWN] = {"gentu.unknown", NULL},
     [EP_TOKEN] = {"gentu.token", "POST"},
@@ -42,9 +45,12 @@ static const struct {
     [EP_PRACTITIONER] = {"gentu.practitioner", "GET"},
     [EP_SITES] = {"gentu.sites", "GET"},
     [EP_TYPES] = {"gentu.appointment_types", "GET"},
-    [EP_APPOINTMENTS] = {"gentu.appointments", "GET"},
-    [EP_APPOINTMENT] = {"gentu.appointment", "GET"},
+    [EP_APPOINTMENTS] = {"gentu.appointments", "GET, POST"},
+    [EP_APPOINTMENT] = {"gentu.appointment", "GET, PATCH"},
     [EP_PATIENT] = {"gentu.patient", "GET"},
+    [EP_SCHEDULES] = {"gentu.schedules", "GET"},
+    [EP_PATIENTS] = {"gentu.patient_create", "POST"},
+    [EP_PATIENT_LIST] = {"gentu.patient_list", "POST"},
 };
 
 typedef struct gentu_route {
@@ -93,6 +99,12 @@ static void parse_route(const char *full_path, gentu_route *r)
             r->endpoint = EP_TYPES;
         else if (sbx_seg_is(p, 3, "appointments"))
             r->endpoint = EP_APPOINTMENTS;
+        else if (sbx_seg_is(p, 3, "schedules"))
+            r->endpoint = EP_SCHEDULES;
+        else if (sbx_seg_is(p, 3, "patients"))
+            r->endpoint = EP_PATIENTS;
+    } else if (n == 5 && sbx_seg_is(p, 3, "patients") && sbx_seg_is(p, 4, "list")) {
+        r->endpoint = EP_PATIENT_LIST;
     } else if (n == 5) {
         r->id = p->seg[4];
         if (sbx_seg_is(p, 3, "practitioners"))
@@ -286,9 +298,27 @@ static void handle_tenants(const gentu_world *w, const sbx_gentu_config *s, sbx_
     sbx_respond_json(resp, 200, list);
 }
 
+/* The Bookings API writes; the write lock is held. */
+static void handle_write(const sbx_request *req, const gentu_route *r, gentu_world *w,
+                         gentu_tenant *t, const sbx_gentu_config *s, sbx_response *resp)
+{
+    if (r->endpoint == EP_APPOINTMENTS) {
+        gentu_write_create_appt(req, w, t, resp);
+    } else if (r->endpoint == EP_PATIENTS) {
+        gentu_patients_create(req, w, t, resp);
+    } else {
+        gentu_appt *a = gentu_find_appt(t, r->id);
+        if (a == NULL)
+            sbx_respond_message(resp, 404, "Appointment not found");
+        else
+            gentu_write_cancel(req, s, t, a, resp);
+    }
+}
+
 static void handle_tenant_call(const sbx_request *req, const gentu_route *r, sbx_response *resp)
 {
-    gentu_world *w = gentu_lock_read();
+    bool writes = !sbx_method_is(req, "GET") && r->endpoint != EP_PATIENT_LIST;
+    gentu_world *w = writes ? gentu_lock_write() : gentu_lock_read();
     const sbx_gentu_config *s = gentu_settings();
     if (s->unprovisioned_app) {
         sbx_respond_json(
@@ -300,7 +330,7 @@ static void handle_tenant_call(const sbx_request *req, const gentu_route *r, sbx
         handle_tenants(w, s, resp);
         goto out;
     }
-    const gentu_tenant *t = gentu_find_tenant(w, r->tenant_id);
+    gentu_tenant *t = gentu_find_tenant(w, r->tenant_id);
     if (t == NULL) {
         sbx_respond_message(resp, 404, "Tenant not found");
         goto out;
@@ -310,6 +340,10 @@ static void handle_tenant_call(const sbx_request *req, const gentu_route *r, sbx
                             s->unpaired_status == 404
                                 ? "Tenant not found"
                                 : "The application does not have access to this tenant");
+        goto out;
+    }
+    if (writes) {
+        handle_write(req, r, w, t, s, resp);
         goto out;
     }
     unsigned malformed = 0;
@@ -357,6 +391,12 @@ static void handle_tenant_call(const sbx_request *req, const gentu_route *r, sbx
     case EP_APPOINTMENTS:
         gentu_list_appointments(req, t, s, resp);
         break;
+    case EP_SCHEDULES:
+        gentu_schedules(req, t, resp);
+        break;
+    case EP_PATIENT_LIST:
+        gentu_patients_list(req, t, resp);
+        break;
     case EP_APPOINTMENT: {
         const gentu_appt *a = gentu_find_appt(t, r->id);
         if (a == NULL) {
@@ -397,9 +437,9 @@ void gentu_api_handle(const sbx_request *req, const sbx_route_info *info, sbx_re
                                           "messaging.adaptors.http.flow.ApplicationNotFound"));
         return;
     }
-    if (!sbx_method_is(req, endpoints[r.endpoint].method)) {
+    if (!sbx_method_in(req, endpoints[r.endpoint].methods)) {
         sbx_respond_message(resp, 405, "Method not allowed");
-        sbx_response_header(resp, "Allow", endpoints[r.endpoint].method);
+        sbx_response_header(resp, "Allow", endpoints[r.endpoint].methods);
         return;
     }
     if (r.endpoint == EP_TOKEN) {

@@ -25,8 +25,8 @@ static bool is_uuid(const char *s)
 }
 
 /* An ISO 8601 timestamp with an offset, as zod's datetime({offset:true}) accepts. */
-static bool parse_datetime_param(const sbx_request *req, const char *name, json_t *issues,
-                                 pms_instant *out)
+bool gentu_query_datetime(const sbx_request *req, const char *name, json_t *issues,
+                          pms_instant *out)
 {
     const char *value = sbx_query(req, name);
     if (value == NULL) {
@@ -150,8 +150,8 @@ void gentu_list_appointments(const sbx_request *req, const gentu_tenant *t,
     pms_instant from = 0, to = 0;
     int limit = 0;
     includes inc;
-    bool from_ok = parse_datetime_param(req, "fromDate", issues, &from);
-    bool to_ok = parse_datetime_param(req, "toDate", issues, &to);
+    bool from_ok = gentu_query_datetime(req, "fromDate", issues, &from);
+    bool to_ok = gentu_query_datetime(req, "toDate", issues, &to);
     uuid_param(req, "practitionerId", true, issues);
     parse_limit(req, issues, &limit);
     uuid_param(req, "cursor", false, issues);

@@ -32,6 +32,20 @@ bool sbx_method_is(const sbx_request *req, const char *method)
     return strcmp(req->method, method) == 0;
 }
 
+bool sbx_method_in(const sbx_request *req, const char *methods)
+{
+    char one[16];
+    for (const char *p = methods; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        snprintf(one, sizeof(one), "%.*s", (int)n, p);
+        if (sbx_method_is(req, one))
+            return true;
+        p = comma ? comma + 2 : NULL;
+    }
+    return false;
+}
+
 void sbx_path_split(const char *path, sbx_path *out)
 {
     out->count = 0;

@@ -37,6 +37,8 @@ const char *sbx_query(const sbx_request *req, const char *key);
 /* A header value by case-insensitive name; NULL when absent. */
 const char *sbx_header(const sbx_request *req, const char *name);
 bool sbx_method_is(const sbx_request *req, const char *method);
+/* Whether the request's method is one of a ", "-separated list ("GET, POST"). */
+bool sbx_method_in(const sbx_request *req, const char *methods);
 
 /* A request path split on '/': "/a/b/" -> {"a","b"}. Segments are copies in buf. */
 #define SBX_MAX_SEGMENTS 16

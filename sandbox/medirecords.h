@@ -40,6 +40,18 @@ void mr_list_appointments(const sbx_request *req, const mr_practice *practice,
 /* An appointment as served: malformed when the fault says so (then *malformed is bumped). */
 json_t *mr_appt_out(const mr_practice *practice, const mr_appt *appt, unsigned *malformed);
 
+/* Writes (medirecords_write.c), with the write lock held; `only`: the practice of a static
+ * token, NULL for an OAuth token (every practice). */
+void mr_write_create_appt(const sbx_request *req, mr_world *w, mr_practice *practice,
+                          sbx_response *resp);
+void mr_write_replace_appt(const sbx_request *req, mr_practice *practice, mr_appt *appt,
+                           sbx_response *resp);
+void mr_write_delete_appt(mr_practice *practice, mr_appt *appt, sbx_response *resp);
+void mr_write_search_patients(const sbx_request *req, mr_world *w, const mr_practice *only,
+                              sbx_response *resp);
+void mr_write_create_patient(const sbx_request *req, mr_world *w, mr_practice *only,
+                             sbx_response *resp);
+
 /* Controls under /_sandbox/medirecords (medirecords_control.c). */
 void mr_control_handle(const sbx_request *req, const char *rest, sbx_response *resp);
 /* An appointment as ground truth: the API object plus the normalised "_" fields. */

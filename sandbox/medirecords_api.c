@@ -22,23 +22,27 @@ typedef enum mr_endpoint {
     EP_PROVIDER,
     EP_PATIENT,
     EP_INTERVALS,
+    EP_PATIENTS,
+    EP_PATIENT_SEARCH,
     EP_COUNT,
 } mr_endpoint;
 
 static const struct {
     const char *name;
-    const char *method;
+    const char *methods; /* the methods served, ", " between them */
 } endpoints[EP_COUNT] = {
     [EP_UNKNOWN] = {"medirecords.unknown", NULL},
     [EP_TOKEN] = {"medirecords.token", "POST"},
     [EP_PRACTICE] = {"medirecords.practice", "GET"},
-    [EP_APPOINTMENTS] = {"medirecords.appointments", "GET"},
-    [EP_APPOINTMENT] = {"medirecords.appointment", "GET"},
+    [EP_APPOINTMENTS] = {"medirecords.appointments", "GET, POST"},
+    [EP_APPOINTMENT] = {"medirecords.appointment", "GET, PUT, DELETE"},
     [EP_TYPES] = {"medirecords.appointment_types", "GET"},
     [EP_PROVIDERS] = {"medirecords.providers", "GET"},
     [EP_PROVIDER] = {"medirecords.provider", "GET"},
     [EP_PATIENT] = {"medirecords.patient", "GET"},
     [EP_INTERVALS] = {"medirecords.interval_codes", "GET"},
+    [EP_PATIENTS] = {"medirecords.patient_create", "POST"},
+    [EP_PATIENT_SEARCH] = {"medirecords.patient_search", "POST"},
 };
 
 typedef struct mr_route {
@@ -58,8 +62,16 @@ static void parse_route(const char *full_path, mr_route *r)
         r->endpoint = EP_TOKEN;
         return;
     }
-    if (n < 3 || !sbx_seg_is(p, 0, "v1"))
+    if (n < 2 || !sbx_seg_is(p, 0, "v1"))
         return;
+    if (n == 2 && sbx_seg_is(p, 1, "patients")) {
+        r->endpoint = EP_PATIENTS;
+        return;
+    }
+    if (n == 3 && sbx_seg_is(p, 1, "patients") && sbx_seg_is(p, 2, "search")) {
+        r->endpoint = EP_PATIENT_SEARCH;
+        return;
+    }
     if (n == 3 && sbx_seg_is(p, 1, "patients")) {
         r->endpoint = EP_PATIENT;
         r->id = p->seg[2];
@@ -71,7 +83,7 @@ static void parse_route(const char *full_path, mr_route *r)
         r->endpoint = EP_INTERVALS;
         return;
     }
-    if (!sbx_seg_is(p, 1, "practices"))
+    if (n < 3 || !sbx_seg_is(p, 1, "practices"))
         return;
     r->practice_id = p->seg[2];
     if (n == 3) {
@@ -323,6 +335,23 @@ static void handle_patient(const mr_world *w, const mr_access *access, const cha
     sbx_respond_message(resp, 404, "Patient not found");
 }
 
+/* POST, PUT and DELETE on appointments (medirecords_write.c); the write lock is held. */
+static void handle_practice_write(const sbx_request *req, const mr_route *r, mr_world *w,
+                                  mr_practice *p, sbx_response *resp)
+{
+    if (r->endpoint == EP_APPOINTMENTS) {
+        mr_write_create_appt(req, w, p, resp);
+        return;
+    }
+    mr_appt *a = mr_find_appt(p, r->id);
+    if (a == NULL)
+        sbx_respond_message(resp, 404, "Appointment not found");
+    else if (sbx_method_is(req, "PUT"))
+        mr_write_replace_appt(req, p, a, resp);
+    else
+        mr_write_delete_appt(p, a, resp);
+}
+
 static void handle_practice_call(const sbx_request *req, const mr_route *r, const mr_practice *p,
                                  const sbx_medirecords_config *s, sbx_response *resp)
 {
@@ -369,16 +398,18 @@ void mr_api_handle(const sbx_request *req, const sbx_route_info *info, sbx_respo
     (void)info;
     mr_route r;
     parse_route(req->path, &r);
-    mr_world *w = mr_lock_read();
+    bool writes = !sbx_method_is(req, "GET") && r.endpoint != EP_TOKEN &&
+                  r.endpoint != EP_PATIENT_SEARCH && r.endpoint != EP_UNKNOWN;
+    mr_world *w = writes ? mr_lock_write() : mr_lock_read();
     const sbx_medirecords_config *s = mr_settings();
     bool hidden = (r.endpoint == EP_TOKEN && !s->oauth) ||
                   ((r.endpoint == EP_PROVIDERS || r.endpoint == EP_PROVIDER) && !s->providers);
     mr_access access;
     if (r.endpoint == EP_UNKNOWN || hidden) {
         sbx_respond_message(resp, 404, "Not Found");
-    } else if (!sbx_method_is(req, endpoints[r.endpoint].method)) {
+    } else if (!sbx_method_in(req, endpoints[r.endpoint].methods)) {
         sbx_respond_message(resp, 405, "Method Not Allowed");
-        sbx_response_header(resp, "Allow", endpoints[r.endpoint].method);
+        sbx_response_header(resp, "Allow", endpoints[r.endpoint].methods);
     } else if (r.endpoint == EP_TOKEN) {
         handle_token(req, s, resp);
     } else if (!check_auth(req, w, s, &access, resp)) {
@@ -387,16 +418,22 @@ void mr_api_handle(const sbx_request *req, const sbx_route_info *info, sbx_respo
         sbx_respond_json(resp, 200, mr_intervals_json(s->interval_shape));
     } else if (r.endpoint == EP_PATIENT) {
         handle_patient(w, &access, r.id, resp);
+    } else if (r.endpoint == EP_PATIENT_SEARCH) {
+        mr_write_search_patients(req, w, access.only, resp);
+    } else if (r.endpoint == EP_PATIENTS) {
+        mr_write_create_patient(req, w, (mr_practice *)access.only, resp);
     } else {
-        const mr_practice *p = mr_find_practice(w, r.practice_id);
+        mr_practice *p = mr_find_practice(w, r.practice_id);
         if (p == NULL)
             sbx_respond_message(resp, 404, "Practice not found");
         else if (access.only != NULL && access.only != p)
             sbx_respond_message(resp, 403, "Forbidden");
+        else if (writes)
+            handle_practice_write(req, &r, w, p, resp);
         else
             handle_practice_call(req, &r, p, s, resp);
     }
-    if (resp->status == 200)
+    if (resp->status == 200 && !writes)
         resp->truncatable = true;
     mr_unlock();
 }

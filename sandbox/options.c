@@ -46,6 +46,7 @@ enum {
     OPT_MAX_WINDOW,
     OPT_CURSOR_UNBOUND,
     OPT_TOKEN_ERRORS,
+    OPT_CANCEL_BODY,
     OPT_MR_RAW_TOKEN,
     OPT_MR_OAUTH,
     OPT_MR_RANGE_END_EXCLUSIVE,
@@ -103,6 +104,7 @@ static const struct option long_options[] = {
     {"gentu-max-window-days", required_argument, NULL, OPT_MAX_WINDOW},
     {"gentu-cursor-unbound", no_argument, NULL, OPT_CURSOR_UNBOUND},
     {"gentu-token-errors", required_argument, NULL, OPT_TOKEN_ERRORS},
+    {"gentu-cancel-body", required_argument, NULL, OPT_CANCEL_BODY},
     {"medirecords-raw-token", no_argument, NULL, OPT_MR_RAW_TOKEN},
     {"medirecords-oauth", no_argument, NULL, OPT_MR_OAUTH},
     {"medirecords-range-end-exclusive", no_argument, NULL, OPT_MR_RANGE_END_EXCLUSIVE},
@@ -172,6 +174,7 @@ void sbx_options_usage(FILE *out)
           "  --gentu-body-credentials --gentu-tenants-list all|paired\n"
           "  --gentu-unpaired-status 403|404 --gentu-wrong-app-status 403|404\n"
           "  --gentu-max-window-days N --gentu-cursor-unbound --gentu-token-errors oauth|apigee\n"
+          "  --gentu-cancel-body action|status\n"
           "  --medirecords-raw-token --medirecords-oauth --medirecords-range-end-exclusive\n"
           "  --medirecords-empty-204 --medirecords-interval-shape array|data|objects\n"
           "  --medirecords-types-envelope data|page --medirecords-providers\n"
@@ -427,6 +430,11 @@ static int apply_option(int opt, const char *arg, sbx_config *cfg, pms_error *er
             gc->token_errors = SBX_GENTU_ERRORS_APIGEE;
         else
             return pms_error_set(err, PMS_ERR_CONFIG, "--%s wants oauth or apigee", flag);
+        return PMS_OK;
+    case OPT_CANCEL_BODY:
+        if (strcmp(arg, "action") != 0 && strcmp(arg, "status") != 0)
+            return pms_error_set(err, PMS_ERR_CONFIG, "--%s wants action or status", flag);
+        gc->cancel_by_status = strcmp(arg, "status") == 0;
         return PMS_OK;
     default:
         return apply_vendor_option(opt, flag, arg, cfg, err);

@@ -10,3 +10,6 @@ echo
 echo "== pmsd: run sheet vs nginx, memory, scheduler ($(nproc) cores, $(uname -r))"
 "$build/bench/bench_pmsd" "$build/src/cmd/pmsd" "$build/sandbox/pms-sandbox" "$build/src/cmd/pmsctl" \
   ${BENCH_QUICK:+--quick}
+echo
+echo "== Store: upserts vs COPY / .import, lease claims ($(nproc) cores, $(uname -r))"
+"$build/bench/bench_store" ${BENCH_QUICK:+--quick}

@@ -160,6 +160,12 @@ typedef struct pms_patient_list {
 } pms_patient_list;
 void pms_patient_list_clear(pms_patient_list *list);
 
+/* Why a PMS lacks an operation, said to whoever asked for it. */
+typedef struct pms_unsupported_note {
+    unsigned capability; /* the PMS_CAP_* bit of the missing operation; 0 ends a list */
+    const char *reason;  /* "its Bookings API cannot move an appointment" */
+} pms_unsupported_note;
+
 typedef struct pms_adapter_ops {
     int version;              /* PMS_ADAPTER_OPS_VERSION; grows like sqlite3_io_methods */
     const char *name;         /* "gentu" */
@@ -219,6 +225,9 @@ typedef struct pms_adapter_ops {
     /* One appointment read from the PMS itself (PMS_ERR_NOT_FOUND when it has none). */
     int (*get_appointment)(pms_session *s, const char *appointment_id, pms_appointment *out,
                            pms_error *err);
+    /* Reasons for operations left NULL, added to the PMS_ERR_NOT_SUPPORTED message (a list
+     * ended by capability 0; NULL: none given). */
+    const pms_unsupported_note *unsupported;
 } pms_adapter_ops;
 
 #define PMS_ADAPTER_OPS_VERSION 2

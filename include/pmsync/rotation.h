@@ -2,7 +2,8 @@
  * primary key, and finding what still needs an older key before it is retired.
  *
  * The sealed values are the three columns of pms_connections that hold envelopes: secrets,
- * access_token and refresh_token, each bound to its row and column by pms_connection_aad. A
+ * access_token and refresh_token, each bound to its row and column by pms_connection_aad; and
+ * the voice receptionist's credentials (voice_settings: bearer and HMAC secrets, pms_voice_aad). A
  * rotation (pmsctl key rotate) puts a new key first in the key file, keeping the old ones, then
  * calls pms_reencrypt_all: each connection is rewritten in its own short write transaction, so
  * a running pmsd is never blocked for long, and a value that changed meanwhile (a new token) is

@@ -388,6 +388,58 @@ typedef struct pms_schedule_stats {
 /* A held lock on a connection's sync (one sync per connection, across processes). */
 typedef struct pms_store_lock pms_store_lock;
 
+/* A write through the unified write API, kept by its idempotency key (per account): the hash of
+ * the request, where it stands, and the answer given (repeats get the same answer, even after a
+ * restart). Recorded in_progress before the PMS is asked, so a crash in between leaves it
+ * in_progress and a repeat is never written twice. */
+typedef struct pms_write_record {
+    char *account_id;
+    char *idem_key;
+    char *request_hash; /* hex SHA-256 of the operation and its arguments */
+    char *operation;    /* book | reschedule | cancel | create_patient | ... */
+    char *connection_id;
+    char *state;       /* in_progress | pending | confirmed | failed */
+    int http_status;   /* of the stored answer; 0 while in progress */
+    json_t *response;  /* the stored answer's body (ids and states, no patient data); NULL */
+    char *tracking_id; /* pending: what the PMS said to follow */
+    char *entry_id;    /* the run-sheet appointment, once known */
+    int attempts;      /* follow-ups so far */
+    pms_instant next_check_at; /* pending: when to follow it next */
+    pms_instant created_at;
+    pms_instant updated_at;
+} pms_write_record;
+
+typedef struct pms_write_record_array {
+    pms_write_record *items;
+    size_t count;
+} pms_write_record_array;
+
+void pms_write_record_clear(pms_write_record *r);
+void pms_write_record_array_clear(pms_write_record_array *l);
+
+/* An account's voice receptionist settings: its sealed credentials (bearer secret, HMAC key;
+ * aad "voice:<account id>:<bearer|hmac>"), the connection the tools use, and the Vapi phone
+ * number its calls must come from (NULL: not checked). */
+typedef struct pms_voice_settings {
+    char *account_id;
+    char *connection_id;
+    char *bearer_sealed;
+    char *hmac_sealed;
+    char *phone_number_id;
+    pms_instant updated_at;
+} pms_voice_settings;
+
+void pms_voice_settings_clear(pms_voice_settings *v);
+
+typedef struct pms_voice_settings_array {
+    pms_voice_settings *items;
+    size_t count;
+} pms_voice_settings_array;
+
+void pms_voice_settings_array_clear(pms_voice_settings_array *l);
+/* The aad a voice secret is sealed with: "voice:<account id>:<which>" (bearer | hmac). */
+void pms_voice_aad(const char *account_id, const char *which, char *out, size_t len);
+
 /* ---- the ops struct ------------------------------------------------------------------ */
 
 typedef struct pms_store_ops {
@@ -602,6 +654,35 @@ typedef struct pms_store_ops {
      * PostgreSQL: NOTIFY on a channel (delivered to every listening worker after the sender's
      * transaction commits); SQLite: one process, nothing to tell (PMS_OK, nothing sent). */
     int (*notify)(pms_store *st, const char *channel, const char *payload, pms_error *err);
+
+    /* ---- idempotent writes and voice settings (migration 9) ---- */
+
+    /* Records a new write (state in_progress) unless its (account, key) exists: *claimed says
+     * which; when it existed, *existing (may be NULL) receives it. */
+    int (*write_claim)(pms_store *st, const pms_write_record *r, bool *claimed,
+                       pms_write_record *existing, pms_error *err);
+    /* Writes state, http_status, response, tracking_id, entry_id, attempts, next_check_at and
+     * updated_at of the record (account, key). PMS_ERR_NOT_FOUND. */
+    int (*write_update)(pms_store *st, const pms_write_record *r, pms_error *err);
+    int (*write_get)(pms_store *st, const char *account_id, const char *idem_key,
+                     pms_write_record *out, pms_error *err); /* PMS_ERR_NOT_FOUND */
+    /* Pending writes whose next check has come (at most limit), oldest first. */
+    int (*write_due)(pms_store *st, pms_instant now, int limit, pms_write_record_array *out,
+                     pms_error *err);
+    int (*voice_settings_get)(pms_store *st, const char *account_id, pms_voice_settings *out,
+                              pms_error *err); /* PMS_ERR_NOT_FOUND */
+    /* Inserts or replaces every field of the account's settings. */
+    int (*voice_settings_put)(pms_store *st, const pms_voice_settings *v, pms_error *err);
+    /* Removes a write still in_progress (the PMS could not be asked): the key is free again.
+     * PMS_OK also when there was none. */
+    int (*write_release)(pms_store *st, const char *account_id, const char *idem_key,
+                         pms_error *err);
+    /* Every account's voice settings (key rotation re-seals and counts them). */
+    int (*voice_settings_list)(pms_store *st, pms_voice_settings_array *out, pms_error *err);
+    /* The replay cache of signed voice requests, shared by every worker: removes entries expired
+     * by now, then records signature (unique) until expires_at. *fresh: it was not there. */
+    int (*voice_replay_claim)(pms_store *st, const char *account_id, const char *signature,
+                              pms_instant now, pms_instant expires_at, bool *fresh, pms_error *err);
 } pms_store_ops;
 
 struct pms_store {

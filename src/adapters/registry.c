@@ -111,10 +111,22 @@ json_t *pms_capabilities_to_json(unsigned caps)
     return list;
 }
 
+/* "<PMS> does not support <what>", with the adapter's reason when it gives one. */
+static int unsupported_because(pms_session *s, unsigned capability, const char *what,
+                               pms_error *err)
+{
+    const pms_adapter_ops *ops = pms_session_ops(s);
+    for (const pms_unsupported_note *n = ops->unsupported; capability && n && n->capability; n++)
+        if (n->capability == capability)
+            return pms_error_set(err, PMS_ERR_NOT_SUPPORTED, "%s does not support %s: %s",
+                                 ops->display_name, what, n->reason);
+    return pms_error_set(err, PMS_ERR_NOT_SUPPORTED, "%s does not support %s", ops->display_name,
+                         what);
+}
+
 static int unsupported(pms_session *s, const char *what, pms_error *err)
 {
-    return pms_error_set(err, PMS_ERR_NOT_SUPPORTED, "%s does not support %s",
-                         pms_session_ops(s)->display_name, what);
+    return unsupported_because(s, 0, what, err);
 }
 
 #define OPS(s) (pms_session_ops(s))
@@ -176,41 +188,45 @@ int pms_adapter_fetch_patient(pms_session *s, const char *id, pms_patient *out, 
 int pms_adapter_find_slots(pms_session *s, const pms_slot_query *q, pms_slot_list *out,
                            pms_error *err)
 {
-    return OPS(s)->find_slots ? OPS(s)->find_slots(s, q, out, err)
-                              : unsupported(s, "finding free appointment times", err);
+    return OPS(s)->find_slots
+               ? OPS(s)->find_slots(s, q, out, err)
+               : unsupported_because(s, PMS_CAP_FIND_SLOTS, "finding free appointment times", err);
 }
 
 int pms_adapter_book(pms_session *s, const pms_booking_request *req, pms_write_result *out,
                      pms_error *err)
 {
-    return OPS(s)->book ? OPS(s)->book(s, req, out, err) : unsupported(s, "booking", err);
+    return OPS(s)->book ? OPS(s)->book(s, req, out, err)
+                        : unsupported_because(s, PMS_CAP_BOOK, "booking", err);
 }
 
 int pms_adapter_reschedule(pms_session *s, const char *id, pms_instant start, int minutes,
                            pms_write_result *out, pms_error *err)
 {
     return OPS(s)->reschedule ? OPS(s)->reschedule(s, id, start, minutes, out, err)
-                              : unsupported(s, "rescheduling", err);
+                              : unsupported_because(s, PMS_CAP_RESCHEDULE, "rescheduling", err);
 }
 
 int pms_adapter_cancel(pms_session *s, const char *id, const char *reason, pms_write_result *out,
                        pms_error *err)
 {
     return OPS(s)->cancel ? OPS(s)->cancel(s, id, reason, out, err)
-                          : unsupported(s, "cancelling appointments", err);
+                          : unsupported_because(s, PMS_CAP_CANCEL, "cancelling appointments", err);
 }
 
 int pms_adapter_search_patients(pms_session *s, const pms_patient_query *q, pms_patient_list *out,
                                 pms_error *err)
 {
-    return OPS(s)->search_patients ? OPS(s)->search_patients(s, q, out, err)
-                                   : unsupported(s, "patient search", err);
+    return OPS(s)->search_patients
+               ? OPS(s)->search_patients(s, q, out, err)
+               : unsupported_because(s, PMS_CAP_PATIENT_SEARCH, "patient search", err);
 }
 
 int pms_adapter_create_patient(pms_session *s, const pms_patient *p, char **new_id, pms_error *err)
 {
-    return OPS(s)->create_patient ? OPS(s)->create_patient(s, p, new_id, err)
-                                  : unsupported(s, "creating patients", err);
+    return OPS(s)->create_patient
+               ? OPS(s)->create_patient(s, p, new_id, err)
+               : unsupported_because(s, PMS_CAP_PATIENT_CREATE, "creating patients", err);
 }
 
 void pms_practice_info_clear(pms_practice_info *p)
@@ -247,13 +263,15 @@ void pms_patient_list_clear(pms_patient_list *list)
 int pms_adapter_write_status(pms_session *s, const char *tracking_id, pms_write_result *out,
                              pms_error *err)
 {
-    return OPS(s)->write_status ? OPS(s)->write_status(s, tracking_id, out, err)
-                                : unsupported(s, "following asynchronous writes", err);
+    return OPS(s)->write_status
+               ? OPS(s)->write_status(s, tracking_id, out, err)
+               : unsupported_because(s, PMS_CAP_WRITE_STATUS, "following asynchronous writes", err);
 }
 
 int pms_adapter_get_appointment(pms_session *s, const char *id, pms_appointment *out,
                                 pms_error *err)
 {
-    return OPS(s)->get_appointment ? OPS(s)->get_appointment(s, id, out, err)
-                                   : unsupported(s, "reading one appointment", err);
+    return OPS(s)->get_appointment
+               ? OPS(s)->get_appointment(s, id, out, err)
+               : unsupported_because(s, PMS_CAP_APPOINTMENT_FETCH, "reading one appointment", err);
 }

@@ -17,6 +17,7 @@
 #include "pmsync/listen.h"
 #include "pmsync/log.h"
 #include "pmsync/scheduler.h"
+#include "server/writes.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/demo.h"
@@ -160,6 +161,7 @@ static void shut_down(pmsd_app *app)
     if (app->hub)
         pmsd_hub_close(app->hub);
     pmsd_server_stop(app);
+    pmsd_follower_stop(app);
 }
 
 static void free_app(pmsd_app *app)
@@ -214,6 +216,8 @@ static int start_services(pmsd_app *app, pms_error *err)
         .ctx = app,
     };
     if ((rc = pms_scheduler_start(&sc, &app->scheduler, err)) != PMS_OK)
+        return rc;
+    if ((rc = pmsd_follower_start(app, err)) != PMS_OK)
         return rc;
     return pmsd_server_start(app, err);
 }

@@ -1,10 +1,13 @@
-/* Re-encrypting sealed connection values under the primary key, and key usage counts. */
+/* Re-encrypting sealed values (connections, then voice credentials: rotation_voice.c) under the
+ * primary key, and key usage counts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pmsync/connections.h"
 #include "pmsync/rotation.h"
+#include "security/reseal.h"
+#include "security/rotation_voice.h"
 
 #define SEALED_COLUMNS 3
 
@@ -18,40 +21,54 @@ static char **sealed_column(pms_connection *c, int i)
                     : &c->refresh_token_sealed;
 }
 
-static bool under_key(const char *envelope, const char *key_id)
+bool pms_sealed_under(const char *envelope, const char *key_id)
 {
     char id[PMS_KEY_ID_LEN];
     return pms_envelope_key_id(envelope, id, NULL) == PMS_OK && strcmp(id, key_id) == 0;
 }
 
-static void note_failure(pms_reencrypt_report *r, const char *connection_id, int column,
-                         const char *why)
-{
-    r->failed++;
-    if (r->first_failure[0] == '\0')
-        snprintf(r->first_failure, sizeof r->first_failure, "connection %.40s %s: %s",
-                 connection_id, sealed_column_names[column], why);
-}
-
 /* Opens one value and seals it again under the primary key; *value is replaced. */
-static int reseal(const pms_keyring *ring, const char *connection_id, int column, char **value,
-                  pms_error *err)
+static int reseal(const pms_keyring *ring, const char *aad, char **value, pms_error *err)
 {
-    char *aad = pms_connection_aad(connection_id, sealed_column_names[column]);
-    if (aad == NULL)
-        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     char *plain = NULL, *sealed = NULL;
     size_t len = 0;
     int rc = pms_open(ring, aad, *value, &plain, &len, err);
     if (rc == PMS_OK)
         rc = pms_seal(ring, aad, plain, len, &sealed, err);
     pms_secure_free(plain, len);
-    free(aad);
     if (rc == PMS_OK) {
         free(*value);
         *value = sealed;
     }
     return rc;
+}
+
+bool pms_reseal_values(const pms_keyring *ring, const char *primary, const pms_sealed_value *v,
+                       int count, const char *kind, const char *id, pms_reencrypt_report *r)
+{
+    bool changed = false;
+    for (int i = 0; i < count; i++) {
+        if (*v[i].value == NULL)
+            continue;
+        r->values++;
+        if (pms_sealed_under(*v[i].value, primary)) {
+            r->current++;
+            continue;
+        }
+        pms_error why = {0};
+        if (v[i].aad == NULL)
+            pms_error_set(&why, PMS_ERR_NOMEM, "out of memory");
+        if (v[i].aad == NULL || reseal(ring, v[i].aad, v[i].value, &why) != PMS_OK) {
+            r->failed++;
+            if (r->first_failure[0] == '\0')
+                snprintf(r->first_failure, sizeof r->first_failure, "%s %.40s %s: %s", kind, id,
+                         v[i].name, why.message);
+            continue;
+        }
+        r->reencrypted++;
+        changed = true;
+    }
+    return changed;
 }
 
 /* One connection, in its own write transaction, read again inside it. */
@@ -66,24 +83,14 @@ static int reencrypt_connection(pms_store *st, const pms_keyring *ring, const ch
         st->ops->rollback(st);
         return rc == PMS_ERR_NOT_FOUND ? PMS_OK : rc; /* removed meanwhile */
     }
-    bool changed = false;
-    for (int i = 0; i < SEALED_COLUMNS; i++) {
-        char **value = sealed_column(&c, i);
-        if (*value == NULL)
-            continue;
-        r->values++;
-        if (under_key(*value, primary)) {
-            r->current++;
-            continue;
-        }
-        pms_error why = {0};
-        if (reseal(ring, c.id, i, value, &why) != PMS_OK) {
-            note_failure(r, c.id, i, why.message);
-            continue;
-        }
-        r->reencrypted++;
-        changed = true;
-    }
+    pms_sealed_value v[SEALED_COLUMNS];
+    for (int i = 0; i < SEALED_COLUMNS; i++)
+        v[i] = (pms_sealed_value){sealed_column(&c, i),
+                                  pms_connection_aad(c.id, sealed_column_names[i]),
+                                  sealed_column_names[i]};
+    bool changed = pms_reseal_values(ring, primary, v, SEALED_COLUMNS, "connection", c.id, r);
+    for (int i = 0; i < SEALED_COLUMNS; i++)
+        free((char *)v[i].aad);
     if (changed)
         rc = st->ops->connection_set_sealed(st, c.id, c.secrets_sealed, c.access_token_sealed,
                                             c.refresh_token_sealed, err);
@@ -113,7 +120,7 @@ int pms_reencrypt_all(pms_store *st, const pms_keyring *ring, pms_reencrypt_repo
             if (value == NULL)
                 continue;
             seen++;
-            needed = needed || !under_key(value, primary);
+            needed = needed || !pms_sealed_under(value, primary);
         }
         if (!needed) {
             out->values += seen;
@@ -123,6 +130,8 @@ int pms_reencrypt_all(pms_store *st, const pms_keyring *ring, pms_reencrypt_repo
         rc = reencrypt_connection(st, ring, c->id, primary, out, err);
     }
     pms_connection_list_clear(&all);
+    if (rc == PMS_OK)
+        rc = pms_reencrypt_voice(st, ring, primary, out, err);
     return rc;
 }
 
@@ -136,10 +145,12 @@ int pms_key_usage_count(pms_store *st, const char *key_id, pms_key_usage *out, p
     for (size_t i = 0; rc == PMS_OK && i < all.count; i++)
         for (int j = 0; j < SEALED_COLUMNS; j++) {
             const char *value = *sealed_column(&all.items[i], j);
-            if (value != NULL && under_key(value, key_id))
+            if (value != NULL && pms_sealed_under(value, key_id))
                 out->sealed_values++;
         }
     pms_connection_list_clear(&all);
+    if (rc == PMS_OK)
+        rc = pms_voice_key_usage(st, key_id, &out->sealed_values, err);
     if (rc == PMS_OK)
         rc = st->ops->audit_count_key(st, key_id, &out->audit_records, err);
     pms_audit_head head;

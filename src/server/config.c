@@ -25,6 +25,8 @@ void pmsd_config_defaults(pmsd_config *c)
     c->run_sheet_cache_mb = 64;
     c->scheduler_enabled = true;
     c->session_hours = 12;
+    c->write_budget_seconds = 8;
+    c->write_follow_minutes = 30;
 }
 
 void pmsd_config_clear(pmsd_config *c)
@@ -103,6 +105,10 @@ int pmsd_config_set(pmsd_config *c, const char *key, const char *value, pms_erro
         c->body_limit = (size_t)n;
         return PMS_OK;
     }
+    if (strcmp(key, "write_budget_seconds") == 0)
+        return set_int(&c->write_budget_seconds, key, value, 1, 120, err);
+    if (strcmp(key, "write_follow_minutes") == 0)
+        return set_int(&c->write_follow_minutes, key, value, 1, 1440, err);
     if (strcmp(key, "connection_limit") == 0)
         return set_int(&c->connection_limit, key, value, 10, 100000, err);
     if (strcmp(key, "max_parallel_syncs") == 0)

@@ -31,9 +31,13 @@ typedef struct pmsd_config {
     bool demo;          /* create a demo account, keys and sandbox connections */
     char *demo_sandbox; /* the sandbox's base URL for --demo */
     char *static_dir;
-    char *worker_name; /* this worker among those sharing the database; NULL: pmsd-PID@HOST */   /* the web UI's files (later) */
-    bool cookie_secure; /* the session cookie gets Secure (pmsd behind TLS) */
-    int session_hours;  /* how long a browser session lasts */
+    char *worker_name;
+        /* this worker among those sharing the database; NULL: pmsd-PID@HOST */ /* the web UI's
+                                                                                   files (later) */
+    bool cookie_secure;       /* the session cookie gets Secure (pmsd behind TLS) */
+    int session_hours;        /* how long a browser session lasts */
+    int write_budget_seconds; /* how long a write may take before it answers pending */
+    int write_follow_minutes; /* how long a pending write is followed before it counts as failed */
 } pmsd_config;
 
 void pmsd_config_defaults(pmsd_config *c);

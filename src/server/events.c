@@ -29,6 +29,15 @@ static void publish(pmsd_app *app, const char *account_id, const char *type, jso
     pmsd_hub_publish(app->hub, account_id, type, data);
 }
 
+void pmsd_publish(pmsd_app *app, const char *account_id, const char *type, json_t *data)
+{
+    if (app->hub == NULL) {
+        json_decref(data);
+        return;
+    }
+    publish(app, account_id, type, data);
+}
+
 void pmsd_on_notification(void *ctx, const char *channel, const char *payload)
 {
     pmsd_app *app = ctx;

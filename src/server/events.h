@@ -11,6 +11,9 @@
  * "appointment.updated" or "appointment.removed". */
 void pmsd_publish_entry(pmsd_app *app, const pms_sheet_entry *e, const char *type);
 
+/* Any event to the account's streams (and other workers'); data (ids and states only) stolen. */
+void pmsd_publish(pmsd_app *app, const char *account_id, const char *type, json_t *data);
+
 /* At most this many sync.progress events a second per sync. */
 #define PMSD_PROGRESS_PER_SECOND 4
 

@@ -181,6 +181,10 @@ void pmsd_h_connection_get(pmsd_request *req, pmsd_response *resp)
         return;
     json_t *o = pms_connection_to_json(&c);
     json_object_set_new(o, "sync", pmsd_sync_status_json(st, &c));
+    const pms_adapter_ops *ops = pms_adapter_find(c.pms_type);
+    json_object_set_new(o, "capabilities",
+                        ops ? pms_capabilities_to_json(pms_adapter_capabilities(ops))
+                            : json_array());
     pmsd_respond_json(resp, 200, o);
     pms_connection_clear(&c);
 }

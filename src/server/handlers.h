@@ -95,6 +95,25 @@ void pmsd_h_session_create(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_session_get(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_session_delete(pmsd_request *req, pmsd_response *resp);
 
+/* h_pms_api.c */
+void pmsd_h_pms_availability(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_book(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_reschedule(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_cancel(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_patient_search(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_patient_get(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_patient_create(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_notes_get(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_notes_post(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_insurance(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_balance(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_pms_payments(pmsd_request *req, pmsd_response *resp);
+
+/* h_voice.c, h_voice_settings.c */
+void pmsd_h_voice_vapi(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_voice_settings_get(pmsd_request *req, pmsd_response *resp);
+void pmsd_h_voice_settings_put(pmsd_request *req, pmsd_response *resp);
+
 /* h_keys.c */
 void pmsd_h_keys_list(pmsd_request *req, pmsd_response *resp);
 void pmsd_h_keys_create(pmsd_request *req, pmsd_response *resp);

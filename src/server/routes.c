@@ -2,11 +2,13 @@
  * (docs/openapi.json, served at /api/openapi.json) describes each; a test checks that it does. */
 #include "server/handlers.h"
 
-#define ADMIN       PMSD_ADMIN
-#define STAFF       (PMSD_ADMIN | PMSD_STAFF)
-#define ANY_ROLE    (PMSD_ADMIN | PMSD_STAFF | PMSD_AGENT)
-#define CONNECTION  "/api/pms/connections/{id}"
-#define APPOINTMENT "/api/run-sheet/appointments/{id}"
+#define ADMIN           PMSD_ADMIN
+#define STAFF           (PMSD_ADMIN | PMSD_STAFF)
+#define ANY_ROLE        (PMSD_ADMIN | PMSD_STAFF | PMSD_AGENT)
+#define CONNECTION      "/api/pms/connections/{id}"
+#define APPOINTMENT     "/api/run-sheet/appointments/{id}"
+#define PMS_APPOINTMENT "/api/pms/appointments/{id}"
+#define PATIENT         "/api/pms/patients/{id}"
 
 const pmsd_route pmsd_routes[] = {
     {"GET", "/healthz", pmsd_h_healthz, PMSD_PUBLIC, "Liveness"},
@@ -53,6 +55,34 @@ const pmsd_route pmsd_routes[] = {
     {"GET", APPOINTMENT, pmsd_h_appointment_get, STAFF, "An appointment"},
     {"PATCH", APPOINTMENT, pmsd_h_appointment_update, STAFF, "Change an appointment"},
     {"DELETE", APPOINTMENT, pmsd_h_appointment_delete, STAFF, "Remove a manual or OCR appointment"},
+
+    {"GET", "/api/pms/appointments/availability", pmsd_h_pms_availability, ANY_ROLE,
+     "Free slots from the PMS"},
+    {"POST", "/api/pms/appointments", pmsd_h_pms_book, ANY_ROLE,
+     "Book an appointment in the PMS (Idempotency-Key)"},
+    {"PATCH", PMS_APPOINTMENT, pmsd_h_pms_reschedule, ANY_ROLE,
+     "Move a PMS appointment (Idempotency-Key)"},
+    {"DELETE", PMS_APPOINTMENT, pmsd_h_pms_cancel, ANY_ROLE,
+     "Cancel a PMS appointment (Idempotency-Key)"},
+    {"GET", "/api/pms/patients/search", pmsd_h_pms_patient_search, ANY_ROLE,
+     "Find patients in the PMS"},
+    {"POST", "/api/pms/patients", pmsd_h_pms_patient_create, ANY_ROLE,
+     "Create a patient in the PMS (Idempotency-Key)"},
+    {"GET", PATIENT, pmsd_h_pms_patient_get, ANY_ROLE, "A patient from the PMS"},
+    {"GET", PATIENT "/notes", pmsd_h_pms_notes_get, ANY_ROLE, "A patient's notes"},
+    {"POST", PATIENT "/notes", pmsd_h_pms_notes_post, ANY_ROLE,
+     "Add a patient note (Idempotency-Key)"},
+    {"GET", PATIENT "/insurance", pmsd_h_pms_insurance, ANY_ROLE, "A patient's insurance"},
+    {"GET", PATIENT "/balance", pmsd_h_pms_balance, ANY_ROLE, "A patient's balance"},
+    {"POST", "/api/pms/payments", pmsd_h_pms_payments, ANY_ROLE,
+     "Record a payment (Idempotency-Key)"},
+
+    {"POST", "/api/voice/vapi", pmsd_h_voice_vapi, PMSD_PUBLIC,
+     "Vapi tool calls (authenticated by the clinic's voice credential)"},
+    {"GET", "/api/voice/settings", pmsd_h_voice_settings_get, ADMIN,
+     "The account's voice receptionist settings (secrets never shown)"},
+    {"PUT", "/api/voice/settings", pmsd_h_voice_settings_put, ADMIN,
+     "Set the voice receptionist's credentials and connection"},
 
     {"GET", "/api/keys", pmsd_h_keys_list, ADMIN, "The account's API keys"},
     {"POST", "/api/keys", pmsd_h_keys_create, ADMIN, "Create an API key (shown once)"},

@@ -16,6 +16,7 @@
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/static_files.h"
+#include "server/voice.h"
 
 /* State of one request across libmicrohttpd's calls. */
 typedef struct request_state {
@@ -189,6 +190,15 @@ static enum MHD_Result dispatch(pmsd_app *app, struct MHD_Connection *conn, cons
     return ok;
 }
 
+/* The largest body a path may send: the voice endpoint takes Vapi's large messages. */
+static size_t body_limit_for(const pmsd_app *app, const char *url)
+{
+    size_t limit = app->cfg.body_limit;
+    if (strcmp(url, "/api/voice/vapi") == 0 && limit < PMSD_VOICE_BODY_LIMIT)
+        limit = PMSD_VOICE_BODY_LIMIT;
+    return limit;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -205,12 +215,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* Refuse an announced oversized body before reading it. */
         const char *length =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (length && strtoull(length, NULL, 10) > app->cfg.body_limit)
+        if (length && strtoull(length, NULL, 10) > body_limit_for(app, url))
             rs->too_large = true;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        if (!append_body(rs, upload_data, *upload_data_size, app->cfg.body_limit))
+        if (!append_body(rs, upload_data, *upload_data_size, body_limit_for(app, url)))
             return MHD_NO;
         *upload_data_size = 0;
         return MHD_YES;

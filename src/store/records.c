@@ -361,3 +361,51 @@ int pms_sync_window_from_json(const json_t *j, pms_sync_window *out)
         return PMS_ERR_PARSE;
     return PMS_OK;
 }
+
+void pms_write_record_clear(pms_write_record *r)
+{
+    free(r->account_id);
+    free(r->idem_key);
+    free(r->request_hash);
+    free(r->operation);
+    free(r->connection_id);
+    free(r->state);
+    json_decref(r->response);
+    free(r->tracking_id);
+    free(r->entry_id);
+    memset(r, 0, sizeof *r);
+}
+
+void pms_write_record_array_clear(pms_write_record_array *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        pms_write_record_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void pms_voice_settings_clear(pms_voice_settings *v)
+{
+    free(v->account_id);
+    free(v->connection_id);
+    free(v->bearer_sealed);
+    free(v->hmac_sealed);
+    free(v->phone_number_id);
+    memset(v, 0, sizeof *v);
+}
+
+void pms_voice_aad(const char *account_id, const char *which, char *out, size_t len)
+{
+    snprintf(out, len, "voice:%s:%s", account_id, which);
+}
+
+void pms_voice_settings_array_clear(pms_voice_settings_array *l)
+{
+    for (size_t i = 0; l && i < l->count; i++)
+        pms_voice_settings_clear(&l->items[i]);
+    if (l) {
+        free(l->items);
+        l->items = NULL;
+        l->count = 0;
+    }
+}

@@ -21,6 +21,7 @@
 
 #include "pmsd_proc.h"
 #include "sandbox_proc.h"
+#include "sse_reader.h"
 #include "server/http.h"
 #include "testutil.h"
 
@@ -218,97 +219,6 @@ static bool contains(const json_t *arr, const char *s)
             return true;
     }
     return false;
-}
-
-/* ---- SSE reader --------------------------------------------------------------------------- */
-
-typedef struct sse_reader {
-    pthread_t thread;
-    char url[256];
-    char header[2][160];
-    pthread_mutex_t lock;
-    char *text;
-    size_t len;
-    volatile int stop;
-    long status;
-} sse_reader;
-
-static size_t sse_write(char *data, size_t size, size_t n, void *userp)
-{
-    sse_reader *r = userp;
-    pthread_mutex_lock(&r->lock);
-    char *grown = realloc(r->text, r->len + size * n + 1);
-    if (grown) {
-        memcpy(grown + r->len, data, size * n);
-        r->len += size * n;
-        grown[r->len] = '\0';
-        r->text = grown;
-    }
-    pthread_mutex_unlock(&r->lock);
-    return size * n;
-}
-
-static int sse_progress(void *userp, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    (void)a, (void)b, (void)c, (void)d;
-    return ((sse_reader *)userp)->stop;
-}
-
-static void *sse_main(void *arg)
-{
-    sse_reader *r = arg;
-    CURL *curl = curl_easy_init();
-    struct curl_slist *headers = NULL;
-    for (int i = 0; i < 2; i++)
-        if (r->header[i][0])
-            headers = curl_slist_append(headers, r->header[i]);
-    curl_easy_setopt(curl, CURLOPT_URL, r->url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sse_write);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, sse_progress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, r);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    return NULL;
-}
-
-static void sse_open(sse_reader *r, const char *key, const char *last_event_id)
-{
-    memset(r, 0, sizeof *r);
-    pthread_mutex_init(&r->lock, NULL);
-    snprintf(r->url, sizeof r->url, "%s/api/run-sheet/events", W.d.base);
-    snprintf(r->header[0], sizeof r->header[0], "Authorization: Bearer %s", key);
-    if (last_event_id)
-        snprintf(r->header[1], sizeof r->header[1], "Last-Event-ID: %s", last_event_id);
-    assert_int_equal(pthread_create(&r->thread, NULL, sse_main, r), 0);
-}
-
-/* Waits (bounded) until the stream's text contains needle. */
-static bool sse_wait_for(sse_reader *r, const char *needle, int timeout_ms)
-{
-    for (int waited = 0; waited <= timeout_ms; waited += 50) {
-        pthread_mutex_lock(&r->lock);
-        bool found = r->text && strstr(r->text, needle);
-        pthread_mutex_unlock(&r->lock);
-        if (found)
-            return true;
-        tu_sleep_ms(50);
-    }
-    return false;
-}
-
-static void sse_close(sse_reader *r)
-{
-    r->stop = 1;
-    pthread_join(r->thread, NULL);
-    free(r->text);
-    pthread_mutex_destroy(&r->lock);
 }
 
 /* ---- set-up ------------------------------------------------------------------------------- */
@@ -1021,9 +931,9 @@ static void connect_and_sync_with_live_updates(void **state)
     assert_non_null(first);
     json_decref(p);
 
-    sse_reader live;
-    sse_open(&live, W.staff_a, NULL);
-    assert_true(sse_wait_for(&live, ": connected", 5000));
+    tu_sse_reader live;
+    tu_sse_open(&live, W.d.base, W.staff_a, NULL);
+    assert_true(tu_sse_wait_for(&live, ": connected", 5000));
     json_t *s = sync_now(W.admin_a, W.conn);
     json_t *last = json_array_get(json_object_get(s, "history"), 0);
     long created =
@@ -1031,16 +941,16 @@ static void connect_and_sync_with_live_updates(void **state)
     assert_true(created > 0);
     assert_string_equal(str(last, "syncType"), "manual");
     json_decref(s);
-    assert_true(sse_wait_for(&live, "event: sync.started", 5000));
-    assert_true(sse_wait_for(&live, "event: sync.progress", 5000));
-    assert_true(sse_wait_for(&live, "event: appointment.created", 5000));
-    assert_true(sse_wait_for(&live, "event: sync.finished", 5000));
-    assert_true(sse_wait_for(&live, ": ping", 3000)); /* heartbeats every second here */
+    assert_true(tu_sse_wait_for(&live, "event: sync.started", 5000));
+    assert_true(tu_sse_wait_for(&live, "event: sync.progress", 5000));
+    assert_true(tu_sse_wait_for(&live, "event: appointment.created", 5000));
+    assert_true(tu_sse_wait_for(&live, "event: sync.finished", 5000));
+    assert_true(tu_sse_wait_for(&live, ": ping", 3000)); /* heartbeats every second here */
     /* Events carry ids and dates, never patient data. */
     pthread_mutex_lock(&live.lock);
     char *copy = strdup(live.text);
     pthread_mutex_unlock(&live.lock);
-    sse_close(&live);
+    tu_sse_close(&live);
     assert_null(strstr(copy, "fullName"));
     assert_null(strstr(copy, "phone"));
     /* Progress carries the counts so far. */
@@ -1060,14 +970,14 @@ static void connect_and_sync_with_live_updates(void **state)
     char resume_from[32];
     snprintf(resume_from, sizeof resume_from, "%lld", atoll(first_id + 4));
     free(copy);
-    sse_open(&live, W.staff_a, resume_from);
-    assert_true(sse_wait_for(&live, "event: sync.finished", 5000));
+    tu_sse_open(&live, W.d.base, W.staff_a, resume_from);
+    assert_true(tu_sse_wait_for(&live, "event: sync.finished", 5000));
     pthread_mutex_lock(&live.lock);
     char marker[48];
     snprintf(marker, sizeof marker, "id: %s\n", resume_from);
     assert_null(strstr(live.text, marker)); /* the event resumed from is not sent again */
     pthread_mutex_unlock(&live.lock);
-    sse_close(&live);
+    tu_sse_close(&live);
 
     /* The run sheet shows what the sync created, in columns per clinician. */
     json_t *sheet = call("GET", W.staff_a, NULL, 200, "/api/run-sheet?include=pms_status");
@@ -1690,9 +1600,11 @@ static void other_accounts_ids_are_not_found(void **state)
     for (size_t i = 0; i < pmsd_route_count; i++) {
         const pmsd_route *route = &pmsd_routes[i];
         const char *brace = strstr(route->pattern, "{id}");
-        if (brace == NULL)
+        /* A patient's {id} is the PMS's own, scoped by the connectionId asked with it. */
+        if (brace == NULL || strncmp(route->pattern, "/api/pms/patients/", 18) == 0)
             continue;
-        const char *id = strncmp(route->pattern, "/api/pms/connections/", 21) == 0 ? W.conn
+        const char *id = strncmp(route->pattern, "/api/pms/connections/", 21) == 0    ? W.conn
+                         : strncmp(route->pattern, "/api/pms/appointments/", 22) == 0 ? W.entry
                          : strncmp(route->pattern, "/api/run-sheet/appointments/", 28) == 0
                              ? W.entry
                          : strncmp(route->pattern, "/api/keys/", 10) == 0 ? W.staff_a_id
@@ -1703,8 +1615,12 @@ static void other_accounts_ids_are_not_found(void **state)
         snprintf(path, sizeof path, "%.*s%s%s", (int)(brace - route->pattern), route->pattern, id,
                  brace + 4);
         bool has_body = strcmp(route->method, "POST") == 0 || strcmp(route->method, "PATCH") == 0;
-        expect_error(route->method, W.admin_b, has_body ? "{}" : NULL, 404, "not_found", NULL,
-                     path);
+        bool moves = strncmp(route->pattern, "/api/pms/appointments/", 22) == 0;
+        expect_error(route->method, W.admin_b,
+                     moves && has_body ? "{\"startTime\":\"2030-01-01T00:00:00Z\"}"
+                     : has_body        ? "{}"
+                                       : NULL,
+                     404, "not_found", NULL, path);
         /* The id is real: account A reads it. */
         if (strcmp(route->method, "GET") == 0 && strstr(route->pattern, "practitioners") == NULL &&
             strstr(route->pattern, "appointment-types") == NULL)
@@ -1795,17 +1711,17 @@ static void logs_carry_no_patient_data(void **state)
 static void a_lost_notification_connection_resets_event_streams(void **state)
 {
     (void)state;
-    sse_reader live;
-    sse_open(&live, W.staff_a, NULL);
-    assert_true(sse_wait_for(&live, ": connected", 5000));
-    assert_false(sse_wait_for(&live, "event: reset", 0));
+    tu_sse_reader live;
+    tu_sse_open(&live, W.d.base, W.staff_a, NULL);
+    assert_true(tu_sse_wait_for(&live, ": connected", 5000));
+    assert_false(tu_sse_wait_for(&live, "event: reset", 0));
     long cut = tu_db_count(W.dir, "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM "
                                   "pg_stat_activity WHERE datname = current_database() AND query "
                                   "LIKE 'LISTEN%') AS cut");
     assert_true(cut >= 1);
-    assert_true(sse_wait_for(&live, "event: reset", 15000));
-    assert_true(sse_wait_for(&live, "missed events", 1000));
-    sse_close(&live);
+    assert_true(tu_sse_wait_for(&live, "event: reset", 15000));
+    assert_true(tu_sse_wait_for(&live, "missed events", 1000));
+    tu_sse_close(&live);
     /* Listening again. */
     for (int i = 0; i < 100 && tu_db_count(W.dir, "SELECT COUNT(*) FROM pg_stat_activity WHERE "
                                                   "datname = current_database() AND query LIKE "

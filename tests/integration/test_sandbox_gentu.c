@@ -1,5 +1,6 @@
 /* pms-sandbox's Gentu simulator over real HTTP: token flow, pairing, paging against ground
- * truth, validation errors, DST offsets, faults, stats, determinism and clean shutdown.
+ * truth, validation errors, DST offsets, faults, stats, determinism, the Bookings API's writes
+ * (availability, booking, cancelling, patients) and clean shutdown.
  *
  * Starts the built binary (PMS_SANDBOX_BIN) as child processes on ephemeral ports. Every child
  * is stopped in teardown (even after a failed assertion) and must exit 0 on SIGTERM, which under
@@ -610,6 +611,207 @@ static void stats_count_api_requests_only(void **state)
     json_decref(info);
 }
 
+/* ---- Bookings API writes ------------------------------------------------------------------ */
+
+static void send_json(const char *auth, const char *method, const char *body, tu_http_result *r,
+                      const char *path)
+{
+    const char *headers[] = {auth, "Content-Type: application/json", NULL};
+    tu_httpf(method, &main_box, headers, body, r, "%s", path);
+}
+
+/* The truth's entry of an appointment (a new reference), or NULL. */
+static json_t *truth_entry(const char *tid, const char *day, const char *id)
+{
+    tu_http_result r;
+    tu_httpf("GET", &main_box, NULL, NULL, &r, "/_sandbox/gentu/truth?tenantId=%s&from=%s&to=%s",
+             tid, day, day);
+    assert_int_equal(r.status, 200);
+    json_t *found = NULL;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(r.json, "appointments"), i, a)
+    {
+        if (strcmp(jstr(a, "_id"), id) == 0)
+            found = json_incref(a);
+    }
+    tu_http_free(&r);
+    return found;
+}
+
+/* GET …/schedules for one practitioner and type over the tenant's today. */
+static void schedules(const json_t *t, const char *auth, const char *pid, const char *type,
+                      tu_http_result *r)
+{
+    const char *headers[] = {auth, NULL};
+    char *from = tu_escape(jstr(t, "todayFrom")), *to = tu_escape(jstr(t, "todayTo"));
+    tu_httpf("GET", &main_box, headers, NULL, r,
+             "/gentu/v1/tenants/%s/schedules?fromDate=%s&toDate=%s&practitionerIds=%s"
+             "&appointmentTypeIds=%s",
+             jstr(t, "tenantId"), from, to, pid, type);
+    free(from);
+    free(to);
+}
+
+static void bookings_api_writes_apply_to_the_dataset(void **state)
+{
+    (void)state;
+    json_t *info;
+    json_t *t = tenant_info(&main_box, 1, &info);
+    const char *tid = jstr(t, "tenantId");
+    const char *pid =
+        json_string_value(json_array_get(json_object_get(t, "bookPractitionerIds"), 0));
+    const char *type =
+        json_string_value(json_array_get(json_object_get(t, "appointmentTypeIds"), 0));
+    char *token = mint_token(&main_box);
+    char auth[128], path[256], body[1024];
+    bearer(auth, sizeof(auth), token);
+    pair(&main_box, auth, t);
+    tu_http_result r;
+
+    /* availability: working hours minus the day's appointments */
+    schedules(t, auth, pid, type, &r);
+    assert_int_equal(r.status, 200);
+    json_t *first = json_array_get(json_object_get(r.json, "schedules"), 0);
+    assert_string_equal(jstr(first, "practitionerId"), pid);
+    assert_string_equal(jstr(first, "appointmentTypeId"), type);
+    assert_int_equal(json_integer_value(json_object_get(first, "minutesDuration")), 15);
+    json_t *free_time = json_array_get(json_object_get(first, "availabilities"), 0);
+    assert_non_null(free_time);
+    char start[64];
+    snprintf(start, sizeof(start), "%s", jstr(free_time, "startAt"));
+    tu_http_free(&r);
+
+    /* booked there: 201 {id}, in the truth; the same time again is refused with 409 */
+    snprintf(path, sizeof(path), "/gentu/v1/tenants/%s/appointments", tid);
+    const char *patient = NULL;
+    tu_http_result truth;
+    tu_httpf("GET", &main_box, NULL, NULL, &truth,
+             "/_sandbox/gentu/truth?tenantId=%s&from=%s&to=%s", tid, TODAY, TODAY);
+    patient = jstr(json_array_get(json_object_get(truth.json, "appointments"), 0), "_patientId");
+    snprintf(body, sizeof(body),
+             "{\"appointmentTypeId\":\"%s\",\"duration\":15,\"patientId\":\"%s\","
+             "\"practitionerId\":\"%s\",\"startsAt\":\"%s\",\"status\":\"none\"}",
+             type, patient, pid, start);
+    send_json(auth, "POST", body, &r, path);
+    assert_int_equal(r.status, 201);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", jstr(r.json, "id"));
+    tu_http_free(&r);
+    json_t *entry = truth_entry(tid, TODAY, id);
+    assert_non_null(entry);
+    assert_string_equal(jstr(entry, "_status"), "booked");
+    assert_string_equal(jstr(entry, "_patientId"), patient);
+    assert_int_equal(json_integer_value(json_object_get(entry, "_minutes")), 15);
+    json_decref(entry);
+    send_json(auth, "POST", body, &r, path);
+    assert_int_equal(r.status, 409);
+    assert_non_null(jstr(r.json, "message"));
+    tu_http_free(&r);
+    snprintf(body, sizeof(body),
+             "{\"appointmentTypeId\":\"%s\",\"duration\":15,\"patientId\":\"%s\","
+             "\"practitionerId\":\"%s\",\"startAt\":\"%s\",\"status\":\"none\"}",
+             type, patient, pid, start);
+    send_json(auth, "POST", body, &r, path); /* startAt is the read field, not the write one */
+    assert_int_equal(r.status, 400);
+    assert_string_equal(jstr(r.json, "message"), "Validation error");
+    assert_string_equal(
+        json_string_value(json_array_get(
+            json_object_get(json_array_get(json_object_get(r.json, "details"), 0), "path"), 1)),
+        "startsAt");
+    tu_http_free(&r);
+    tu_http_free(&truth);
+
+    /* no longer offered */
+    schedules(t, auth, pid, type, &r);
+    size_t i;
+    json_t *a;
+    json_array_foreach(
+        json_object_get(json_array_get(json_object_get(r.json, "schedules"), 0), "availabilities"),
+        i, a)
+    {
+        assert_true(strcmp(jstr(a, "startAt"), start) != 0);
+    }
+    tu_http_free(&r);
+
+    /* cancelled with the configured body; then 409; the other body shape is refused */
+    snprintf(path, sizeof(path), "/gentu/v1/tenants/%s/appointments/%s", tid, id);
+    send_json(auth, "PATCH", "{\"status\":\"cancelled\"}", &r, path);
+    assert_int_equal(r.status, 400);
+    tu_http_free(&r);
+    send_json(auth, "PATCH", "{\"action\":\"cancel\"}", &r, path);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(r.json, "id"), id);
+    tu_http_free(&r);
+    entry = truth_entry(tid, TODAY, id);
+    assert_string_equal(jstr(entry, "_status"), "cancelled");
+    json_decref(entry);
+    send_json(auth, "PATCH", "{\"action\":\"cancel\"}", &r, path);
+    assert_int_equal(r.status, 409);
+    tu_http_free(&r);
+
+    /* in the past: 422 */
+    tu_httpf("GET", &main_box, NULL, NULL, &truth,
+             "/_sandbox/gentu/truth?tenantId=%s&from=2026-04-04&to=2026-04-04", tid);
+    snprintf(path, sizeof(path), "/gentu/v1/tenants/%s/appointments/%s", tid,
+             jstr(json_array_get(json_object_get(truth.json, "appointments"), 0), "_id"));
+    tu_http_free(&truth);
+    send_json(auth, "PATCH", "{\"action\":\"cancel\"}", &r, path);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(jstr(r.json, "message"),
+                        "Unable to cancel an appointment that is in the past");
+    tu_http_free(&r);
+
+    /* patients: created, then listed by filters */
+    snprintf(path, sizeof(path), "/gentu/v1/tenants/%s/patients", tid);
+    send_json(auth, "POST",
+              "{\"name\":{\"family\":\"Brightwater\",\"given\":\"Ada Jane\"},\"birthDate\":"
+              "\"1971-03-09\",\"contact\":[{\"system\":\"phone\",\"use\":\"mobile\",\"value\":"
+              "\"0491 570 156\"}]}",
+              &r, path);
+    assert_int_equal(r.status, 201);
+    char patient_id[64];
+    snprintf(patient_id, sizeof(patient_id), "%s", jstr(r.json, "id"));
+    tu_http_free(&r);
+    send_json(auth, "POST",
+              "{\"name\":{\"family\":\"X\"},\"birthDate\":\"1971-03-09\",\"contact\":[{\"system\":"
+              "\"fax\",\"value\":\"1\"}]}",
+              &r, path);
+    assert_int_equal(r.status, 400);
+    tu_http_free(&r);
+    snprintf(path, sizeof(path), "/gentu/v1/tenants/%s/patients/list", tid);
+    send_json(auth, "POST",
+              "{\"filters\":{\"familyName\":\"brightwater\",\"mobilePhone\":\"+61491570156\"},"
+              "\"pagination\":{\"limit\":10}}",
+              &r, path);
+    assert_int_equal(r.status, 200);
+    json_t *found = json_object_get(r.json, "patients");
+    assert_int_equal(json_array_size(found), 1);
+    assert_string_equal(jstr(json_array_get(found, 0), "id"), patient_id);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(r.json, "pagination"), "total")), 1);
+    tu_http_free(&r);
+    send_json(auth, "POST", "{\"filters\":{\"firstName\":\"Ada\"}}", &r, path);
+    assert_int_equal(r.status, 400);
+    tu_http_free(&r);
+    const char *headers[] = {auth, NULL};
+    tu_httpf("GET", &main_box, headers, NULL, &r, "/gentu/v1/tenants/%s/patients/%s", tid,
+             patient_id);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(json_object_get(r.json, "name"), "given"), "Ada Jane");
+    tu_http_free(&r);
+
+    /* the availability window is at most 90 days */
+    tu_httpf("GET", &main_box, headers, NULL, &r,
+             "/gentu/v1/tenants/%s/schedules?fromDate=2026-04-01T00%%3A00%%3A00%%2B11%%3A00"
+             "&toDate=2026-07-01T00%%3A00%%3A00%%2B10%%3A00",
+             tid);
+    assert_int_equal(r.status, 400);
+    tu_http_free(&r);
+    free(token);
+    json_decref(info);
+}
+
 /* The truth of every tenant, serialised with sorted keys. */
 static char *all_truth(const tu_sandbox *box)
 {
@@ -687,6 +889,7 @@ int main(void)
         cmocka_unit_test(fault_429_carries_retry_after_and_spares_token_and_control),
         cmocka_unit_test(stats_count_api_requests_only),
         cmocka_unit_test(same_seed_gives_the_same_dataset),
+        cmocka_unit_test(bookings_api_writes_apply_to_the_dataset),
         cmocka_unit_test(sigterm_stops_with_exit_0),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

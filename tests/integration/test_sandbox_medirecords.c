@@ -687,6 +687,133 @@ static void faults_use_medirecords_error_style(void **state)
     json_decref(info);
 }
 
+/* A JSON request with "Authorization: <auth>". */
+static void send_as(const tu_sandbox *box, const char *auth, const char *method, const char *body,
+                    tu_http_result *r, const char *path)
+{
+    char header[256];
+    snprintf(header, sizeof(header), "Authorization: %s", auth);
+    const char *headers[] = {header, "Content-Type: application/json", NULL};
+    tu_httpf(method, box, headers, body, r, "%s", path);
+}
+
+static void writes_apply_to_the_dataset(void **state)
+{
+    (void)state;
+    json_t *info;
+    json_t *p = practice_info(&main_box, 2, &info);
+    const char *pid = jstr(p, "practiceId");
+    const char *provider = json_string_value(json_array_get(json_object_get(p, "providerIds"), 0));
+    const char *type =
+        json_string_value(json_array_get(json_object_get(p, "appointmentTypeIds"), 0));
+    char auth[128], path[256], body[1024];
+    bearer(auth, sizeof(auth), jstr(p, "token"));
+    json_t *t = truth(&main_box, pid, TODAY, TODAY);
+    const char *patient = jstr(json_array_get(json_object_get(t, "appointments"), 0), "_patientId");
+    tu_http_result r;
+
+    /* book at 06:30, before the day's appointments */
+    snprintf(path, sizeof(path), "/medirecords/v1/practices/%s/appointments", pid);
+    snprintf(body, sizeof(body),
+             "{\"patientId\":\"%s\",\"appointmentTypeId\":\"%s\",\"scheduleTime\":\"%sT06:30\","
+             "\"appointmentStatus\":2,\"appointmentIntervalCode\":9,\"providerId\":\"%s\"}",
+             patient, type, TODAY, provider);
+    send_as(&main_box, auth, "POST", body, &r, path);
+    assert_int_equal(r.status, 201);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", jstr(r.json, "id"));
+    assert_string_equal(jstr(r.json, "scheduleTime"), TODAY "T06:30");
+    tu_http_free(&r);
+    /* the provider's time is taken: 409, unless double booking is allowed */
+    send_as(&main_box, auth, "POST", body, &r, path);
+    assert_int_equal(r.status, 409);
+    assert_non_null(jstr(r.json, "message"));
+    tu_http_free(&r);
+    body[strlen(body) - 1] = '\0';
+    strcat(body, ",\"allowDoubleBookingForProvider\":true}");
+    send_as(&main_box, auth, "POST", body, &r, path);
+    assert_int_equal(r.status, 201);
+    char second[64];
+    snprintf(second, sizeof(second), "%s", jstr(r.json, "id"));
+    tu_http_free(&r);
+
+    /* the next read shows it; PUT replaces it whole (a missing field is refused) */
+    snprintf(path, sizeof(path), "/medirecords/v1/practices/%s/appointments/%s", pid, id);
+    get_as(&main_box, auth, &r, "%s", path);
+    assert_int_equal(r.status, 200);
+    json_t *appt = json_incref(r.json);
+    tu_http_free(&r);
+    json_object_set_new(appt, "scheduleTime", json_string(TODAY "T07:15"));
+    json_object_set_new(appt, "appointmentStatus", json_integer(8));
+    char *text = json_dumps(appt, 0);
+    send_as(&main_box, auth, "PUT", text, &r, path); /* cancelled needs a reason */
+    assert_int_equal(r.status, 400);
+    tu_http_free(&r);
+    free(text);
+    json_object_set_new(appt, "cancellationReason", json_string("Unwell"));
+    text = json_dumps(appt, 0);
+    send_as(&main_box, auth, "PUT", text, &r, path);
+    assert_int_equal(r.status, 200);
+    tu_http_free(&r);
+    free(text);
+    json_object_del(appt, "patientId");
+    text = json_dumps(appt, 0);
+    send_as(&main_box, auth, "PUT", text, &r, path);
+    assert_int_equal(r.status, 400);
+    tu_http_free(&r);
+    free(text);
+    json_decref(appt);
+    json_decref(t);
+    t = truth(&main_box, pid, TODAY, TODAY);
+    bool moved = false;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(t, "appointments"), i, a)
+    {
+        if (strcmp(jstr(a, "_id"), id) == 0)
+            moved = strcmp(jstr(a, "scheduleTime"), TODAY "T07:15") == 0 &&
+                    strcmp(jstr(a, "_status"), "cancelled") == 0;
+    }
+    assert_true(moved);
+    json_decref(t);
+
+    /* DELETE removes */
+    snprintf(path, sizeof(path), "/medirecords/v1/practices/%s/appointments/%s", pid, second);
+    send_as(&main_box, auth, "DELETE", NULL, &r, path);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(r.json, "id"), second);
+    tu_http_free(&r);
+    get_as(&main_box, auth, &r, "%s", path);
+    assert_int_equal(r.status, 404);
+    tu_http_free(&r);
+
+    /* patients: created, then found */
+    send_as(&main_box, auth, "POST",
+            "{\"firstName\":\"Ada\",\"lastName\":\"Brightwater\",\"dob\":\"1971-03-09\","
+            "\"mobilePhone\":\"0491 570 156\"}",
+            &r, "/medirecords/v1/patients");
+    assert_int_equal(r.status, 201);
+    char patient_id[64];
+    snprintf(patient_id, sizeof(patient_id), "%s", jstr(r.json, "id"));
+    assert_string_equal(jstr(r.json, "defaultPracticeId"), pid);
+    tu_http_free(&r);
+    send_as(&main_box, auth, "POST",
+            "{\"lastName\":\"brightwater\",\"mobilePhone\":\"0491570156\"}", &r,
+            "/medirecords/v1/patients/search");
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
+    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "data"), 0), "id"), patient_id);
+    tu_http_free(&r);
+    send_as(&main_box, auth, "POST", "{\"firstName\":\"Ada\"}", &r,
+            "/medirecords/v1/patients/search");
+    assert_int_equal(r.status, 400);
+    tu_http_free(&r);
+    get_as(&main_box, auth, &r, "/medirecords/v1/patients/%s", patient_id);
+    assert_int_equal(r.status, 200);
+    tu_http_free(&r);
+    json_decref(info);
+}
+
 static json_int_t endpoint_count(const json_t *stats, const char *name)
 {
     return json_integer_value(json_object_get(json_object_get(stats, "byEndpoint"), name));
@@ -817,6 +944,7 @@ int main(void)
         cmocka_unit_test(faults_use_medirecords_error_style),
         cmocka_unit_test(stats_name_each_endpoint),
         cmocka_unit_test(same_seed_gives_the_same_dataset),
+        cmocka_unit_test(writes_apply_to_the_dataset),
         cmocka_unit_test(sigterm_stops_with_exit_0),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -418,6 +418,61 @@ static void retire_is_refused_while_the_key_is_needed(void **state)
     pms_keyring_free(ring);
 }
 
+/* Voice credentials are sealed values too: counted, re-sealed by a rotation, and holding back
+ * the key's retirement until then. */
+static void voice_secrets_are_resealed_and_hold_back_retirement(void **state)
+{
+    fixture *f = *state;
+    pms_keyring *ring = load(f);
+    char old_id[PMS_KEY_ID_LEN];
+    snprintf(old_id, sizeof old_id, "%s", pms_keyring_primary_id(ring));
+    char aad[128];
+    pms_error err = {0};
+    pms_voice_settings v = {.account_id = (char *)PMS_DEFAULT_ACCOUNT_ID, .updated_at = 1};
+    pms_voice_aad(PMS_DEFAULT_ACCOUNT_ID, "bearer", aad, sizeof aad);
+    assert_int_equal(pms_seal(ring, aad, "bearer-secret-0123456789", 24, &v.bearer_sealed, &err),
+                     PMS_OK);
+    pms_voice_aad(PMS_DEFAULT_ACCOUNT_ID, "hmac", aad, sizeof aad);
+    assert_int_equal(pms_seal(ring, aad, "hmac-secret-0123456789ab", 24, &v.hmac_sealed, &err),
+                     PMS_OK);
+    assert_int_equal(f->st->ops->voice_settings_put(f->st, &v, &err), PMS_OK);
+    free(v.bearer_sealed);
+    free(v.hmac_sealed);
+    assert_int_equal(sealed_under(f, old_id), 2);
+
+    char new_id[PMS_KEY_ID_LEN];
+    assert_int_equal(pms_key_file_rotate(f->key_path, new_id, &err), PMS_OK);
+    assert_int_equal(pms_keyring_reload(ring, &err), PMS_OK);
+    append_audit(f, ring, 1); /* the head under the new key */
+    pms_key_usage usage;
+    assert_int_equal(pms_key_retire(f->st, f->key_path, old_id, 0, &usage, &err), PMS_ERR_CONFLICT);
+    assert_int_equal(usage.sealed_values, 2);
+    assert_non_null(strstr(err.message, "2 stored value"));
+
+    pms_reencrypt_report report;
+    assert_int_equal(pms_reencrypt_all(f->st, ring, &report, &err), PMS_OK);
+    assert_int_equal(report.reencrypted, 2);
+    assert_int_equal(report.failed, 0);
+    assert_int_equal(sealed_under(f, old_id), 0);
+    assert_int_equal(sealed_under(f, new_id), 2);
+    assert_int_equal(pms_key_retire(f->st, f->key_path, old_id, 0, &usage, &err), PMS_OK);
+    /* they open with the new key alone */
+    pms_keyring *after = load(f);
+    pms_voice_settings got = {0};
+    assert_int_equal(f->st->ops->voice_settings_get(f->st, PMS_DEFAULT_ACCOUNT_ID, &got, &err),
+                     PMS_OK);
+    char *plain = NULL;
+    size_t len = 0;
+    pms_voice_aad(PMS_DEFAULT_ACCOUNT_ID, "hmac", aad, sizeof aad);
+    assert_int_equal(pms_open(after, aad, got.hmac_sealed, &plain, &len, &err), PMS_OK);
+    assert_int_equal(len, 24);
+    assert_memory_equal(plain, "hmac-secret-0123456789ab", 24);
+    pms_secure_free(plain, len);
+    pms_voice_settings_clear(&got);
+    pms_keyring_free(after);
+    pms_keyring_free(ring);
+}
+
 static void key_files_that_cannot_be_rotated(void **state)
 {
     fixture *f = *state;
@@ -446,6 +501,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(readers_keep_working_while_the_ring_reloads, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(retire_is_refused_while_the_key_is_needed, setup, teardown),
+        cmocka_unit_test_setup_teardown(voice_secrets_are_resealed_and_hold_back_retirement, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(key_files_that_cannot_be_rotated, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

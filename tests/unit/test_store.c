@@ -992,6 +992,105 @@ static void locations_are_printed_without_passwords(void **state)
     assert_true(strlen(small) < sizeof small);
 }
 
+/* A write is claimed once per (account, key), keeps its answer, and pending ones come due. */
+static void writes_are_claimed_once_and_keep_their_answer(void **state)
+{
+    fixture *f = *state;
+    pms_store *st = f->st;
+    pms_error err = {0};
+    pms_write_record r = {
+        .account_id = (char *)PMS_DEFAULT_ACCOUNT_ID,
+        .idem_key = (char *)"call-1:tool-1",
+        .request_hash = (char *)"aa",
+        .operation = (char *)"book",
+        .connection_id = NULL,
+        .created_at = 1000,
+    };
+    bool claimed = false;
+    pms_write_record seen = {0};
+    assert_int_equal(st->ops->write_claim(st, &r, &claimed, &seen, &err), PMS_OK);
+    assert_true(claimed);
+    assert_int_equal(st->ops->write_claim(st, &r, &claimed, &seen, &err), PMS_OK);
+    assert_false(claimed);
+    assert_string_equal(seen.state, "in_progress");
+    assert_string_equal(seen.request_hash, "aa");
+    assert_null(seen.response);
+    pms_write_record_clear(&seen);
+
+    json_t *answer = json_pack("{s:s}", "state", "pending");
+    r.state = (char *)"pending";
+    r.http_status = 202;
+    r.response = answer;
+    r.tracking_id = (char *)"wb-1";
+    r.next_check_at = 2000;
+    r.updated_at = 1500;
+    assert_int_equal(st->ops->write_update(st, &r, &err), PMS_OK);
+    pms_write_record_array due = {0};
+    assert_int_equal(st->ops->write_due(st, 1999, 10, &due, &err), PMS_OK);
+    assert_int_equal(due.count, 0);
+    pms_write_record_array_clear(&due);
+    assert_int_equal(st->ops->write_due(st, 2000, 10, &due, &err), PMS_OK);
+    assert_int_equal(due.count, 1);
+    assert_string_equal(due.items[0].tracking_id, "wb-1");
+    assert_int_equal(due.items[0].http_status, 202);
+    assert_string_equal(json_string_value(json_object_get(due.items[0].response, "state")),
+                        "pending");
+    pms_write_record_array_clear(&due);
+    json_decref(answer);
+    assert_int_equal(st->ops->write_get(st, PMS_DEFAULT_ACCOUNT_ID, "other", &seen, &err),
+                     PMS_ERR_NOT_FOUND);
+
+    pms_voice_settings v = {.account_id = (char *)PMS_DEFAULT_ACCOUNT_ID,
+                            .bearer_sealed = (char *)"sealed",
+                            .updated_at = 5};
+    assert_int_equal(st->ops->voice_settings_put(st, &v, &err), PMS_OK);
+    v.hmac_sealed = (char *)"h";
+    assert_int_equal(st->ops->voice_settings_put(st, &v, &err), PMS_OK);
+    pms_voice_settings got = {0};
+    assert_int_equal(st->ops->voice_settings_get(st, PMS_DEFAULT_ACCOUNT_ID, &got, &err), PMS_OK);
+    assert_string_equal(got.bearer_sealed, "sealed");
+    assert_string_equal(got.hmac_sealed, "h");
+    assert_null(got.connection_id);
+    pms_voice_settings_clear(&got);
+    pms_voice_settings_array all = {0};
+    assert_int_equal(st->ops->voice_settings_list(st, &all, &err), PMS_OK);
+    assert_int_equal(all.count, 1);
+    assert_string_equal(all.items[0].hmac_sealed, "h");
+    pms_voice_settings_array_clear(&all);
+
+    /* A write the PMS could not be asked to make is let go: the key is free again. A kept one
+     * is not. */
+    pms_write_record retry = r;
+    retry.idem_key = (char *)"call-2:tool-1";
+    assert_int_equal(st->ops->write_claim(st, &retry, &claimed, NULL, &err), PMS_OK);
+    assert_true(claimed);
+    assert_int_equal(st->ops->write_release(st, PMS_DEFAULT_ACCOUNT_ID, "call-2:tool-1", &err),
+                     PMS_OK);
+    assert_int_equal(st->ops->write_claim(st, &retry, &claimed, NULL, &err), PMS_OK);
+    assert_true(claimed);
+    assert_int_equal(st->ops->write_release(st, PMS_DEFAULT_ACCOUNT_ID, "call-1:tool-1", &err),
+                     PMS_OK);
+    assert_int_equal(st->ops->write_get(st, PMS_DEFAULT_ACCOUNT_ID, "call-1:tool-1", &seen, &err),
+                     PMS_OK);
+    assert_string_equal(seen.state, "pending");
+    pms_write_record_clear(&seen);
+
+    /* The replay cache: a signature once until it expires; expired ones are pruned. */
+    bool fresh = false;
+    assert_int_equal(
+        st->ops->voice_replay_claim(st, PMS_DEFAULT_ACCOUNT_ID, "sig-a", 1000, 2000, &fresh, &err),
+        PMS_OK);
+    assert_true(fresh);
+    assert_int_equal(
+        st->ops->voice_replay_claim(st, PMS_DEFAULT_ACCOUNT_ID, "sig-a", 1500, 2500, &fresh, &err),
+        PMS_OK);
+    assert_false(fresh);
+    assert_int_equal(
+        st->ops->voice_replay_claim(st, PMS_DEFAULT_ACCOUNT_ID, "sig-a", 2001, 3001, &fresh, &err),
+        PMS_OK);
+    assert_true(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1021,6 +1120,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(transactions_roll_back, setup, teardown),
         cmocka_unit_test_setup_teardown(accounts_and_api_keys_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_log_is_append_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(writes_are_claimed_once_and_keep_their_answer, setup,
+                                        teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     pms_tz_cleanup();

@@ -15,6 +15,10 @@ static const pms_setting_def gentu_settings[] = {
     {"page_size", "Page size", "Appointments per page, 5 to 100", false, false, "100"},
     {"concurrency", "Parallel practitioners",
      "How many practitioners' appointments are read at the same time, 1 to 16", false, false, "4"},
+    {"cancel_body", "Cancel request body",
+     "The JSON body of the PATCH that cancels an appointment (the Bookings API does not document "
+     "it)",
+     false, false, "{\"action\":\"cancel\"}"},
     {NULL, NULL, NULL, false, false, NULL},
 };
 
@@ -39,6 +43,22 @@ char *pms_gentu_tenant_url(pms_session *s, const char *suffix, pms_error *err)
         pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     return url;
 }
+
+static int gentu_validate_settings(const json_t *settings, pms_error *err)
+{
+    const char *body = json_string_value(json_object_get(settings, "cancel_body"));
+    json_t *parsed = body ? pms_gentu_cancel_body(body) : NULL;
+    if (body && parsed == NULL)
+        return pms_error_set(err, PMS_ERR_INVALID, "cancel_body must be a JSON object");
+    json_decref(parsed);
+    return PMS_OK;
+}
+
+static const pms_unsupported_note gentu_unsupported[] = {
+    {PMS_CAP_RESCHEDULE, "its Bookings API cannot move an appointment; cancel it and book the new "
+                         "time instead"},
+    {0, NULL},
+};
 
 static int gentu_session_init(pms_session *s, pms_error *err)
 {
@@ -342,6 +362,7 @@ const pms_adapter_ops pms_gentu_adapter = {
     .default_per_minute = 60,
     .default_per_hour = 1000,
     .state_size = sizeof(gentu_state),
+    .validate_settings = gentu_validate_settings,
     .session_init = gentu_session_init,
     .session_cleanup = gentu_session_cleanup,
     .describe_error = pms_gentu_describe_error,
@@ -354,4 +375,11 @@ const pms_adapter_ops pms_gentu_adapter = {
     .list_appointment_types = gentu_list_appointment_types,
     .fetch_appointments = pms_gentu_fetch_appointments,
     .fetch_patient = gentu_fetch_patient,
+    .find_slots = pms_gentu_find_slots,
+    .book = pms_gentu_book,
+    .cancel = pms_gentu_cancel,
+    .search_patients = pms_gentu_search_patients,
+    .create_patient = pms_gentu_create_patient,
+    .get_appointment = pms_gentu_get_appointment,
+    .unsupported = gentu_unsupported,
 };

@@ -65,7 +65,29 @@ int pms_gentu_list_practitioners(pms_session *s, pms_practitioner_list *out, pms
  * NULL (with err) when it cannot be read. */
 json_t *pms_gentu_patient_cached(pms_session *s, pms_http_client *client, const char *patient_id,
                                  pms_error *err);
+/* The mapping context of this session (zone, type lookups); patients and practitioners NULL. */
+gentu_map_context pms_gentu_map_context_of(pms_session *s);
 /* "/v1/tenants/<tenantId>" + suffix, or NULL with err when the connection is not paired. */
 char *pms_gentu_tenant_url(pms_session *s, const char *suffix, pms_error *err);
+
+/* ---- writes (Bookings API) ------------------------------------------------------------ */
+/* Free times from GET …/schedules: each schedule's availabilities cut into slots of the asked
+ * length (gentu_slots.c). */
+int pms_gentu_find_slots(pms_session *s, const pms_slot_query *q, pms_slot_list *out,
+                         pms_error *err);
+/* Appointments created with POST, cancelled with PATCH, read one at a time (gentu_write.c). */
+int pms_gentu_book(pms_session *s, const pms_booking_request *req, pms_write_result *out,
+                   pms_error *err);
+int pms_gentu_cancel(pms_session *s, const char *id, const char *reason, pms_write_result *out,
+                     pms_error *err);
+int pms_gentu_get_appointment(pms_session *s, const char *id, pms_appointment *out, pms_error *err);
+/* Patients found with POST …/patients/list and created with POST …/patients
+ * (gentu_patients.c). */
+int pms_gentu_search_patients(pms_session *s, const pms_patient_query *q, pms_patient_list *out,
+                              pms_error *err);
+int pms_gentu_create_patient(pms_session *s, const pms_patient *p, char **new_id, pms_error *err);
+/* The body of the cancel PATCH: the cancel_body setting, else {"action":"cancel"}. New
+ * reference, or NULL when the setting is not a JSON object. */
+json_t *pms_gentu_cancel_body(const char *setting);
 
 #endif

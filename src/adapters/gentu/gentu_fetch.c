@@ -34,6 +34,20 @@ static bool lookup_type_telehealth(void *ctx, const char *type_id)
     return pms_session_type_is_telehealth(ctx, type_id);
 }
 
+gentu_map_context pms_gentu_map_context_of(pms_session *s)
+{
+    return (gentu_map_context){
+        .connection_id = pms_session_connection_id(s),
+        .timezone = pms_session_tz_name(s),
+        .phone_region = pms_phone_region_for_timezone(pms_session_tz_name(s)),
+        .fetched_at = pms_now(),
+        .type_name = lookup_type_name,
+        .type_duration = lookup_type_duration,
+        .type_is_telehealth = lookup_type_telehealth,
+        .lookup_ctx = s,
+    };
+}
+
 /* Object id -> item for an included array ("patients", "practitioners"). New reference. */
 static json_t *index_by_id(const json_t *page, const char *key)
 {
@@ -104,19 +118,10 @@ static int emit_page(pms_session *s, pms_http_client *client, const sweep *sw,
     }
     if (!sw->opts->without_patients)
         resolve_missing_patients(s, client, appointments, patients);
-    gentu_map_context ctx = {
-        .connection_id = pms_session_connection_id(s),
-        .timezone = pms_session_tz_name(s),
-        .phone_region = pms_phone_region_for_timezone(pms_session_tz_name(s)),
-        .fetched_at = pms_now(),
-        .swept_practitioner_id = practitioner_id,
-        .patients = patients,
-        .practitioners = practitioners,
-        .type_name = lookup_type_name,
-        .type_duration = lookup_type_duration,
-        .type_is_telehealth = lookup_type_telehealth,
-        .lookup_ctx = s,
-    };
+    gentu_map_context ctx = pms_gentu_map_context_of(s);
+    ctx.swept_practitioner_id = practitioner_id;
+    ctx.patients = patients;
+    ctx.practitioners = practitioners;
     size_t kept = 0, i;
     json_t *appt;
     int rc = PMS_OK;

@@ -32,6 +32,15 @@ static const pms_setting_def medirecords_settings[] = {
      "inclusive: a day ends at 23:59 (the default); exclusive: at the next day's 00:00", false,
      false, "inclusive"},
     {"page_size", "Page size", "Appointments per page, 1 to 500", false, false, "100"},
+    {"cancel_method", "How appointments are cancelled",
+     "status (the default): the appointment is kept with status 8 (Cancelled) and a reason; "
+     "delete: it is removed with DELETE",
+     false, false, "status"},
+    {"cancel_reason", "Cancellation reason",
+     "Sent when a cancellation gives none (Medirecords requires one)", false, false,
+     "Cancelled at the patient's request"},
+    {"patient_search_path", "Patient search path", "Where patients are searched (POST)", false,
+     false, "/v1/patients/search"},
     {"concurrency", "Parallel requests", "Patients read at the same time, 1 to 16", false, false,
      "4"},
     {NULL, NULL, NULL, false, false, NULL},
@@ -58,6 +67,12 @@ static int medirecords_validate_settings(const json_t *settings, pms_error *err)
     const char *range_end = setting(settings, "range_end");
     if (range_end && strcmp(range_end, "inclusive") != 0 && strcmp(range_end, "exclusive") != 0)
         return pms_error_set(err, PMS_ERR_INVALID, "range_end must be inclusive or exclusive");
+    const char *cancel = setting(settings, "cancel_method");
+    if (cancel && strcmp(cancel, "status") != 0 && strcmp(cancel, "delete") != 0)
+        return pms_error_set(err, PMS_ERR_INVALID, "cancel_method must be status or delete");
+    const char *search = setting(settings, "patient_search_path");
+    if (search && search[0] != '/')
+        return pms_error_set(err, PMS_ERR_INVALID, "patient_search_path must start with /");
     const char *providers = setting(settings, "providers_path");
     if (providers && providers[0] != '/')
         return pms_error_set(err, PMS_ERR_INVALID, "providers_path must start with /");
@@ -428,4 +443,10 @@ const pms_adapter_ops pms_medirecords_adapter = {
     .list_appointment_types = medirecords_list_appointment_types,
     .fetch_appointments = pms_medirecords_fetch_appointments,
     .fetch_patient = medirecords_fetch_patient,
+    .book = pms_medirecords_book,
+    .reschedule = pms_medirecords_reschedule,
+    .cancel = pms_medirecords_cancel,
+    .search_patients = pms_medirecords_search_patients,
+    .create_patient = pms_medirecords_create_patient,
+    .get_appointment = pms_medirecords_get_appointment,
 };

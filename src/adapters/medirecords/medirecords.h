@@ -72,6 +72,21 @@ void pms_medirecords_describe_error(const pms_http_response *resp, pms_error *er
 /* ---- I/O ------------------------------------------------------------------------------ */
 int pms_medirecords_fetch_appointments(pms_session *s, const pms_fetch_options *opts,
                                        const pms_batch_sink *sink, pms_error *err);
+/* The mapping context of this session (zone, lookups); patients left NULL. */
+medirecords_map_context pms_medirecords_map_context_of(pms_session *s, const json_t *providers);
+/* Writes (medirecords_write.c). */
+int pms_medirecords_book(pms_session *s, const pms_booking_request *req, pms_write_result *out,
+                         pms_error *err);
+int pms_medirecords_reschedule(pms_session *s, const char *id, pms_instant new_start,
+                               int duration_minutes, pms_write_result *out, pms_error *err);
+int pms_medirecords_cancel(pms_session *s, const char *id, const char *reason,
+                           pms_write_result *out, pms_error *err);
+int pms_medirecords_search_patients(pms_session *s, const pms_patient_query *q,
+                                    pms_patient_list *out, pms_error *err);
+int pms_medirecords_create_patient(pms_session *s, const pms_patient *p, char **new_id,
+                                   pms_error *err);
+int pms_medirecords_get_appointment(pms_session *s, const char *id, pms_appointment *out,
+                                    pms_error *err);
 /* "/v1/practices/<practiceId>" + suffix as a full URL, or NULL with err. */
 char *pms_medirecords_practice_url(pms_session *s, const char *suffix, pms_error *err);
 /* A patient read once per sync (threads needing the same one wait for the first reader).

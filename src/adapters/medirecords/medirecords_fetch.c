@@ -211,12 +211,8 @@ static const pms_appt_type *lookup_type(void *ctx, const char *type_id)
     return pms_session_appt_type(ctx, type_id);
 }
 
-static int emit_page(pms_session *s, const pms_fetch_options *opts, const pms_batch_sink *sink,
-                     const json_t *items, const json_t *providers, pms_error *err)
+medirecords_map_context pms_medirecords_map_context_of(pms_session *s, const json_t *providers)
 {
-    size_t n = json_array_size(items);
-    if (n == 0)
-        return PMS_OK;
     medirecords_map_context ctx = {
         .connection_id = pms_session_connection_id(s),
         .timezone = pms_session_tz_name(s),
@@ -228,6 +224,16 @@ static int emit_page(pms_session *s, const pms_fetch_options *opts, const pms_ba
         .type = lookup_type,
         .lookup_ctx = s,
     };
+    return ctx;
+}
+
+static int emit_page(pms_session *s, const pms_fetch_options *opts, const pms_batch_sink *sink,
+                     const json_t *items, const json_t *providers, pms_error *err)
+{
+    size_t n = json_array_size(items);
+    if (n == 0)
+        return PMS_OK;
+    medirecords_map_context ctx = pms_medirecords_map_context_of(s, providers);
     json_t *patients = opts->without_patients ? json_object() : page_patients(s, opts, items, &ctx);
     pms_appointment *batch = calloc(n, sizeof *batch);
     if (batch == NULL || patients == NULL) {

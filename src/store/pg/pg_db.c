@@ -20,9 +20,16 @@ struct pms_store_lock {
     unsigned generation;
 };
 
+/* Generic plans for every prepared statement: the store's statements are lookups by ids whose
+ * best plan does not depend on the values, and a custom plan can be much worse. For a connection
+ * the statistics have not seen yet (a new practice's first sync), the planner estimates no rows
+ * and looks an appointment up through (connection, start time), filtering every row the
+ * connection has, instead of the unique (connection, appointment id) index: the sync slows with
+ * each row it writes. The generic plan takes the unique index, statistics or not. */
 static const char session_sql[] = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
                                   "SET IntervalStyle = 'postgres'; SET lock_timeout = '10s'; "
-                                  "SET client_min_messages = 'warning'";
+                                  "SET client_min_messages = 'warning'; "
+                                  "SET plan_cache_mode = 'force_generic_plan'";
 
 static void quiet(void *arg, const char *message)
 {

@@ -343,6 +343,39 @@ static const sql_migration migrations[] = {
      "  WHERE sync_enabled;"
      "CREATE INDEX idx_pms_connections_requested ON pms_connections(requested_at, id)"
      "  WHERE requested_at IS NOT NULL;"},
+    {9, "idempotent writes, voice settings and the voice replay cache",
+     /* One row per (account, Idempotency-Key): written in_progress before the PMS is asked. */
+     "CREATE TABLE write_requests ("
+     "  account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  idem_key text NOT NULL,"
+     "  request_hash text NOT NULL,"
+     "  operation text NOT NULL,"
+     "  connection_id uuid,"
+     "  state text NOT NULL CHECK (state IN ('in_progress', 'pending', 'confirmed', 'failed')),"
+     "  http_status integer NOT NULL DEFAULT 0,"
+     "  response jsonb,"
+     "  tracking_id text,"
+     "  entry_id text,"
+     "  attempts integer NOT NULL DEFAULT 0,"
+     "  next_check_at timestamptz,"
+     "  created_at timestamptz NOT NULL,"
+     "  updated_at timestamptz NOT NULL,"
+     "  PRIMARY KEY (account_id, idem_key));"
+     "CREATE INDEX idx_write_requests_due ON write_requests(next_check_at)"
+     "  WHERE state = 'pending';"
+     "CREATE TABLE voice_settings ("
+     "  account_id uuid PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  connection_id uuid,"
+     "  bearer_secret text,"
+     "  hmac_secret text,"
+     "  phone_number_id text,"
+     "  updated_at timestamptz NOT NULL);"
+     /* Signatures of voice requests seen (HMAC replay cache, shared by every worker). */
+     "CREATE TABLE voice_replays ("
+     "  signature text PRIMARY KEY,"
+     "  account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  expires_at timestamptz NOT NULL);"
+     "CREATE INDEX idx_voice_replays_expiry ON voice_replays(expires_at);"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])

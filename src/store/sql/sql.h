@@ -169,7 +169,7 @@ int sql_account_exists(sql_db *db, const char *account_id, pms_error *err);
 
 /* Both backends' schemas have the same versions: version N means the same tables and columns
  * in SQLite and in PostgreSQL (what pms_store_copy relies on). */
-#define SQL_SCHEMA_VERSION 8
+#define SQL_SCHEMA_VERSION 9
 
 typedef struct sql_migration {
     int version;
@@ -291,6 +291,21 @@ int sql_schedule_set(pms_store *st, const char *connection_id, pms_instant next_
                      pms_error *err);
 int sql_schedule_stats(pms_store *st, pms_instant now, pms_schedule_stats *out, pms_error *err);
 
+int sql_write_claim(pms_store *st, const pms_write_record *r, bool *claimed,
+                    pms_write_record *existing, pms_error *err);
+int sql_write_update(pms_store *st, const pms_write_record *r, pms_error *err);
+int sql_write_get(pms_store *st, const char *account_id, const char *idem_key,
+                  pms_write_record *out, pms_error *err);
+int sql_write_due(pms_store *st, pms_instant now, int limit, pms_write_record_array *out,
+                  pms_error *err);
+int sql_voice_settings_get(pms_store *st, const char *account_id, pms_voice_settings *out,
+                           pms_error *err);
+int sql_voice_settings_put(pms_store *st, const pms_voice_settings *v, pms_error *err);
+int sql_write_release(pms_store *st, const char *account_id, const char *idem_key, pms_error *err);
+int sql_voice_settings_list(pms_store *st, pms_voice_settings_array *out, pms_error *err);
+int sql_voice_replay_claim(pms_store *st, const char *account_id, const char *signature,
+                           pms_instant now, pms_instant expires_at, bool *fresh, pms_error *err);
+
 /* The ops every SQL backend takes from here, for its ops table. */
 #define SQL_SHARED_OPS                                                                             \
     .schema_version = sql_schema_version, .account_timezone = sql_account_timezone,                \
@@ -325,6 +340,10 @@ int sql_schedule_stats(pms_store *st, pms_instant now, pms_schedule_stats *out, 
     .web_session_delete_expired = sql_web_session_delete_expired, .lease_check = sql_lease_check,  \
     .lease_release = sql_lease_release, .sync_request = sql_sync_request,                          \
     .schedule_get = sql_schedule_get, .schedule_set = sql_schedule_set,                            \
-    .schedule_stats = sql_schedule_stats
+    .schedule_stats = sql_schedule_stats, .write_claim = sql_write_claim,                          \
+    .write_update = sql_write_update, .write_get = sql_write_get, .write_due = sql_write_due,      \
+    .voice_settings_get = sql_voice_settings_get, .voice_settings_put = sql_voice_settings_put,    \
+    .write_release = sql_write_release, .voice_settings_list = sql_voice_settings_list,            \
+    .voice_replay_claim = sql_voice_replay_claim
 
 #endif

@@ -28,6 +28,9 @@ static const struct copy_table {
     {"audit_head", "id"},
     {"users", NULL},
     {"web_sessions", NULL},
+    {"write_requests", NULL},
+    {"voice_settings", NULL},
+    {"voice_replays", NULL},
 };
 #define COPY_TABLE_COUNT (sizeof copy_tables / sizeof copy_tables[0])
 

@@ -298,6 +298,39 @@ static const sql_migration migrations[] = {
      "  WHERE sync_enabled = 1;"
      "CREATE INDEX idx_pms_connections_requested ON pms_connections(requested_at)"
      "  WHERE requested_at IS NOT NULL;"},
+    {9, "idempotent writes, voice settings and the voice replay cache",
+     /* One row per (account, Idempotency-Key): written in_progress before the PMS is asked. */
+     "CREATE TABLE write_requests ("
+     "  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  idem_key TEXT NOT NULL,"
+     "  request_hash TEXT NOT NULL,"
+     "  operation TEXT NOT NULL,"
+     "  connection_id TEXT,"
+     "  state TEXT NOT NULL CHECK (state IN ('in_progress', 'pending', 'confirmed', 'failed')),"
+     "  http_status INTEGER NOT NULL DEFAULT 0,"
+     "  response TEXT,"
+     "  tracking_id TEXT,"
+     "  entry_id TEXT,"
+     "  attempts INTEGER NOT NULL DEFAULT 0,"
+     "  next_check_at INTEGER,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (account_id, idem_key));"
+     "CREATE INDEX idx_write_requests_due ON write_requests(next_check_at)"
+     "  WHERE state = 'pending';"
+     "CREATE TABLE voice_settings ("
+     "  account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  connection_id TEXT,"
+     "  bearer_secret TEXT,"
+     "  hmac_secret TEXT,"
+     "  phone_number_id TEXT,"
+     "  updated_at INTEGER NOT NULL);"
+     /* Signatures of voice requests seen (HMAC replay cache, shared by every worker). */
+     "CREATE TABLE voice_replays ("
+     "  signature TEXT PRIMARY KEY,"
+     "  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  expires_at INTEGER NOT NULL);"
+     "CREATE INDEX idx_voice_replays_expiry ON voice_replays(expires_at);"},
 };
 
 #define MIGRATION_COUNT (int)(sizeof migrations / sizeof migrations[0])
