@@ -41,6 +41,12 @@ static const pms_setting_def sikka_settings[] = {
     {NULL, NULL, NULL, false, false, NULL},
 };
 
+static const pms_unsupported_note sikka_unsupported[] = {
+    {PMS_CAP_PATIENT_CREATE, "its API creates a patient only together with a booking "
+                             "(is_new_patient), not on its own"},
+    {0, NULL},
+};
+
 static const char *setting(const json_t *settings, const char *key)
 {
     const json_t *v = json_object_get(settings, key);
@@ -320,4 +326,5 @@ const pms_adapter_ops pms_sikka_adapter = {
     .search_patients = pms_sikka_search_patients,
     .write_status = pms_sikka_write_status,
     .get_appointment = pms_sikka_get_appointment,
+    .unsupported = sikka_unsupported,
 };
