@@ -5,12 +5,10 @@
 #include "gentu.h"
 #include "halaxy.h"
 #include "medirecords.h"
+#include "sikka.h"
 
 const sbx_pms *const sbx_pms_list[] = {
-    &sbx_gentu,
-    &sbx_medirecords,
-    &sbx_halaxy,
-    NULL,
+    &sbx_gentu, &sbx_medirecords, &sbx_halaxy, &sbx_sikka, NULL,
 };
 
 const sbx_pms *sbx_pms_for_path(const char *path, const char **rest)

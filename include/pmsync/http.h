@@ -47,6 +47,8 @@ typedef struct pms_http_request {
     const char *basic_password;
     const char *bearer;        /* Authorization: <bearer_scheme> <bearer> when set */
     const char *bearer_scheme; /* NULL: "Bearer"; "": the token alone (no scheme) */
+    const char *bearer_header; /* NULL: Authorization; else "<name>: <token>" (Sikka's
+                                  Request-Key), without a scheme */
 } pms_http_request;
 
 typedef struct pms_http_response {

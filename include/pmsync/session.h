@@ -6,6 +6,10 @@
  *   401 or "token expired": mint once more and repeat once ->
  *   408/429/5xx/transport/unreadable 2xx body: back off (full jitter, Retry-After) and retry.
  *
+ * Servers that advertise their window (X-Rate-Limit-Remaining / X-Rate-Limit-Reset, seconds
+ * until it ends) are respected: at Remaining 0 the connection's bucket pauses until the reset,
+ * and a 429 without Retry-After waits for the reset.
+ *
  * Sessions are used by one sync at a time; within it, pms_session_parallel runs tasks on worker
  * threads, each with its own HTTP client, sharing the token, buckets and counters.
  */
@@ -66,6 +70,9 @@ int pms_session_set_external_id(pms_session *s, const char *id, pms_error *err);
 /* The scheme before the token in Authorization headers ("Bearer" unless set; "" for the token
  * alone). For adapters' session_init. The string must outlive the session. */
 void pms_session_set_auth_scheme(pms_session *s, const char *scheme);
+/* The header that carries the token instead of Authorization (Sikka's "Request-Key"), sent
+ * without a scheme. For adapters' session_init. The string must outlive the session. */
+void pms_session_set_auth_header(pms_session *s, const char *header);
 /* A setting's value (borrowed): the connection's, else the adapter's default, else NULL. */
 const char *pms_session_setting(const pms_session *s, const char *key);
 /* An integer setting within [min, max], else fallback. */

@@ -5,6 +5,7 @@
 #include "adapters/gentu/gentu.h"
 #include "adapters/medirecords/medirecords.h"
 #include "adapters/halaxy/halaxy.h"
+#include "adapters/sikka/sikka.h"
 #include "pmsync/adapter.h"
 #include "pmsync/session.h"
 
@@ -12,10 +13,7 @@
 
 /* Built-in adapters first; pms_adapter_register appends (before threads start). */
 static const pms_adapter_ops *adapters[MAX_ADAPTERS + 1] = {
-    &pms_gentu_adapter,
-    &pms_medirecords_adapter,
-    &pms_halaxy_adapter,
-    NULL,
+    &pms_gentu_adapter, &pms_medirecords_adapter, &pms_halaxy_adapter, &pms_sikka_adapter, NULL,
 };
 
 const pms_adapter_ops *pms_adapter_find(const char *name)

@@ -30,6 +30,7 @@ struct pms_session {
     void *token_saved_ctx;
     const atomic_bool *cancel;
     const char *auth_scheme; /* NULL: Bearer */
+    const char *auth_header; /* NULL: Authorization */
     void *state;
 
     pthread_mutex_t pool_lock; /* idle HTTP clients */
@@ -87,6 +88,11 @@ int pms_session_set_external_id(pms_session *s, const char *id, pms_error *err)
 void pms_session_set_auth_scheme(pms_session *s, const char *scheme)
 {
     s->auth_scheme = scheme;
+}
+
+void pms_session_set_auth_header(pms_session *s, const char *header)
+{
+    s->auth_header = header;
 }
 
 const char *pms_session_setting(const pms_session *s, const char *key)
@@ -223,6 +229,24 @@ static int acquire_tokens(pms_session *s, pms_error *err)
     return rc;
 }
 
+/* A server that advertises its rate window (X-Rate-Limit-Remaining and -Reset, seconds until
+ * the window ends): how long to wait when nothing remains, else -1. */
+static long advertised_reset_ms(const pms_http_response *resp)
+{
+    const char *remaining = pms_http_response_header(resp, "x-rate-limit-remaining");
+    const char *reset = pms_http_response_header(resp, "x-rate-limit-reset");
+    if (remaining == NULL || reset == NULL)
+        return -1;
+    char *end;
+    long left = strtol(remaining, &end, 10);
+    if (end == remaining || left > 0)
+        return -1;
+    long seconds = strtol(reset, &end, 10);
+    if (end == reset || seconds < 0 || seconds > 3600)
+        return -1;
+    return seconds * 1000;
+}
+
 static pms_status status_code_for(long http_status)
 {
     if (http_status == 401 || http_status == 403)
@@ -284,6 +308,7 @@ int pms_session_call(pms_session *s, pms_http_client *client, const pms_http_req
         if (bearer) {
             r.bearer = bearer;
             r.bearer_scheme = s->auth_scheme;
+            r.bearer_header = s->auth_header;
         }
         attempt++;
         if (attempt > 1)
@@ -323,6 +348,11 @@ int pms_session_call(pms_session *s, pms_http_client *client, const pms_http_req
         long parsed_ra;
         if (ra_header && pms_retry_after_ms(ra_header, pms_now(), &parsed_ra))
             retry_after = parsed_ra;
+        long window_reset = advertised_reset_ms(&resp);
+        if (retry_after < 0 && status == 429 && window_reset >= 0)
+            retry_after = window_reset;
+        if (window_reset > 0 && status != 429 && s->conn_bucket)
+            pms_ratelimit_pause_until(s->conn_bucket, pms_now() + window_reset);
         if (status == 429) {
             atomic_fetch_add(&s->throttled, 1);
             /* Parallel workers stop together; a wait beyond what we accept fails this call

@@ -223,8 +223,11 @@ int pms_http_perform(pms_http_client *c, const pms_http_request *req, pms_http_r
     }
     if (req->bearer) {
         const char *scheme = req->bearer_scheme ? req->bearer_scheme : "Bearer";
-        if (asprintf(&auth_header, "Authorization: %s%s%s", scheme, scheme[0] ? " " : "",
-                     req->bearer) < 0) {
+        int n = req->bearer_header
+                    ? asprintf(&auth_header, "%s: %s", req->bearer_header, req->bearer)
+                    : asprintf(&auth_header, "Authorization: %s%s%s", scheme, scheme[0] ? " " : "",
+                               req->bearer);
+        if (n < 0) {
             auth_header = NULL;
             rc = pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
             goto out;

@@ -1,12 +1,12 @@
-/* Real syncs over loopback HTTP for one PMS — PMSYNC_TEST_PMS = gentu, medirecords or halaxy —
- * on SQLite, or on PostgreSQL with PMSYNC_TEST_STORE=postgres (testdb.h):
- * pmsctl (PMSCTL_BIN) against pms-sandbox (PMS_SANDBOX_BIN), checked row by row against the
- * sandbox's normalised ground truth (_id, _startUtc, _status, _telehealth, _practitionerId,
- * _patientId, _minutes, _kind, _malformed). The same cases run for every PMS: a day and a week
- * across daylight-saving changes (in each practice zone), changes in the PMS flowing through,
- * one run under each injected fault, a sync killed mid-way and re-run, a concurrent sync
- * refused, malformed records counted and logged without patient data, secrets sealed, and
- * referenced records read at most once per sync. A few cases are particular to one PMS. */
+/* Real syncs over loopback HTTP for one PMS — PMSYNC_TEST_PMS = gentu, medirecords, halaxy or sikka
+ * — on SQLite, or on PostgreSQL with PMSYNC_TEST_STORE=postgres (testdb.h): pmsctl (PMSCTL_BIN)
+ * against pms-sandbox (PMS_SANDBOX_BIN), checked row by row against the sandbox's normalised ground
+ * truth (_id, _startUtc, _status, _telehealth, _practitionerId, _patientId, _minutes, _kind,
+ * _malformed). The same cases run for every PMS: a day and a week across daylight-saving changes
+ * (in each practice zone), changes in the PMS flowing through, one run under each injected fault, a
+ * sync killed mid-way and re-run, a concurrent sync refused, malformed records counted and logged
+ * without patient data, secrets sealed, and referenced records read at most once per sync. A few
+ * cases are particular to one PMS. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -156,7 +156,10 @@ static int start(fixture *f, const char *const *sandbox_args, int practice_index
     const json_t *list = json_object_get(mine, is("gentu") ? "tenants" : "practices");
     f->info = json_incref(json_array_get(list, (size_t)practice_index));
     assert_non_null(f->info);
-    const char *key = is("gentu") ? "tenantId" : is("medirecords") ? "practiceId" : "clientId";
+    const char *key = is("gentu")         ? "tenantId"
+                      : is("medirecords") ? "practiceId"
+                      : is("sikka")       ? "officeId"
+                                          : "clientId";
     snprintf(f->practice, sizeof f->practice, "%s",
              json_string_value(json_object_get(f->info, key)));
     snprintf(f->timezone, sizeof f->timezone, "%s",
@@ -205,7 +208,7 @@ static const char *info_string(const fixture *f, const char *key)
 static void connect_pms(fixture *f, const char *const *extra_settings)
 {
     char base[128];
-    snprintf(base, sizeof base, "%s/%s", f->box.base, pms);
+    snprintf(base, sizeof base, "%s/%s%s", f->box.base, pms, is("sikka") ? "/v4" : "");
     static char s1[300], s2[300], s3[300];
     const char *args[48] = {"connection", "add",
                             "--pms",      pms,
@@ -226,6 +229,13 @@ static void connect_pms(fixture *f, const char *const *extra_settings)
         snprintf(s2, sizeof s2, "token=%s", info_string(f, "token"));
         const char *more[] = {"--set", s1, "--set", s2, "--timezone", f->timezone};
         for (int i = 0; i < 6; i++)
+            args[n++] = more[i];
+    } else if (is("sikka")) {
+        snprintf(s1, sizeof s1, "app_id=%s", info_string(f, "appId"));
+        snprintf(s2, sizeof s2, "app_key=%s", info_string(f, "appKey"));
+        snprintf(s3, sizeof s3, "practice_id=%s", info_string(f, "practiceId"));
+        const char *more[] = {"--set", s1, "--set", s2, "--set", s3, "--timezone", f->timezone};
+        for (int i = 0; i < 8; i++)
             args[n++] = more[i];
     } else {
         snprintf(s1, sizeof s1, "client_id=%s", info_string(f, "clientId"));
@@ -326,7 +336,7 @@ static json_t *expected(fixture *f, const char *from, const char *to, long *malf
         /* Gentu: the types the practice marked; the others: what the PMS's data says (Halaxy's
          * services are marked by name, which is what the truth's _telehealth follows). */
         bool telehealth =
-            is("gentu")
+            is("gentu") || is("sikka")
                 ? in_list(types, "id", json_string_value(json_object_get(a, "_appointmentTypeId")),
                           "isTelehealth")
                 : json_is_true(json_object_get(a, "_telehealth"));
@@ -553,8 +563,9 @@ static void changes_in_the_pms_reach_the_run_sheet(void **state)
         snprintf(base, sizeof base, "/_sandbox/%s/practices/%s/appointments", pms, f->practice);
     const char *patch = is("gentu")         ? "{\"status\":\"with_doctor\"}"
                         : is("medirecords") ? "{\"status\":5}"
+                        : is("sikka")       ? "{\"status\":\"Complete\"}"
                                             : "{\"status\":\"attended\"}";
-    const char *patched = is("halaxy") ? "completed" : "in_progress";
+    const char *patched = is("halaxy") || is("sikka") ? "completed" : "in_progress";
     snprintf(path, sizeof path, "%s/%s", base, changed);
     json_decref(tu_sandbox_json(&f->box, "PATCH", path, patch));
     snprintf(path, sizeof path, "%s/%s", base, deleted);
@@ -572,7 +583,9 @@ static void changes_in_the_pms_reach_the_run_sheet(void **state)
                  "{\"practitionerId\":\"%s\",\"patientId\":\"%s\",\"appointmentTypeId\":\"%s\","
                  "\"start\":\"" TODAY "T19:45\",\"minutes\":15,\"status\":%s}",
                  practitioner, patient, type,
-                 is("medirecords") ? "2,\"telehealth\":true" : "\"booked\"");
+                 is("medirecords") ? "2,\"telehealth\":true"
+                 : is("sikka")     ? "\"Open\""
+                                   : "\"booked\"");
     json_t *created = tu_sandbox_json(&f->box, "POST", base, body);
     const json_t *created_id = json_object_get(created, "_id");
     if (!json_is_string(created_id))
@@ -783,6 +796,9 @@ static void a_second_sync_of_the_same_connection_is_refused(void **state)
 static void referenced_records_are_read_once_per_sync(void **state)
 {
     fixture *f = *state;
+    if (is("sikka"))
+        return; /* its patients are queried (?patient_id=), which the log's paths do not show:
+                   only_kept_appointments_patients_are_read counts one read per patient */
     connect_pms(f, NULL);
     json_t *before = tu_sandbox_json(&f->box, "GET", "/_sandbox/requests", NULL);
     json_int_t since = 0;
@@ -1202,11 +1218,115 @@ static void halaxy_variants_of_the_unknowns(void **state)
     assert_matches_truth(f, "2026-04-04", "2026-04-06");
 }
 
+/* Sikka's practices are in US zones: New York and Denver change clocks on 2026-03-08 and
+ * 2026-11-01, Phoenix never; the after-hours visits in the gap and the overlap land right. */
+static void sikka_us_daylight_saving_days(void **state)
+{
+    (void)state;
+    const char *days[] = {"2026-03-08", "2026-11-01"};
+    for (int d = 0; d < 2; d++) {
+        for (int practice = 0; practice < 3; practice++) {
+            fixture f;
+            const char *args[] = {"--seed", "11", "--today", days[d], NULL};
+            assert_int_equal(start(&f, args, practice), 0);
+            f.all_appointments = true;
+            connect_pms(&f, NULL);
+            const char *window[] = {"--date", days[d], NULL};
+            json_decref(sync_json(&f, 0, window));
+            assert_matches_truth(&f, days[d], days[d]);
+            char path[200];
+            snprintf(path, sizeof path, "/_sandbox/sikka/truth?practice=%s&from=%s&to=%s",
+                     f.practice, days[d], days[d]);
+            json_t *t = tu_sandbox_json(&f.box, "GET", path, NULL);
+            long ambiguous = 0;
+            size_t i;
+            json_t *a;
+            json_array_foreach(json_object_get(t, "appointments"), i, a)
+            {
+                const char *kind = json_string_value(json_object_get(a, "_localKind"));
+                ambiguous += kind && strcmp(kind, "unique") != 0;
+            }
+            assert_true(practice == 2 ? ambiguous == 0 : ambiguous > 0);
+            json_decref(t);
+            stop(&f);
+        }
+    }
+}
+
+/* Request keys expire (API1025, HTTP 400) in the middle of a sweep: the refresh key gets a new
+ * one and the sync completes. */
+static void sikka_expired_request_key_is_refreshed(void **state)
+{
+    fixture *f = *state;
+    connect_pms(f, (const char *const[]){"page_size=5", NULL});
+    set_faults(f, "{\"latency_ms\":100}");
+    const char *args[] = {"sync", f->conn, "--from", "2026-04-02", "--to", "2026-04-08", NULL};
+    pid_t pid = spawn_pmsctl(f, "expiring", args);
+    tu_sleep_ms(1000);
+    json_decref(tu_sandbox_json(&f->box, "POST", "/_sandbox/sikka/tokens/expire", NULL));
+    assert_int_equal(wait_exit(pid), 0);
+    clear_faults(f);
+    json_t *log = tu_sandbox_json(&f->box, "GET", "/_sandbox/requests?limit=100000", NULL);
+    long expired = 0, keys = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(log, "requests"), i, r)
+    {
+        const char *endpoint = json_string_value(json_object_get(r, "endpoint"));
+        expired += json_integer_value(json_object_get(r, "status")) == 400;
+        keys += endpoint && strcmp(endpoint, "sikka.token") == 0;
+    }
+    json_decref(log);
+    assert_true(expired >= 1);
+    assert_true(keys >= 2);
+    assert_matches_truth(f, "2026-04-02", "2026-04-08");
+}
+
+/* The sandbox advertises 12 requests per 2-second window: the sync waits for each reset and
+ * never gets a 429. */
+static void sikka_rate_limit_headers_are_respected(void **state)
+{
+    fixture *f = *state;
+    json_decref(tu_sandbox_json(&f->box, "PUT", "/_sandbox/sikka/settings",
+                                "{\"rate_limit\":12,\"rate_window\":2}"));
+    connect_pms(f, (const char *const[]){"page_size=5", "concurrency=1", NULL});
+    json_t *before = tu_sandbox_json(&f->box, "GET", "/_sandbox/stats", NULL);
+    const char *window[] = {"--from", "2026-04-04", "--to", "2026-04-05", NULL};
+    json_t *sync = sync_json(f, 0, window);
+    assert_string_equal(json_string_value(json_object_get(sync, "status")), "success");
+    json_decref(sync);
+    json_t *after = tu_sandbox_json(&f->box, "GET", "/_sandbox/stats", NULL);
+    json_int_t requests = json_integer_value(json_object_get(after, "total")) -
+                          json_integer_value(json_object_get(before, "total"));
+    assert_true(requests > 24); /* more than two windows' worth */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(after, "byStatus"), "429")),
+                     0);
+    json_decref(before);
+    json_decref(after);
+    assert_matches_truth(f, "2026-04-04", "2026-04-05");
+}
+
+/* While Sikka is still loading the practice's data, the sync fails with a sentence that says
+ * so instead of reading half of it. */
+static void sikka_data_insert_in_progress_is_not_read(void **state)
+{
+    fixture *f = *state;
+    connect_pms(f, NULL);
+    json_decref(tu_sandbox_json(&f->box, "PUT", "/_sandbox/sikka/settings",
+                                "{\"data_insert_in_progress\":true}"));
+    const char *args[] = {"sync", f->conn, "--date", TODAY, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_not_equal(pmsctl(f, &out, &err, args), 0);
+    assert_non_null(strstr(err, "still loading"));
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     pms = getenv("PMSYNC_TEST_PMS");
-    if (pms == NULL || (!is("gentu") && !is("medirecords") && !is("halaxy"))) {
-        fprintf(stderr, "set PMSYNC_TEST_PMS to gentu, medirecords or halaxy\n");
+    if (pms == NULL || (!is("gentu") && !is("medirecords") && !is("halaxy") && !is("sikka"))) {
+        fprintf(stderr, "set PMSYNC_TEST_PMS to gentu, medirecords, halaxy or sikka\n");
         return 1;
     }
     const struct CMUnitTest common[] = {
@@ -1247,12 +1367,20 @@ int main(void)
     const struct CMUnitTest halaxy_only[] = {
         cmocka_unit_test_setup_teardown(halaxy_variants_of_the_unknowns, setup, teardown),
     };
+    const struct CMUnitTest sikka_only[] = {
+        cmocka_unit_test(sikka_us_daylight_saving_days),
+        cmocka_unit_test_setup_teardown(sikka_expired_request_key_is_refreshed, setup, teardown),
+        cmocka_unit_test_setup_teardown(sikka_rate_limit_headers_are_respected, setup, teardown),
+        cmocka_unit_test_setup_teardown(sikka_data_insert_in_progress_is_not_read, setup, teardown),
+    };
     int failed =
         _cmocka_run_group_tests("common", common, sizeof common / sizeof common[0], NULL, NULL);
     if (is("gentu"))
         failed += cmocka_run_group_tests(gentu_only, NULL, NULL);
     else if (is("medirecords"))
         failed += cmocka_run_group_tests(medirecords_only, NULL, NULL);
+    else if (is("sikka"))
+        failed += cmocka_run_group_tests(sikka_only, NULL, NULL);
     else
         failed += cmocka_run_group_tests(halaxy_only, NULL, NULL);
     tu_sandbox_stop_all();
