@@ -8,7 +8,11 @@
  * the clinic's credentials (bearer, X-Vapi-Secret, HMAC with its window and a replay cache that
  * every worker shares); the message shapes; the write API's rules (Idempotency-Key, 501, a PMS
  * failure that can be tried again); every call audited; and no transcript, caller number or
- * patient detail in pmsd's log. */
+ * patient detail in pmsd's log. Against the sandbox's Sikka (writebacks answer pending): a
+ * booking slower than the write budget answers pending and resolves in the background (the key's
+ * answer, appointment.write, the run sheet), a failed writeback and the SPU offline are said in
+ * words, and appointments move; against a paired Gentu: a time taken between availability and
+ * booking is 409 with the nearest free times, and moving is 501 with Gentu's reason. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
