@@ -54,11 +54,13 @@ static int send_write(pms_session *s, const char *method, const char *path, json
     if (rc == PMS_OK)
         rc = pending_from(answer, out, &e);
     json_decref(answer);
-    /* Answers about the request itself are failed writes a person can hear, not failures to
-     * ask: the SPU offline (nothing was queued), or no such appointment. */
-    if (rc != PMS_OK && e.http_status == 412)
-        return pms_write_failed(out, "The practice's Sikka server (SPU) is offline; try again "
-                                     "when it is back.");
+    /* SPU offline: the write was not sent (an error a retry may get past), with the sentence
+     * for a person as the reason. No such appointment: the write was answered, and failed. */
+    if (rc != PMS_OK && e.http_status == 412) {
+        out->state = PMS_WRITE_FAILED;
+        snprintf(out->reason, sizeof out->reason,
+                 "The practice's Sikka server (SPU) is offline; try again when it is back.");
+    }
     if (rc != PMS_OK && e.http_status == 404)
         return pms_write_failed(out, "That appointment could not be found in the practice's "
                                      "system.");
