@@ -3,7 +3,7 @@ BUILD      ?= build/release
 CHECKBUILD ?= build/check
 MESON      ?= meson
 
-.PHONY: all deps build run check bench format clean
+.PHONY: all deps build run check bench fuzz format clean
 
 all: build
 
@@ -30,6 +30,11 @@ check: deps $(CHECKBUILD)/build.ninja
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# libFuzzer targets under ASan + UBSan (clang, build/fuzz): FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
