@@ -29,6 +29,10 @@ bool pmsd_pms_open(pmsd_request *req, pmsd_response *resp, const char *connectio
 void pmsd_pms_close(pmsd_pms *p);
 /* 501 not_implemented: "<PMS> does not offer <what> to pmsync". */
 void pmsd_respond_unsupported(pmsd_response *resp, const pms_connection *c, const char *what);
+/* The same, with the adapter's reason for lacking the missing PMS_CAP_* bits when it gives one:
+ * "... to pmsync: its Bookings API cannot move an appointment; ...". */
+void pmsd_respond_unsupported_cap(pmsd_response *resp, const pms_connection *c, const char *what,
+                                  unsigned missing);
 
 /* ---- availability ---- */
 typedef struct pmsd_slot_args {
