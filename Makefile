@@ -3,7 +3,7 @@ BUILD      ?= build/release
 CHECKBUILD ?= build/check
 MESON      ?= meson
 
-.PHONY: all deps build run check bench format clean
+.PHONY: all deps build run check bench fuzz format clean
 
 all: build
 
@@ -23,13 +23,18 @@ run: build
 $(CHECKBUILD)/build.ninja:
 	$(MESON) setup $(CHECKBUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 
-# Every test, under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Every test (scripts/check.sh): the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then the fuzzers for a bounded time.
 check: deps $(CHECKBUILD)/build.ninja
-	$(MESON) compile -C $(CHECKBUILD)
-	$(MESON) test -C $(CHECKBUILD) --print-errorlogs --num-processes 2
+	@CHECKBUILD=$(CHECKBUILD) scripts/check.sh
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# libFuzzer targets under ASan + UBSan (clang, build/fuzz): FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
