@@ -12,6 +12,7 @@ packages=(
   libcurl4-openssl-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev
   libmicrohttpd-dev libcmocka-dev sqlite3 tzdata curl jq ca-certificates
   postgresql # the store's PostgreSQL backend: tests and benchmarks start private clusters of their own
+  valgrind # make check-valgrind: memcheck over the integration tests
   wrk nginx # the pmsd benchmark (bench/bench_pmsd.c) compares pmsd with nginx under wrk
   chromium fonts-liberation nodejs npm # the web UI's browser tests (tests/ui): Playwright drives Chromium
 )
