@@ -3,7 +3,7 @@ BUILD      ?= build/release
 CHECKBUILD ?= build/check
 MESON      ?= meson
 
-.PHONY: all deps build run check check-tsan check-valgrind bench format clean
+.PHONY: all deps build run check check-tsan check-valgrind bench fuzz format clean
 
 all: build
 
@@ -23,10 +23,10 @@ run: build
 $(CHECKBUILD)/build.ninja:
 	$(MESON) setup $(CHECKBUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 
-# Every test, under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Every test (scripts/check.sh): the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then the fuzzers for a bounded time.
 check: deps $(CHECKBUILD)/build.ninja
-	$(MESON) compile -C $(CHECKBUILD)
-	$(MESON) test -C $(CHECKBUILD) --print-errorlogs --num-processes 2
+	@CHECKBUILD=$(CHECKBUILD) scripts/check.sh
 
 # The thread-heavy tests under ThreadSanitizer (build/tsan): any data race or deadlock fails.
 check-tsan: deps
@@ -39,6 +39,11 @@ check-valgrind: deps
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# libFuzzer targets under ASan + UBSan (clang, build/fuzz): FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
