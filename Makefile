@@ -3,7 +3,7 @@ BUILD      ?= build/release
 CHECKBUILD ?= build/check
 MESON      ?= meson
 
-.PHONY: all deps build run check bench fuzz format clean
+.PHONY: all deps build run check check-tsan check-valgrind bench fuzz format clean
 
 all: build
 
@@ -27,6 +27,15 @@ $(CHECKBUILD)/build.ninja:
 # then the fuzzers for a bounded time.
 check: deps $(CHECKBUILD)/build.ninja
 	@CHECKBUILD=$(CHECKBUILD) scripts/check.sh
+
+# The thread-heavy tests under ThreadSanitizer (build/tsan): any data race or deadlock fails.
+check-tsan: deps
+	@scripts/check_tsan.sh
+
+# Integration tests, with every pmsd, pmsctl and pms-sandbox they start, under valgrind's
+# memcheck (build/valgrind): any memory error or definite/indirect leak fails.
+check-valgrind: deps
+	@scripts/check_valgrind.sh
 
 bench: build
 	@scripts/bench.sh $(BUILD)

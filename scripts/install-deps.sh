@@ -13,6 +13,7 @@ packages=(
   libmicrohttpd-dev libcmocka-dev sqlite3 tzdata curl jq ca-certificates
   libclang-rt-14-dev openssl # make fuzz: libFuzzer for clang; fuzz/seed.sh signs voice seeds
   postgresql # the store's PostgreSQL backend: tests and benchmarks start private clusters of their own
+  valgrind # make check-valgrind: memcheck over the integration tests
   wrk nginx # the pmsd benchmark (bench/bench_pmsd.c) compares pmsd with nginx under wrk
   chromium fonts-liberation nodejs npm # the web UI's browser tests (tests/ui): Playwright drives Chromium
 )

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox_proc.h"
 #include "testutil.h"
 
 typedef struct fixture {
@@ -87,7 +88,7 @@ static int pmsctl(fixture *f, char **out, char **err, const char *const *args)
         int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
             _exit(127);
-        execve(bin, (char *const *)argv, (char *const *)envp);
+        tu_execve(bin, argv, envp);
         _exit(127);
     }
     int status = 0;

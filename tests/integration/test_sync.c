@@ -80,7 +80,7 @@ static pid_t spawn_pmsctl(fixture *f, const char *out_name, const char *const *a
         int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
             _exit(127);
-        execve(bin, (char *const *)argv, (char *const *)envp);
+        tu_execve(bin, argv, envp);
         _exit(127);
     }
     return pid;

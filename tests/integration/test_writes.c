@@ -85,7 +85,7 @@ static int run_pmsctl(fixture *f, char **out, const char *const *args)
         int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd < 0 || dup2(fd, 1) < 0)
             _exit(127);
-        execve(bin, (char *const *)argv, (char *const *)envp);
+        tu_execve(bin, argv, envp);
         _exit(127);
     }
     int status = 0;

@@ -47,13 +47,14 @@ int tu_pmsd_start(tu_pmsd *d, const char *dir, const char *const *extra)
     char level_env[64];
     snprintf(level_env, sizeof level_env, "PMSYNC_LOG_LEVEL=%s", level ? level : "info");
     const char *asan = getenv("ASAN_OPTIONS"), *ubsan = getenv("UBSAN_OPTIONS"),
-               *lsan = getenv("LSAN_OPTIONS");
-    char asan_env[512], ubsan_env[512], lsan_env[512];
+               *lsan = getenv("LSAN_OPTIONS"), *tsan = getenv("TSAN_OPTIONS");
+    char asan_env[512], ubsan_env[512], lsan_env[512], tsan_env[512];
     snprintf(asan_env, sizeof asan_env, "ASAN_OPTIONS=%s", asan ? asan : "");
     snprintf(ubsan_env, sizeof ubsan_env, "UBSAN_OPTIONS=%s", ubsan ? ubsan : "");
     snprintf(lsan_env, sizeof lsan_env, "LSAN_OPTIONS=%s", lsan ? lsan : "");
-    const char *envp[] = {db,  key, level_env, asan_env, ubsan_env, lsan_env, "PATH=/usr/bin:/bin",
-                          NULL};
+    snprintf(tsan_env, sizeof tsan_env, "TSAN_OPTIONS=%s", tsan ? tsan : "");
+    const char *envp[] = {
+        db, key, level_env, asan_env, ubsan_env, lsan_env, tsan_env, "PATH=/usr/bin:/bin", NULL};
     pid_t parent = getpid();
     d->pid = fork();
     if (d->pid < 0) {
@@ -68,10 +69,10 @@ int tu_pmsd_start(tu_pmsd *d, const char *dir, const char *const *extra)
         int err = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
             _exit(127);
-        execve(bin, (char *const *)argv, (char *const *)envp);
+        tu_execve(bin, argv, envp);
         _exit(127);
     }
-    for (int waited = 0; waited < 30000; waited += 20) {
+    for (int waited = 0; waited < 30000 * tu_time_factor(); waited += 20) {
         FILE *f = fopen(port_file, "r");
         if (f) {
             if (fscanf(f, "%d", &d->port) != 1)
@@ -99,7 +100,7 @@ int tu_pmsd_signal_and_wait(tu_pmsd *d, int sig, int timeout_ms)
         return 0;
     kill(d->pid, sig);
     int status = 0;
-    for (int waited = 0; waited < timeout_ms; waited += 20) {
+    for (int waited = 0; waited < timeout_ms * tu_time_factor(); waited += 20) {
         if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
             d->pid = 0;
             return status;
@@ -169,7 +170,7 @@ int tu_pmsctl_input(const char *dir, const char *input, char *out, size_t out_le
             close(infd[0]);
             close(infd[1]);
         }
-        execve(bin, (char *const *)argv, (char *const *)envp);
+        tu_execve(bin, argv, envp);
         _exit(127);
     }
     close(pipefd[1]);

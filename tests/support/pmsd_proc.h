@@ -19,7 +19,8 @@ typedef struct tu_pmsd {
 /* Starts pmsd with its files in dir and extra arguments (NULL-terminated: "--set", "k=v", ...).
  * Waits until it listens. 0 on success. */
 int tu_pmsd_start(tu_pmsd *d, const char *dir, const char *const *extra);
-/* Sends sig and waits up to timeout_ms; the wait status, or -1 after having to SIGKILL. */
+/* Sends sig and waits up to timeout_ms (times tu_time_factor()); the wait status, or -1 after
+ * having to SIGKILL. */
 int tu_pmsd_signal_and_wait(tu_pmsd *d, int sig, int timeout_ms);
 /* SIGTERM; 0 when pmsd exited 0 (under ASan: without leaks). */
 int tu_pmsd_stop(tu_pmsd *d);

@@ -38,6 +38,42 @@ void tu_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+int tu_time_factor(void)
+{
+    const char *v = getenv("PMSYNC_TEST_TIME_FACTOR");
+    int factor = v ? atoi(v) : 1;
+    return factor >= 1 && factor <= 100 ? factor : 1;
+}
+
+void tu_execve(const char *bin, const char *const *argv, const char *const *envp)
+{
+    const char *wrapper = getenv("PMSYNC_TEST_WRAPPER");
+    char words[2048];
+    const char *wrapped[128];
+    int n = 0;
+    if (wrapper != NULL && strlen(wrapper) < sizeof words) {
+        memcpy(words, wrapper, strlen(wrapper) + 1);
+        for (char *p = words; *p != '\0' && n < 64;) {
+            while (*p == ' ')
+                *p++ = '\0';
+            if (*p == '\0')
+                break;
+            wrapped[n++] = p;
+            while (*p != '\0' && *p != ' ')
+                p++;
+        }
+    }
+    if (n == 0) {
+        execve(bin, (char *const *)argv, (char *const *)envp);
+        return;
+    }
+    wrapped[n++] = bin;
+    for (int i = 1; argv[i] != NULL && n < 127; i++)
+        wrapped[n++] = argv[i];
+    wrapped[n] = NULL;
+    execve(wrapped[0], (char *const *)wrapped, (char *const *)envp);
+}
+
 static int read_port(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -89,11 +125,11 @@ int tu_sandbox_start(tu_sandbox *box, const char *const *extra)
         int err = open(err_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
             _exit(127);
-        execve(bin, (char *const *)argv, environ);
+        tu_execve(bin, argv, (const char *const *)environ);
         _exit(127);
     }
     track(box, true);
-    for (int waited = 0; waited < 20000; waited += 20) {
+    for (int waited = 0; waited < 20000 * tu_time_factor(); waited += 20) {
         box->port = read_port(port_file);
         if (box->port > 0)
             break;
@@ -118,7 +154,7 @@ int tu_sandbox_signal_and_wait(tu_sandbox *box, int sig)
         return 0;
     kill(box->pid, sig);
     int status = 0;
-    for (int waited = 0; waited < 15000; waited += 20) {
+    for (int waited = 0; waited < 15000 * tu_time_factor(); waited += 20) {
         pid_t r = waitpid(box->pid, &status, WNOHANG);
         if (r == box->pid) {
             box->pid = 0;
@@ -256,7 +292,7 @@ void tu_http(const char *method, const char *url, const char *const *headers, co
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L * tu_time_factor());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     if (body != NULL) {
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);

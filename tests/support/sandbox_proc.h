@@ -30,6 +30,19 @@ typedef struct tu_http_result {
 bool tu_http_header(const tu_http_result *r, const char *name, char *out, size_t len);
 
 void tu_sleep_ms(int ms);
+
+/* Checkers that run the spawned programs, for every test that starts pmsd, pmsctl or
+ * pms-sandbox (scripts/check_valgrind.sh, tests/meson.build's valgrind test setup):
+ *   PMSYNC_TEST_WRAPPER      a command line (words separated by spaces, no quoting) put in front
+ *                            of every spawned program, e.g. "/usr/bin/valgrind --leak-check=full";
+ *                            unset or empty: programs run as they are.
+ *   PMSYNC_TEST_TIME_FACTOR  an integer >= 1 by which the helpers' waits for children (start,
+ *                            stop, HTTP timeouts) are multiplied; unset: 1.
+ * tu_time_factor is that factor; tu_execve replaces the process with bin (argv[0]: its name) and
+ * envp, through the wrapper when there is one. Safe in a child between fork and exec (no
+ * allocation). Returns only when exec failed. */
+int tu_time_factor(void);
+void tu_execve(const char *bin, const char *const *argv, const char *const *envp);
 /* Starts PMS_SANDBOX_BIN with extra arguments (NULL-terminated); 0 on success. */
 int tu_sandbox_start(tu_sandbox *box, const char *const *extra);
 /* Sends sig and waits up to 15 s; the wait status, or -1 after having to SIGKILL. */

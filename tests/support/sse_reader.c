@@ -26,7 +26,7 @@ static size_t sse_write(char *data, size_t size, size_t n, void *userp)
 static int sse_progress(void *userp, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
     (void)a, (void)b, (void)c, (void)d;
-    return ((tu_sse_reader *)userp)->stop;
+    return atomic_load(&((tu_sse_reader *)userp)->stop);
 }
 
 static void *sse_main(void *arg)
@@ -56,6 +56,7 @@ static void *sse_main(void *arg)
 int tu_sse_open(tu_sse_reader *r, const char *base, const char *key, const char *last_event_id)
 {
     memset(r, 0, sizeof *r);
+    atomic_init(&r->stop, 0);
     pthread_mutex_init(&r->lock, NULL);
     snprintf(r->url, sizeof r->url, "%s/api/run-sheet/events", base);
     snprintf(r->header[0], sizeof r->header[0], "Authorization: Bearer %s", key);
@@ -79,7 +80,7 @@ bool tu_sse_wait_for(tu_sse_reader *r, const char *needle, int timeout_ms)
 
 void tu_sse_close(tu_sse_reader *r)
 {
-    r->stop = 1;
+    atomic_store(&r->stop, 1);
     pthread_join(r->thread, NULL);
     free(r->text);
     pthread_mutex_destroy(&r->lock);

@@ -4,6 +4,7 @@
 #define PMSYNC_TESTS_SSE_READER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -14,7 +15,7 @@ typedef struct tu_sse_reader {
     pthread_mutex_t lock;
     char *text;
     size_t len;
-    volatile int stop;
+    atomic_int stop; /* set by tu_sse_close, read by the reader thread */
     long status;
 } tu_sse_reader;
 

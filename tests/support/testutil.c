@@ -2,6 +2,7 @@
 
 #include "sandbox_proc.h"
 
+#include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <sqlite3.h>
@@ -14,6 +15,31 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+/* One filter variable's pattern for this program: "PATTERN", or "PROGRAM:PATTERN" for one
+ * program only (NULL: none). */
+static const char *filter_for_me(const char *variable)
+{
+    const char *v = getenv(variable);
+    if (v == NULL || *v == '\0')
+        return NULL;
+    const char *colon = strchr(v, ':');
+    if (colon == NULL)
+        return v;
+    size_t len = (size_t)(colon - v);
+    const char *me = program_invocation_short_name;
+    return strlen(me) == len && strncmp(me, v, len) == 0 && colon[1] ? colon + 1 : NULL;
+}
+
+/* Before main: PMSYNC_TEST_ONLY and PMSYNC_TEST_SKIP (testutil.h). */
+__attribute__((constructor)) static void apply_test_filters(void)
+{
+    const char *only = filter_for_me("PMSYNC_TEST_ONLY"), *skip = filter_for_me("PMSYNC_TEST_SKIP");
+    if (only)
+        cmocka_set_test_filter(only);
+    if (skip)
+        cmocka_set_skip_filter(skip);
+}
 
 char *tu_tempdir(void)
 {

@@ -1,4 +1,9 @@
-/* Helpers shared by the test programs. */
+/* Helpers shared by the test programs.
+ *
+ * PMSYNC_TEST_ONLY and PMSYNC_TEST_SKIP, when set, are cmocka patterns ('*' and '?' wildcards)
+ * of the test functions a program linked with these helpers runs, and of those it skips (reported
+ * as skipped); "PROGRAM:PATTERN" applies to that program only, e.g. "test_sync:*sync*". For a
+ * shorter run under a slow checker (scripts/check_valgrind.sh). */
 #ifndef PMSYNC_TESTS_TESTUTIL_H
 #define PMSYNC_TESTS_TESTUTIL_H
 
