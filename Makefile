@@ -24,7 +24,8 @@ $(CHECKBUILD)/build.ninja:
 	$(MESON) setup $(CHECKBUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 
 # Every test (scripts/check.sh): the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
-# then the fuzzers for a bounded time.
+# ThreadSanitizer over the threaded tests, valgrind over integration tests, the fuzzers for a
+# bounded time.
 check: deps $(CHECKBUILD)/build.ninja
 	@CHECKBUILD=$(CHECKBUILD) scripts/check.sh
 
