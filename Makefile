@@ -3,7 +3,7 @@ BUILD      ?= build/release
 CHECKBUILD ?= build/check
 MESON      ?= meson
 
-.PHONY: all deps build run check bench load soak format clean
+.PHONY: all deps build run check bench load soak fuzz format clean
 
 all: build
 
@@ -40,6 +40,11 @@ load: build
 SOAK_SECONDS ?= 1800
 soak: deps $(CHECKBUILD)/build.ninja
 	@BUILD=$(CHECKBUILD) scripts/soak.sh $(SOAK_SECONDS) $(SOAK_SEED)
+
+# libFuzzer targets under ASan + UBSan (clang, build/fuzz): FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -11,6 +11,7 @@ packages=(
   build-essential pkg-config meson ninja-build clang
   libcurl4-openssl-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev
   libmicrohttpd-dev libcmocka-dev sqlite3 tzdata curl jq ca-certificates
+  libclang-rt-14-dev openssl # make fuzz: libFuzzer for clang; fuzz/seed.sh signs voice seeds
   postgresql # the store's PostgreSQL backend: tests and benchmarks start private clusters of their own
   wrk nginx # the pmsd benchmark (bench/bench_pmsd.c) compares pmsd with nginx under wrk
   chromium fonts-liberation nodejs npm # the web UI's browser tests (tests/ui): Playwright drives Chromium

@@ -205,7 +205,9 @@ typedef struct pms_adapter_ops {
     int (*fetch_patient)(pms_session *s, const char *patient_id, pms_patient *out, pms_error *err);
 
     /* writes: each answers confirmed, pending (asynchronous PMSs: follow with write_status) or
-     * failed with a reason a person can hear; an error return is a failure to ask at all */
+     * failed with a reason a person can hear; an error return is a failure to ask at all (the
+     * PMS did not take the write: a retry may succeed), with out->reason set when there is a
+     * sentence for a person (Sikka's SPU offline) */
     int (*find_slots)(pms_session *s, const pms_slot_query *q, pms_slot_list *out, pms_error *err);
     int (*book)(pms_session *s, const pms_booking_request *req, pms_write_result *out,
                 pms_error *err);

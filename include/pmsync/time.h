@@ -39,7 +39,8 @@ int pms_date_compare(pms_date a, pms_date b);
 /* 0 = Sunday .. 6 = Saturday */
 int pms_date_weekday(pms_date d);
 
-/* Civil time read as if it were UTC, and back (building blocks for zone conversion). */
+/* Civil time read as if it were UTC, and back (building blocks for zone conversion). A civil
+ * time beyond the range of an instant saturates (INT64_MIN + 1 or INT64_MAX). */
 pms_instant pms_civil_to_utc_instant(const pms_civil *c);
 void pms_civil_from_utc_instant(pms_instant t, pms_civil *out);
 bool pms_civil_valid(const pms_civil *c);

@@ -16,6 +16,7 @@
 #define PMSYNC_TZ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "pmsync/error.h"
 #include "pmsync/time.h"
@@ -53,6 +54,13 @@ pms_date pms_tz_date_of(const pms_tz *tz, pms_instant t);
 /* Where TZif files are read from: PMSYNC_ZONEINFO, else /usr/share/zoneinfo. Call before the
  * first pms_tz_get, or not at all. */
 void pms_tz_set_dir(const char *dir);
+
+/* Builds a zone from the bytes of a TZif file, outside the registry (tests and fuzzing):
+ * PMS_ERR_NOT_FOUND when the bytes are not TZif, PMS_ERR_PARSE when they are malformed. *out is
+ * freed by the caller with pms_tz_free. */
+int pms_tz_parse(const char *name, const unsigned char *data, size_t len, pms_tz **out,
+                 pms_error *err);
+void pms_tz_free(pms_tz *tz);
 
 /* Frees every loaded zone. Only at process exit, when no thread uses a zone any more. */
 void pms_tz_cleanup(void);

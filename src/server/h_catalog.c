@@ -94,6 +94,24 @@ static bool check_mapping(const json_t *item, const char *prefix, pmsd_response 
     return true;
 }
 
+bool pmsd_read_mappings(const json_t *body, const json_t **mappings, pmsd_response *resp)
+{
+    static const char *const keys[] = {"mappings", NULL};
+    if (!pmsd_v_known_keys(body, keys, NULL, resp) ||
+        !pmsd_v_array(body, "mappings", NULL, true, MAX_ITEMS, mappings, resp))
+        return false;
+    char prefix[32];
+    size_t i;
+    const json_t *item;
+    json_array_foreach(*mappings, i, item)
+    {
+        snprintf(prefix, sizeof prefix, "mappings[%zu]", i);
+        if (!check_mapping(item, prefix, resp))
+            return false;
+    }
+    return true;
+}
+
 static bool listed(const json_t *set, const char *id)
 {
     return id == NULL || json_object_get(set, id) != NULL;
@@ -170,20 +188,11 @@ void pmsd_h_practitioners_post(pmsd_request *req, pmsd_response *resp)
     if (!pmsd_store_and_connection(req, resp, &st, &c))
         return;
     json_t *body = pmsd_json_body(req, resp);
-    static const char *const keys[] = {"mappings", NULL};
     const json_t *mappings = NULL;
-    if (body == NULL || !pmsd_v_known_keys(body, keys, NULL, resp) ||
-        !pmsd_v_array(body, "mappings", NULL, true, MAX_ITEMS, &mappings, resp))
-        goto out;
-    char prefix[32];
     size_t i;
     const json_t *item;
-    json_array_foreach(mappings, i, item)
-    {
-        snprintf(prefix, sizeof prefix, "mappings[%zu]", i);
-        if (!check_mapping(item, prefix, resp))
-            goto out;
-    }
+    if (body == NULL || !pmsd_read_mappings(body, &mappings, resp))
+        goto out;
     /* Every practitioner and clinician named must exist before anything changes. */
     if (!check_references(req, resp, st, &c, mappings))
         goto out;
@@ -244,6 +253,39 @@ void pmsd_h_types_get(pmsd_request *req, pmsd_response *resp)
 
 static const char *const type_keys[] = {"id", "isTelehealth", "syncEnabled", NULL};
 
+bool pmsd_read_type_flags(const json_t *body, const json_t **types, int *suggested,
+                          pmsd_response *resp)
+{
+    static const char *const keys[] = {"appointmentTypes", "markSuggestedTelehealth", NULL};
+    *types = NULL;
+    *suggested = -1;
+    if (!pmsd_v_known_keys(body, keys, NULL, resp) ||
+        !pmsd_v_array(body, "appointmentTypes", NULL, false, MAX_ITEMS, types, resp) ||
+        !pmsd_v_bool(body, "markSuggestedTelehealth", NULL, suggested, resp))
+        return false;
+    if (*types == NULL && *suggested < 0)
+        return pmsd_v_fail(resp, NULL, "appointmentTypes", "is required");
+    char prefix[40];
+    size_t i;
+    const json_t *item;
+    json_array_foreach(*types, i, item)
+    {
+        snprintf(prefix, sizeof prefix, "appointmentTypes[%zu]", i);
+        const char *id;
+        int tele, sync;
+        if (!json_is_object(item))
+            return pmsd_v_fail(resp, NULL, prefix, "must be an object");
+        if (!pmsd_v_known_keys(item, type_keys, prefix, resp) ||
+            !pmsd_v_string(item, "id", prefix, true, 128, &id, resp) ||
+            !pmsd_v_bool(item, "isTelehealth", prefix, &tele, resp) ||
+            !pmsd_v_bool(item, "syncEnabled", prefix, &sync, resp))
+            return false;
+        if (tele < 0 && sync < 0)
+            return pmsd_v_fail(resp, prefix, "isTelehealth", "or syncEnabled is required");
+    }
+    return true;
+}
+
 void pmsd_h_types_patch(pmsd_request *req, pmsd_response *resp)
 {
     pms_store *st;
@@ -251,39 +293,12 @@ void pmsd_h_types_patch(pmsd_request *req, pmsd_response *resp)
     if (!pmsd_store_and_connection(req, resp, &st, &c))
         return;
     json_t *body = pmsd_json_body(req, resp);
-    static const char *const keys[] = {"appointmentTypes", "markSuggestedTelehealth", NULL};
     const json_t *types = NULL;
     int suggested = -1;
-    if (body == NULL || !pmsd_v_known_keys(body, keys, NULL, resp) ||
-        !pmsd_v_array(body, "appointmentTypes", NULL, false, MAX_ITEMS, &types, resp) ||
-        !pmsd_v_bool(body, "markSuggestedTelehealth", NULL, &suggested, resp))
-        goto out;
-    if (types == NULL && suggested < 0) {
-        pmsd_v_fail(resp, NULL, "appointmentTypes", "is required");
-        goto out;
-    }
-    char prefix[40];
     size_t i;
     const json_t *item;
-    json_array_foreach(types, i, item)
-    {
-        snprintf(prefix, sizeof prefix, "appointmentTypes[%zu]", i);
-        const char *id;
-        int tele, sync;
-        if (!json_is_object(item)) {
-            pmsd_v_fail(resp, NULL, prefix, "must be an object");
-            goto out;
-        }
-        if (!pmsd_v_known_keys(item, type_keys, prefix, resp) ||
-            !pmsd_v_string(item, "id", prefix, true, 128, &id, resp) ||
-            !pmsd_v_bool(item, "isTelehealth", prefix, &tele, resp) ||
-            !pmsd_v_bool(item, "syncEnabled", prefix, &sync, resp))
-            goto out;
-        if (tele < 0 && sync < 0) {
-            pmsd_v_fail(resp, prefix, "isTelehealth", "or syncEnabled is required");
-            goto out;
-        }
-    }
+    if (body == NULL || !pmsd_read_type_flags(body, &types, &suggested, resp))
+        goto out;
     pms_error err = {0};
     int rc = st->ops->begin(st, &err);
     int marked = 0;
@@ -345,14 +360,19 @@ void pmsd_h_clinicians_list(pmsd_request *req, pmsd_response *resp)
     pmsd_respond_json(resp, 200, json_pack("{s:o}", "clinicians", arr));
 }
 
+bool pmsd_read_clinician(const json_t *body, const char **name, pmsd_response *resp)
+{
+    static const char *const keys[] = {"name", NULL};
+    return pmsd_v_known_keys(body, keys, NULL, resp) &&
+           pmsd_v_string(body, "name", NULL, true, 255, name, resp);
+}
+
 void pmsd_h_clinicians_create(pmsd_request *req, pmsd_response *resp)
 {
     pms_store *st = pmsd_req_store(req, resp);
     json_t *body = st ? pmsd_json_body(req, resp) : NULL;
-    static const char *const keys[] = {"name", NULL};
     const char *name;
-    if (body && pmsd_v_known_keys(body, keys, NULL, resp) &&
-        pmsd_v_string(body, "name", NULL, true, 255, &name, resp)) {
+    if (body && pmsd_read_clinician(body, &name, resp)) {
         pms_clinician c = {.account_id = req->principal.account_id, .name = (char *)name};
         pms_error err = {0};
         if (st->ops->clinician_insert(st, &c, &err) != PMS_OK) {

@@ -8,17 +8,6 @@
 #include "pmsync/scheduler.h"
 #include "server/handlers.h"
 
-#define MAX_SETTINGS 32
-
-/* A request's connection fields and settings; strings borrow from the body. */
-typedef struct connection_input {
-    const char *pms_type;
-    pms_connection_fields fields;
-    pms_setting_value settings[MAX_SETTINGS];
-    char numbers[MAX_SETTINGS][32]; /* settings given as numbers, as text */
-    size_t setting_count;
-} connection_input;
-
 static const char *const create_keys[] = {
     "pmsType",
     "displayName",
@@ -35,8 +24,8 @@ static const char *const create_keys[] = {
 
 static const char *const unmapped_values[] = {"create", "skip", NULL};
 
-/* Reads the body into in; a 400 naming the field otherwise. */
-static bool read_input(const json_t *body, bool creating, connection_input *in, pmsd_response *resp)
+bool pmsd_read_connection(const json_t *body, bool creating, pmsd_connection_input *in,
+                          pmsd_response *resp)
 {
     memset(in, 0, sizeof *in);
     in->fields.sync_enabled = -1;
@@ -80,7 +69,7 @@ static bool read_input(const json_t *body, bool creating, connection_input *in, 
     json_t *value;
     json_object_foreach((json_t *)settings, key, value)
     {
-        if (in->setting_count == MAX_SETTINGS)
+        if (in->setting_count == PMSD_CONNECTION_MAX_SETTINGS)
             return pmsd_v_fail(resp, NULL, "settings", "has too many entries");
         pms_setting_value *sv = &in->settings[in->setting_count];
         sv->key = key;
@@ -99,7 +88,18 @@ static bool read_input(const json_t *body, bool creating, connection_input *in, 
         }
         in->setting_count++;
     }
+    if (!creating && json_object_size(body) == 0) {
+        pmsd_respond_error(resp, 400, "invalid_request", NULL, "nothing to change");
+        return false;
+    }
     return true;
+}
+
+bool pmsd_read_pairing(const json_t *body, const char **code, pmsd_response *resp)
+{
+    static const char *const keys[] = {"code", NULL};
+    return pmsd_v_known_keys(body, keys, NULL, resp) &&
+           pmsd_v_string(body, "code", NULL, true, 256, code, resp);
 }
 
 static void respond_connection(pmsd_response *resp, int status, pms_store *st, const char *id)
@@ -149,10 +149,10 @@ void pmsd_h_connections_create(pmsd_request *req, pmsd_response *resp)
     json_t *body = st ? pmsd_json_body(req, resp) : NULL;
     if (body == NULL)
         return;
-    connection_input in;
+    pmsd_connection_input in;
     char id[PMS_UUID_LEN];
     pms_error err = {0};
-    if (!read_input(body, true, &in, resp))
+    if (!pmsd_read_connection(body, true, &in, resp))
         goto out;
     if (st->ops->begin(st, &err) != PMS_OK ||
         pms_connection_create(st, req->app->ring, req->principal.account_id, in.pms_type,
@@ -196,14 +196,10 @@ void pmsd_h_connection_update(pmsd_request *req, pmsd_response *resp)
     if (!pmsd_store_and_connection(req, resp, &st, &c))
         return;
     json_t *body = pmsd_json_body(req, resp);
-    connection_input in;
+    pmsd_connection_input in;
     pms_error err = {0};
-    if (body == NULL || !read_input(body, false, &in, resp))
+    if (body == NULL || !pmsd_read_connection(body, false, &in, resp))
         goto out;
-    if (json_object_size(body) == 0) {
-        pmsd_respond_error(resp, 400, "invalid_request", NULL, "nothing to change");
-        goto out;
-    }
     if (st->ops->begin(st, &err) != PMS_OK ||
         pms_connection_update(st, req->app->ring, c.id, &in.fields, in.settings, in.setting_count,
                               &err) != PMS_OK) {
@@ -275,11 +271,9 @@ void pmsd_h_connection_pair(pmsd_request *req, pmsd_response *resp)
     if (!pmsd_store_and_connection(req, resp, &st, &c))
         return;
     json_t *body = pmsd_json_body(req, resp);
-    static const char *const keys[] = {"code", NULL};
     const char *code = NULL;
     char resource[128];
-    if (body && pmsd_v_known_keys(body, keys, NULL, resp) &&
-        pmsd_v_string(body, "code", NULL, true, 256, &code, resp)) {
+    if (body && pmsd_read_pairing(body, &code, resp)) {
         pms_practice_info info = {0};
         pms_error err = {0};
         pms_session_options opts = pmsd_session_options(req->app);

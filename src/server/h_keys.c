@@ -27,17 +27,23 @@ void pmsd_h_keys_list(pmsd_request *req, pmsd_response *resp)
 
 static const char *const role_values[] = {"admin", "staff", "agent", NULL};
 
+bool pmsd_read_api_key(const json_t *body, const char **name, pms_role *role, pmsd_response *resp)
+{
+    static const char *const keys[] = {"name", "role", NULL};
+    const char *role_name;
+    return pmsd_v_known_keys(body, keys, NULL, resp) &&
+           pmsd_v_string(body, "name", NULL, true, PMS_API_KEY_NAME_MAX, name, resp) &&
+           pmsd_v_enum(body, "role", NULL, true, role_values, &role_name, resp) &&
+           pms_role_parse(role_name, role) == PMS_OK;
+}
+
 void pmsd_h_keys_create(pmsd_request *req, pmsd_response *resp)
 {
     pms_store *st = pmsd_req_store(req, resp);
     json_t *body = st ? pmsd_json_body(req, resp) : NULL;
-    static const char *const keys[] = {"name", "role", NULL};
-    const char *name, *role_name;
+    const char *name;
     pms_role role;
-    if (body == NULL || !pmsd_v_known_keys(body, keys, NULL, resp) ||
-        !pmsd_v_string(body, "name", NULL, true, PMS_API_KEY_NAME_MAX, &name, resp) ||
-        !pmsd_v_enum(body, "role", NULL, true, role_values, &role_name, resp) ||
-        pms_role_parse(role_name, &role) != PMS_OK) {
+    if (body == NULL || !pmsd_read_api_key(body, &name, &role, resp)) {
         json_decref(body);
         return;
     }

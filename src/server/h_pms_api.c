@@ -47,38 +47,64 @@ void pmsd_h_pms_availability(pmsd_request *req, pmsd_response *resp)
     pmsd_op_availability(req, resp, &a);
 }
 
+bool pmsd_read_book(const json_t *body, pmsd_book_args *a, pmsd_response *resp)
+{
+    long minutes = 0;
+    bool present = false;
+    memset(a, 0, sizeof *a);
+    if (!pmsd_v_known_keys(body, book_keys, NULL, resp) ||
+        !pmsd_v_string(body, "connectionId", NULL, true, 64, &a->connection_id, resp) ||
+        !pmsd_v_string(body, "patientId", NULL, true, 128, &a->patient_id, resp) ||
+        !pmsd_v_string(body, "practitionerId", NULL, true, 128, &a->practitioner_id, resp) ||
+        !pmsd_v_string(body, "appointmentTypeId", NULL, false, 128, &a->appointment_type_id,
+                       resp) ||
+        !pmsd_v_instant(body, "startTime", NULL, true, &a->start, &present, resp) ||
+        !pmsd_v_int(body, "durationMinutes", NULL, true, 5, 480, &minutes, &present, resp) ||
+        !pmsd_v_string(body, "notes", NULL, false, 2000, &a->notes, resp))
+        return false;
+    a->duration_minutes = (int)minutes;
+    return true;
+}
+
 void pmsd_h_pms_book(pmsd_request *req, pmsd_response *resp)
 {
     json_t *body = pmsd_json_body(req, resp);
-    pmsd_book_args a = {0};
+    pmsd_book_args a;
+    if (body && pmsd_read_book(body, &a, resp))
+        pmsd_op_book(req, resp, &a, pmsd_idempotency_key(req));
+    json_decref(body);
+}
+
+bool pmsd_read_move(const json_t *body, pms_instant *start, int *duration_minutes,
+                    pmsd_response *resp)
+{
     long minutes = 0;
     bool present = false;
-    if (body && pmsd_v_known_keys(body, book_keys, NULL, resp) &&
-        pmsd_v_string(body, "connectionId", NULL, true, 64, &a.connection_id, resp) &&
-        pmsd_v_string(body, "patientId", NULL, true, 128, &a.patient_id, resp) &&
-        pmsd_v_string(body, "practitionerId", NULL, true, 128, &a.practitioner_id, resp) &&
-        pmsd_v_string(body, "appointmentTypeId", NULL, false, 128, &a.appointment_type_id, resp) &&
-        pmsd_v_instant(body, "startTime", NULL, true, &a.start, &present, resp) &&
-        pmsd_v_int(body, "durationMinutes", NULL, true, 5, 480, &minutes, &present, resp) &&
-        pmsd_v_string(body, "notes", NULL, false, 2000, &a.notes, resp)) {
-        a.duration_minutes = (int)minutes;
-        pmsd_op_book(req, resp, &a, pmsd_idempotency_key(req));
-    }
-    json_decref(body);
+    *start = PMS_INSTANT_NONE;
+    *duration_minutes = 0;
+    if (!pmsd_v_known_keys(body, move_keys, NULL, resp) ||
+        !pmsd_v_instant(body, "startTime", NULL, true, start, &present, resp) ||
+        !pmsd_v_int(body, "durationMinutes", NULL, false, 5, 480, &minutes, &present, resp))
+        return false;
+    *duration_minutes = present ? (int)minutes : 0;
+    return true;
 }
 
 void pmsd_h_pms_reschedule(pmsd_request *req, pmsd_response *resp)
 {
     json_t *body = pmsd_json_body(req, resp);
-    pms_instant start = PMS_INSTANT_NONE;
-    long minutes = 0;
-    bool present = false;
-    if (body && pmsd_v_known_keys(body, move_keys, NULL, resp) &&
-        pmsd_v_instant(body, "startTime", NULL, true, &start, &present, resp) &&
-        pmsd_v_int(body, "durationMinutes", NULL, false, 5, 480, &minutes, &present, resp))
-        pmsd_op_reschedule(req, resp, pmsd_param(req, 0), start, present ? (int)minutes : 0,
+    pms_instant start;
+    int minutes;
+    if (body && pmsd_read_move(body, &start, &minutes, resp))
+        pmsd_op_reschedule(req, resp, pmsd_param(req, 0), start, minutes,
                            pmsd_idempotency_key(req));
     json_decref(body);
+}
+
+bool pmsd_read_cancel(const json_t *body, const char **reason, pmsd_response *resp)
+{
+    return pmsd_v_known_keys(body, cancel_keys, NULL, resp) &&
+           pmsd_v_string(body, "reason", NULL, false, 500, reason, resp);
 }
 
 void pmsd_h_pms_cancel(pmsd_request *req, pmsd_response *resp)
@@ -86,9 +112,7 @@ void pmsd_h_pms_cancel(pmsd_request *req, pmsd_response *resp)
     json_t *body = NULL;
     const char *reason = pmsd_query(req, "reason");
     if (req->body && req->body_len > 0) {
-        if ((body = pmsd_json_body(req, resp)) == NULL ||
-            !pmsd_v_known_keys(body, cancel_keys, NULL, resp) ||
-            !pmsd_v_string(body, "reason", NULL, false, 500, &reason, resp)) {
+        if ((body = pmsd_json_body(req, resp)) == NULL || !pmsd_read_cancel(body, &reason, resp)) {
             json_decref(body);
             return;
         }
@@ -120,27 +144,43 @@ void pmsd_h_pms_patient_get(pmsd_request *req, pmsd_response *resp)
     pmsd_op_patient_get(req, resp, pmsd_query(req, "connectionId"), pmsd_param(req, 0));
 }
 
+bool pmsd_read_patient(const json_t *body, const char **connection_id, pms_patient *p,
+                       pmsd_response *resp)
+{
+    const char *given = NULL, *family = NULL, *phone = NULL, *email = NULL;
+    bool present = false;
+    memset(p, 0, sizeof *p);
+    *connection_id = NULL;
+    if (!pmsd_v_known_keys(body, patient_keys, NULL, resp) ||
+        !pmsd_v_string(body, "connectionId", NULL, true, 64, connection_id, resp) ||
+        !pmsd_v_string(body, "givenName", NULL, true, 100, &given, resp) ||
+        !pmsd_v_string(body, "familyName", NULL, true, 100, &family, resp) ||
+        !pmsd_v_string(body, "phone", NULL, false, 40, &phone, resp) ||
+        !pmsd_v_string(body, "email", NULL, false, 254, &email, resp) ||
+        !pmsd_v_date(body, "dateOfBirth", NULL, false, &p->date_of_birth, &present, resp))
+        return false;
+    p->first_name = (char *)given;
+    p->last_name = (char *)family;
+    p->phone = (char *)phone;
+    p->email = (char *)email;
+    p->has_date_of_birth = present;
+    return true;
+}
+
 void pmsd_h_pms_patient_create(pmsd_request *req, pmsd_response *resp)
 {
     json_t *body = pmsd_json_body(req, resp);
-    const char *connection_id = NULL, *given = NULL, *family = NULL, *phone = NULL, *email = NULL;
-    pms_patient p = {0};
-    bool present = false;
-    if (body && pmsd_v_known_keys(body, patient_keys, NULL, resp) &&
-        pmsd_v_string(body, "connectionId", NULL, true, 64, &connection_id, resp) &&
-        pmsd_v_string(body, "givenName", NULL, true, 100, &given, resp) &&
-        pmsd_v_string(body, "familyName", NULL, true, 100, &family, resp) &&
-        pmsd_v_string(body, "phone", NULL, false, 40, &phone, resp) &&
-        pmsd_v_string(body, "email", NULL, false, 254, &email, resp) &&
-        pmsd_v_date(body, "dateOfBirth", NULL, false, &p.date_of_birth, &present, resp)) {
-        p.first_name = (char *)given;
-        p.last_name = (char *)family;
-        p.phone = (char *)phone;
-        p.email = (char *)email;
-        p.has_date_of_birth = present;
+    const char *connection_id;
+    pms_patient p;
+    if (body && pmsd_read_patient(body, &connection_id, &p, resp))
         pmsd_op_patient_create(req, resp, connection_id, &p, pmsd_idempotency_key(req));
-    }
     json_decref(body);
+}
+
+bool pmsd_read_connection_only(const json_t *body, const char **connection_id, pmsd_response *resp)
+{
+    return pmsd_v_known_keys(body, connection_only, NULL, resp) &&
+           pmsd_v_string(body, "connectionId", NULL, true, 64, connection_id, resp);
 }
 
 /* Notes, insurance, balance, payments: checked, then 501 while no PMS adapter offers them. */
@@ -150,8 +190,7 @@ static void not_offered(pmsd_request *req, pmsd_response *resp, const char *what
     json_t *body = NULL;
     if (is_write) {
         if ((body = pmsd_json_body(req, resp)) == NULL ||
-            !pmsd_v_known_keys(body, connection_only, NULL, resp) ||
-            !pmsd_v_string(body, "connectionId", NULL, true, 64, &connection_id, resp)) {
+            !pmsd_read_connection_only(body, &connection_id, resp)) {
             json_decref(body);
             return;
         }

@@ -374,10 +374,10 @@ static bool own_clinician(pmsd_request *req, pmsd_response *resp, pms_store *st,
     return ok;
 }
 
-/* Applies the body's fields to a manual or OCR entry (creating: required ones must be there). */
-static bool apply_entry_fields(pmsd_request *req, pmsd_response *resp, pms_store *st,
-                               const json_t *body, bool creating, const char *tz,
-                               pms_sheet_entry *e)
+/* Applies the body's fields to a manual or OCR entry (creating: required ones must be there).
+ * Whether a clinicianId belongs to the account is the caller's to check. */
+static bool apply_entry_fields(pmsd_response *resp, const json_t *body, bool creating,
+                               const char *tz, pms_sheet_entry *e)
 {
     const char *clinician, *type_name, *notes, *status;
     const json_t *patient = NULL;
@@ -400,8 +400,6 @@ static bool apply_entry_fields(pmsd_request *req, pmsd_response *resp, pms_store
         return pmsd_v_fail(resp, NULL, "durationMinutes", "cannot be combined with endTime");
     if (creating && !has_end && !has_duration)
         return pmsd_v_fail(resp, NULL, "endTime", "or durationMinutes is required");
-    if (clinician && !own_clinician(req, resp, st, clinician))
-        return false;
     if (patient) {
         const char *name, *phone;
         if (!pmsd_v_known_keys(patient, patient_keys, "patient", resp) ||
@@ -525,6 +523,27 @@ static bool commit_change(pmsd_request *req, pmsd_response *resp, pms_store *st,
     return true;
 }
 
+bool pmsd_read_entry_create(const json_t *body, const char *tz, pms_sheet_entry *e,
+                            pmsd_response *resp)
+{
+    const char *source = NULL;
+    if (!pmsd_v_known_keys(body, entry_keys, NULL, resp) ||
+        !pmsd_v_enum(body, "source", NULL, false, source_values, &source, resp))
+        return false;
+    e->source = source && strcmp(source, "ocr") == 0 ? PMS_SOURCE_OCR : PMS_SOURCE_MANUAL;
+    e->appt.is_telehealth = true; /* the run sheet lists telehealth appointments */
+    e->appt.status = PMS_STATUS_BOOKED;
+    return apply_entry_fields(resp, body, true, tz, e);
+}
+
+/* The clinician a body names (when it names one) belongs to the caller's account. */
+static bool own_named_clinician(pmsd_request *req, pmsd_response *resp, pms_store *st,
+                                const json_t *body)
+{
+    const char *clinician = json_string_value(json_object_get(body, "clinicianId"));
+    return clinician == NULL || own_clinician(req, resp, st, clinician);
+}
+
 void pmsd_h_appointment_create(pmsd_request *req, pmsd_response *resp)
 {
     pms_store *st = pmsd_req_store(req, resp);
@@ -533,15 +552,8 @@ void pmsd_h_appointment_create(pmsd_request *req, pmsd_response *resp)
     pms_sheet_entry e, stored;
     pms_sheet_entry_init(&e);
     pms_sheet_entry_init(&stored);
-    const char *source = NULL;
-    if (tz == NULL || !pmsd_v_known_keys(body, entry_keys, NULL, resp) ||
-        !pmsd_v_enum(body, "source", NULL, false, source_values, &source, resp))
-        goto out;
-    e.source = source && strcmp(source, "ocr") == 0 ? PMS_SOURCE_OCR : PMS_SOURCE_MANUAL;
-    e.appt.is_telehealth = true; /* the run sheet lists telehealth appointments */
-    e.appt.status = PMS_STATUS_BOOKED;
-    if (!apply_entry_fields(req, resp, st, body, true, tz, &e) ||
-        !place_on_sheet(req, resp, st, tz, &e))
+    if (tz == NULL || !pmsd_read_entry_create(body, tz, &e, resp) ||
+        !own_named_clinician(req, resp, st, body) || !place_on_sheet(req, resp, st, tz, &e))
         goto out;
     pms_appointment_content_hash(&e.appt, e.content_hash);
     if (commit_change(req, resp, st, &e, write_insert, "run_sheet.appointment.create", 201,
@@ -614,6 +626,22 @@ static bool apply_edits(pmsd_response *resp, const json_t *body, const char *tz,
     return true;
 }
 
+bool pmsd_read_entry_update(const json_t *body, const char *tz, pms_sheet_entry *e,
+                            pmsd_response *resp)
+{
+    if (!pmsd_v_known_keys(body, entry_keys, NULL, resp))
+        return false;
+    if (json_object_size(body) == 0) {
+        pmsd_respond_error(resp, 400, "invalid_request", NULL, "nothing to change");
+        return false;
+    }
+    if (e->source == PMS_SOURCE_PMS)
+        return apply_edits(resp, body, tz, e);
+    if (json_object_get(body, "source"))
+        return pmsd_v_fail(resp, NULL, "source", "cannot change");
+    return apply_entry_fields(resp, body, false, tz, e);
+}
+
 void pmsd_h_appointment_update(pmsd_request *req, pmsd_response *resp)
 {
     pms_store *st = pmsd_req_store(req, resp);
@@ -623,24 +651,12 @@ void pmsd_h_appointment_update(pmsd_request *req, pmsd_response *resp)
         return;
     json_t *body = pmsd_json_body(req, resp);
     char *tz = body ? pmsd_account_timezone(req, resp, st) : NULL;
-    if (tz == NULL || !pmsd_v_known_keys(body, entry_keys, NULL, resp))
+    if (tz == NULL || !pmsd_read_entry_update(body, tz, &e, resp))
         goto out;
-    if (json_object_size(body) == 0) {
-        pmsd_respond_error(resp, 400, "invalid_request", NULL, "nothing to change");
-        goto out;
-    }
-    bool ok;
-    entry_write write;
-    if (e.source == PMS_SOURCE_PMS) {
-        ok = apply_edits(resp, body, tz, &e);
-        write = write_edits;
-    } else {
-        if (json_object_get(body, "source")) {
-            pmsd_v_fail(resp, NULL, "source", "cannot change");
-            goto out;
-        }
-        ok = apply_entry_fields(req, resp, st, body, false, tz, &e) &&
-             place_on_sheet(req, resp, st, tz, &e);
+    bool ok = true;
+    entry_write write = write_edits;
+    if (e.source != PMS_SOURCE_PMS) {
+        ok = own_named_clinician(req, resp, st, body) && place_on_sheet(req, resp, st, tz, &e);
         pms_appointment_content_hash(&e.appt, e.content_hash);
         write = write_source;
     }

@@ -50,9 +50,8 @@ static void session_resource(const pmsd_principal *p, char *out, size_t len)
     snprintf(out, len, "web_sessions/%.16s", p->session_id);
 }
 
-/* Reads the body: exactly one of {"apiKey"} and {"username", "password"}. */
-static bool read_credentials(pmsd_response *resp, const json_t *body, const char **api_key,
-                             const char **username, const char **password)
+bool pmsd_read_credentials(const json_t *body, const char **api_key, const char **username,
+                           const char **password, pmsd_response *resp)
 {
     static const char *const keys[] = {"apiKey", "username", "password", NULL};
     if (!pmsd_v_known_keys(body, keys, NULL, resp) ||
@@ -162,7 +161,7 @@ void pmsd_h_session_create(pmsd_request *req, pmsd_response *resp)
     pms_principal key;
     pms_user user = {0};
     pms_web_session_owner owner;
-    if (body && read_credentials(resp, body, &api_key, &username, &password) &&
+    if (body && pmsd_read_credentials(body, &api_key, &username, &password, resp) &&
         check_credentials(req, resp, st, api_key, username, password, &key, &user, &owner))
         open_session(req, resp, st, &owner);
     pms_user_clear(&user);

@@ -19,17 +19,13 @@ static bool scheduler_ready(pmsd_request *req, pmsd_response *resp)
     return false;
 }
 
-/* The optional body of a sync trigger: {"date": D} or {"from": D, "to": D}. */
-static bool read_window(pmsd_request *req, pmsd_response *resp, pms_sync_window *w)
+bool pmsd_read_sync_window(const json_t *body, pms_sync_window *w, pmsd_response *resp)
 {
     memset(w, 0, sizeof *w);
     w->today = true;
     snprintf(w->sync_type, sizeof w->sync_type, "manual");
-    if (req->body == NULL || req->body_len == 0)
-        return true;
-    json_t *body = pmsd_json_body(req, resp);
     if (body == NULL)
-        return false;
+        return true;
     static const char *const keys[] = {"date", "from", "to", NULL};
     bool has_date = false, has_from = false, has_to = false;
     pms_date date = {0, 0, 0};
@@ -37,7 +33,6 @@ static bool read_window(pmsd_request *req, pmsd_response *resp, pms_sync_window 
               pmsd_v_date(body, "date", NULL, false, &date, &has_date, resp) &&
               pmsd_v_date(body, "from", NULL, false, &w->from, &has_from, resp) &&
               pmsd_v_date(body, "to", NULL, false, &w->to, &has_to, resp);
-    json_decref(body);
     if (!ok)
         return false;
     if (has_date && (has_from || has_to))
@@ -56,6 +51,17 @@ static bool read_window(pmsd_request *req, pmsd_response *resp, pms_sync_window 
         w->today = false;
     }
     return true;
+}
+
+/* The optional body of a sync trigger. */
+static bool read_window(pmsd_request *req, pmsd_response *resp, pms_sync_window *w)
+{
+    if (req->body == NULL || req->body_len == 0)
+        return pmsd_read_sync_window(NULL, w, resp);
+    json_t *body = pmsd_json_body(req, resp);
+    bool ok = body && pmsd_read_sync_window(body, w, resp);
+    json_decref(body);
+    return ok;
 }
 
 void pmsd_h_connection_sync_post(pmsd_request *req, pmsd_response *resp)

@@ -15,9 +15,7 @@ static const char *text_of(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-/* A call's name and arguments: function.name / function.arguments (object, or a string of
- * JSON), falling back to the item's name / arguments / parameters. args: new reference. */
-static void read_call(const json_t *item, const char **name, json_t **args)
+void pmsd_voice_read_call(const json_t *item, const char **name, json_t **args)
 {
     const json_t *fn = json_object_get(item, "function");
     *name = text_of(fn, "name");
@@ -44,24 +42,24 @@ static void unauthorized(pmsd_response *resp)
                        "the request does not carry this clinic's voice credential");
 }
 
-void pmsd_h_voice_vapi(pmsd_request *req, pmsd_response *resp)
+bool pmsd_voice_tool_calls(const json_t *body, const json_t **msg, const json_t **calls)
 {
-    json_t *body = req->body ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
-    const json_t *msg = json_object_get(body, "message");
-    const char *type = text_of(msg, "type");
-    pms_voice_settings v = {0};
-    if (type == NULL || strcmp(type, "tool-calls") != 0) {
-        pmsd_respond_json(resp, 200, json_object());
-        goto out;
-    }
-    const json_t *calls = json_object_get(msg, "toolCallList");
-    if (!json_is_array(calls))
-        calls = json_object_get(msg, "toolWithToolCallList");
-    /* The clinic: from the first call naming one (static parameter), or ?clinic=. */
-    char clinic[64] = "";
-    const char *q = pmsd_query(req, "clinic");
-    if (q)
-        snprintf(clinic, sizeof clinic, "%s", q);
+    *msg = json_object_get(body, "message");
+    *calls = NULL;
+    const char *type = text_of(*msg, "type");
+    if (type == NULL || strcmp(type, "tool-calls") != 0)
+        return false;
+    *calls = json_object_get(*msg, "toolCallList");
+    if (!json_is_array(*calls))
+        *calls = json_object_get(*msg, "toolWithToolCallList");
+    return true;
+}
+
+bool pmsd_voice_clinic(const json_t *calls, const char *query_clinic, char clinic[64])
+{
+    clinic[0] = '\0';
+    if (query_clinic)
+        snprintf(clinic, 64, "%s", query_clinic);
     size_t i;
     json_t *item;
     bool clash = false;
@@ -69,14 +67,39 @@ void pmsd_h_voice_vapi(pmsd_request *req, pmsd_response *resp)
     {
         const char *name;
         json_t *args;
-        read_call(item, &name, &args);
+        pmsd_voice_read_call(item, &name, &args);
         const char *id = text_of(args, "clinic_id");
         if (id && clinic[0] == '\0')
-            snprintf(clinic, sizeof clinic, "%s", id);
+            snprintf(clinic, 64, "%s", id);
         else if (id && strcmp(id, clinic) != 0)
             clash = true;
         json_decref(args);
     }
+    return !clash;
+}
+
+const json_t *pmsd_voice_call_of(const json_t *item, const char **name, json_t **args,
+                                 const char **tool_call_id)
+{
+    const json_t *call =
+        json_object_get(item, "toolCall") ? json_object_get(item, "toolCall") : item;
+    pmsd_voice_read_call(call, name, args);
+    *tool_call_id = text_of(call, "id");
+    return call;
+}
+
+void pmsd_h_voice_vapi(pmsd_request *req, pmsd_response *resp)
+{
+    json_t *body = req->body ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+    const json_t *msg, *calls;
+    pms_voice_settings v = {0};
+    if (!pmsd_voice_tool_calls(body, &msg, &calls)) {
+        pmsd_respond_json(resp, 200, json_object());
+        goto out;
+    }
+    /* The clinic: from the first call naming one (static parameter), or ?clinic=. */
+    char clinic[64];
+    bool clash = !pmsd_voice_clinic(calls, pmsd_query(req, "clinic"), clinic);
     pms_store *st = pmsd_req_store(req, resp);
     if (st == NULL)
         goto out;
@@ -103,14 +126,13 @@ void pmsd_h_voice_vapi(pmsd_request *req, pmsd_response *resp)
     snprintf(p->name, sizeof p->name, "vapi");
 
     json_t *results = json_array();
+    size_t i;
+    json_t *item;
     json_array_foreach(calls, i, item)
     {
-        const json_t *call =
-            json_object_get(item, "toolCall") ? json_object_get(item, "toolCall") : item;
-        const char *name;
+        const char *name, *tool_call_id;
         json_t *args;
-        read_call(call, &name, &args);
-        const char *tool_call_id = text_of(call, "id");
+        pmsd_voice_call_of(item, &name, &args, &tool_call_id);
         char key[256];
         snprintf(key, sizeof key, "vapi:%s:%s", call_id ? call_id : "-",
                  tool_call_id ? tool_call_id : "-");

@@ -36,7 +36,30 @@ void pmsd_h_voice_settings_get(pmsd_request *req, pmsd_response *resp)
     pms_voice_settings_clear(&v);
 }
 
-/* A secret member: absent keeps *sealed, null clears it, a string (MIN_SECRET or more) seals. */
+bool pmsd_read_voice_settings(const json_t *body, pmsd_response *resp)
+{
+    static const char *const secret_keys[] = {"bearerSecret", "hmacSecret", NULL};
+    static const char *const text_keys[] = {"connectionId", "phoneNumberId", NULL};
+    if (!pmsd_v_known_keys(body, settings_keys, NULL, resp))
+        return false;
+    for (size_t i = 0; secret_keys[i]; i++) {
+        const json_t *value = json_object_get(body, secret_keys[i]);
+        const char *text = json_string_value(value);
+        if (value && !json_is_null(value) &&
+            (text == NULL || strlen(text) < MIN_SECRET || strlen(text) > 512))
+            return pmsd_v_fail(resp, NULL, secret_keys[i],
+                               "must be a string of 16 to 512 characters");
+    }
+    for (size_t i = 0; text_keys[i]; i++) {
+        const char *text;
+        if (!pmsd_v_string(body, text_keys[i], NULL, false, 128, &text, resp))
+            return false;
+    }
+    return true;
+}
+
+/* A secret member (checked by pmsd_read_voice_settings): absent keeps *sealed, null clears it,
+ * a string seals. */
 static bool take_secret(pmsd_request *req, pmsd_response *resp, const json_t *body, const char *key,
                         const char *which, char **sealed)
 {
@@ -49,8 +72,6 @@ static bool take_secret(pmsd_request *req, pmsd_response *resp, const json_t *bo
         return true;
     }
     const char *text = json_string_value(value);
-    if (text == NULL || strlen(text) < MIN_SECRET || strlen(text) > 512)
-        return pmsd_v_fail(resp, NULL, key, "must be a string of 16 to 512 characters");
     if (req->app->ring == NULL) {
         pmsd_respond_error(resp, 409, "not_configured", key, "no encryption key is configured");
         return false;
@@ -84,7 +105,7 @@ void pmsd_h_voice_settings_put(pmsd_request *req, pmsd_response *resp)
     json_t *body = st ? pmsd_json_body(req, resp) : NULL;
     pms_voice_settings v = {0};
     pms_error err = {0};
-    if (body == NULL || !pmsd_v_known_keys(body, settings_keys, NULL, resp))
+    if (body == NULL || !pmsd_read_voice_settings(body, resp))
         goto out;
     int rc = st->ops->voice_settings_get(st, req->principal.account_id, &v, &err);
     if (rc != PMS_OK && rc != PMS_ERR_NOT_FOUND) {

@@ -45,6 +45,52 @@ bool pmsd_audit(pmsd_request *req, pmsd_response *resp, pms_store *st, bool in_t
 bool pmsd_audit_commit(pmsd_request *req, pmsd_response *resp, pms_store *st, const char *action,
                        const char *resource, const json_t *patient_ids, int outcome);
 
+/* ---- request bodies ----------------------------------------------------------------------
+ * Each JSON-body route's checks, apart from the store: true with the outputs filled (strings
+ * borrowed from body), or false with a 400 naming the field in resp. Checks that need the store
+ * (does the clinician or connection exist) stay in the handlers. fuzz/fuzz_body.c drives them
+ * all; the PMS API's are in pms_ops.h, the voice settings' in voice.h. */
+
+/* POST /api/session: exactly one of {"apiKey"} and {"username", "password"}. */
+bool pmsd_read_credentials(const json_t *body, const char **api_key, const char **username,
+                           const char **password, pmsd_response *resp);
+
+#define PMSD_CONNECTION_MAX_SETTINGS 32
+/* A request's connection fields and settings; strings borrow from the body. */
+typedef struct pmsd_connection_input {
+    const char *pms_type;
+    pms_connection_fields fields;
+    pms_setting_value settings[PMSD_CONNECTION_MAX_SETTINGS];
+    char numbers[PMSD_CONNECTION_MAX_SETTINGS][32]; /* settings given as numbers, as text */
+    size_t setting_count;
+} pmsd_connection_input;
+/* POST /api/pms/connections (creating) and PATCH /api/pms/connections/{id}. */
+bool pmsd_read_connection(const json_t *body, bool creating, pmsd_connection_input *in,
+                          pmsd_response *resp);
+/* POST /api/pms/connections/{id}/pair: {"code"}. */
+bool pmsd_read_pairing(const json_t *body, const char **code, pmsd_response *resp);
+/* POST /api/pms/connections/{id}/sync: {"date"} or {"from", "to"}; body NULL (no body) is
+ * today. */
+bool pmsd_read_sync_window(const json_t *body, pms_sync_window *w, pmsd_response *resp);
+/* POST /api/pms/connections/{id}/practitioners: {"mappings": [...]} (borrowed). */
+bool pmsd_read_mappings(const json_t *body, const json_t **mappings, pmsd_response *resp);
+/* PATCH /api/pms/connections/{id}/appointment-types: *types (borrowed; NULL when absent) and
+ * *suggested (-1 absent, 0, 1). */
+bool pmsd_read_type_flags(const json_t *body, const json_t **types, int *suggested,
+                          pmsd_response *resp);
+/* POST /api/run-sheet/clinicians: {"name"}. */
+bool pmsd_read_clinician(const json_t *body, const char **name, pmsd_response *resp);
+/* POST /api/run-sheet/appointments: the body applied to a new manual or OCR entry (initialised
+ * by the caller) in the account's zone tz. */
+bool pmsd_read_entry_create(const json_t *body, const char *tz, pms_sheet_entry *e,
+                            pmsd_response *resp);
+/* PATCH /api/run-sheet/appointments/{id}: the body applied to the stored entry e (edits of an
+ * appointment from a PMS; fields of a manual or OCR one). */
+bool pmsd_read_entry_update(const json_t *body, const char *tz, pms_sheet_entry *e,
+                            pmsd_response *resp);
+/* POST /api/keys: {"name", "role"}. */
+bool pmsd_read_api_key(const json_t *body, const char **name, pms_role *role, pmsd_response *resp);
+
 /* ---- endpoints -------------------------------------------------------------------------- */
 
 /* h_connections.c */

@@ -122,6 +122,8 @@ void pmsd_response_clear(pmsd_response *resp);
 /* The request body as a JSON object; on failure a 400 (or 415 for a wrong content type) is
  * already in resp and NULL returned. New reference. */
 json_t *pmsd_json_body(pmsd_request *req, pmsd_response *resp);
+/* The same for a body already taken from a request (no Content-Type check). */
+json_t *pmsd_json_parse(const char *text, size_t len, pmsd_response *resp);
 
 /* The caller may do this (role in the route's mask); 403 in resp otherwise. */
 bool pmsd_allowed(const pmsd_request *req, unsigned roles, pmsd_response *resp);

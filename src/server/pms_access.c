@@ -8,9 +8,21 @@
 
 void pmsd_respond_unsupported(pmsd_response *resp, const pms_connection *c, const char *what)
 {
+    pmsd_respond_unsupported_cap(resp, c, what, 0);
+}
+
+void pmsd_respond_unsupported_cap(pmsd_response *resp, const pms_connection *c, const char *what,
+                                  unsigned missing)
+{
     const pms_adapter_ops *ops = pms_adapter_find(c->pms_type);
-    pmsd_respond_error(resp, 501, "not_implemented", NULL, "%s does not offer %s to pmsync",
-                       ops && ops->display_name ? ops->display_name : c->pms_type, what);
+    const char *reason = NULL;
+    for (const pms_unsupported_note *n = ops ? ops->unsupported : NULL;
+         missing && n && n->capability && reason == NULL; n++)
+        if (missing & n->capability)
+            reason = n->reason;
+    pmsd_respond_error(resp, 501, "not_implemented", NULL, "%s does not offer %s to pmsync%s%s",
+                       ops && ops->display_name ? ops->display_name : c->pms_type, what,
+                       reason ? ": " : "", reason ? reason : "");
 }
 
 bool pmsd_pms_open(pmsd_request *req, pmsd_response *resp, const char *connection_id,
@@ -39,7 +51,8 @@ bool pmsd_pms_open(pmsd_request *req, pmsd_response *resp, const char *connectio
     }
     out->ops = pms_adapter_find(out->conn.pms_type);
     if (out->ops == NULL || (pms_adapter_capabilities(out->ops) & caps) != caps) {
-        pmsd_respond_unsupported(resp, &out->conn, what);
+        pmsd_respond_unsupported_cap(resp, &out->conn, what,
+                                     out->ops ? caps & ~pms_adapter_capabilities(out->ops) : 0);
         pms_connection_clear(&out->conn);
         return false;
     }

@@ -92,13 +92,17 @@ static void finish_refused(pmsd_request *req, pmsd_response *resp, pmsd_pms *p, 
     json_decref(patients);
 }
 
-/* The PMS could not be asked (network, its 5xx, credentials refused): answered from err and
- * audited, but not kept as the key's answer: the claim is let go, so the same key may try
- * again. */
+/* The PMS could not be asked (network, its 5xx, credentials refused, the practice's own server
+ * offline): answered from err and audited, but not kept as the key's answer: the claim is let
+ * go, so the same key may try again. When the adapter also said why in words (r failed with a
+ * reason: Sikka's SPU offline), the answer carries that sentence as its reason. */
 static void finish_unasked(pmsd_request *req, pmsd_response *resp, pmsd_pms *p, pmsd_write *w,
-                           const char *action, const char *patient_id, const pms_error *err)
+                           const char *action, const char *patient_id, const pms_error *err,
+                           const pms_write_result *r)
 {
     pmsd_respond_pms_error(resp, err);
+    if (r && r->state == PMS_WRITE_FAILED && r->reason[0] && resp->json)
+        json_object_set_new(resp->json, "reason", json_string(r->reason));
     json_t *patients = json_array();
     if (patient_id)
         json_array_append_new(patients, json_string(patient_id));
@@ -150,7 +154,7 @@ void pmsd_op_book(pmsd_request *req, pmsd_response *resp, const pmsd_book_args *
     bool is_free = false;
     if (!pmsd_slot_free(p.session, a->practitioner_id, a->appointment_type_id, NULL, a->start,
                         a->duration_minutes, &is_free, &err)) {
-        finish_unasked(req, resp, &p, &w, "appointment.book", a->patient_id, &err);
+        finish_unasked(req, resp, &p, &w, "appointment.book", a->patient_id, &err, NULL);
         goto out;
     }
     if (!is_free) {
@@ -162,7 +166,7 @@ void pmsd_op_book(pmsd_request *req, pmsd_response *resp, const pmsd_book_args *
     pms_booking_request br = {a->patient_id, a->practitioner_id,  a->appointment_type_id,
                               a->start,      a->duration_minutes, a->notes};
     if (pms_adapter_book(p.session, &br, &r, &err) != PMS_OK) {
-        finish_unasked(req, resp, &p, &w, "appointment.book", a->patient_id, &err);
+        finish_unasked(req, resp, &p, &w, "appointment.book", a->patient_id, &err, &r);
         goto out;
     }
     pmsd_write_wait(req->app, p.session, budget_deadline(req), &r);
@@ -248,7 +252,7 @@ static void change(pmsd_request *req, pmsd_response *resp, const char *entry_id,
         if (!pmsd_slot_free(p.session, e.appt.practitioner.pms_practitioner_id,
                             e.appt.appointment_type_id, e.appt.pms_appointment_id, start, minutes,
                             &is_free, &err)) {
-            finish_unasked(req, resp, &p, &w, action, patient_id, &err);
+            finish_unasked(req, resp, &p, &w, action, patient_id, &err, NULL);
             goto out;
         }
         if (!is_free) {
@@ -262,7 +266,7 @@ static void change(pmsd_request *req, pmsd_response *resp, const char *entry_id,
                     : pms_adapter_reschedule(p.session, e.appt.pms_appointment_id, start, minutes,
                                              &r, &err);
     if (rc != PMS_OK) {
-        finish_unasked(req, resp, &p, &w, action, patient_id, &err);
+        finish_unasked(req, resp, &p, &w, action, patient_id, &err, &r);
         goto out;
     }
     pmsd_write_wait(req->app, p.session, budget_deadline(req), &r);

@@ -29,6 +29,10 @@ bool pmsd_pms_open(pmsd_request *req, pmsd_response *resp, const char *connectio
 void pmsd_pms_close(pmsd_pms *p);
 /* 501 not_implemented: "<PMS> does not offer <what> to pmsync". */
 void pmsd_respond_unsupported(pmsd_response *resp, const pms_connection *c, const char *what);
+/* The same, with the adapter's reason for lacking the missing PMS_CAP_* bits when it gives one:
+ * "... to pmsync: its Bookings API cannot move an appointment; ...". */
+void pmsd_respond_unsupported_cap(pmsd_response *resp, const pms_connection *c, const char *what,
+                                  unsigned missing);
 
 /* ---- availability ---- */
 typedef struct pmsd_slot_args {
@@ -72,6 +76,20 @@ void pmsd_op_patient_create(pmsd_request *req, pmsd_response *resp, const char *
 /* Notes, insurance, balance, payments: no PMS adapter offers them yet (501 after the checks). */
 void pmsd_op_not_offered(pmsd_request *req, pmsd_response *resp, const char *connection_id,
                          const char *what, bool is_write, const char *idem_key);
+
+/* ---- request bodies (pure: see handlers.h) ---- */
+/* POST /api/pms/appointments. */
+bool pmsd_read_book(const json_t *body, pmsd_book_args *a, pmsd_response *resp);
+/* PATCH /api/pms/appointments/{id}: startTime, durationMinutes (0 when absent). */
+bool pmsd_read_move(const json_t *body, pms_instant *start, int *duration_minutes,
+                    pmsd_response *resp);
+/* DELETE /api/pms/appointments/{id} with a body: {"reason"}. */
+bool pmsd_read_cancel(const json_t *body, const char **reason, pmsd_response *resp);
+/* POST /api/pms/patients: *p's strings borrow from body (not to be cleared). */
+bool pmsd_read_patient(const json_t *body, const char **connection_id, pms_patient *p,
+                       pmsd_response *resp);
+/* POST /api/pms/patients/{id}/notes and POST /api/pms/payments: {"connectionId", ...}. */
+bool pmsd_read_connection_only(const json_t *body, const char **connection_id, pmsd_response *resp);
 
 /* A write's key is there (a 400 naming Idempotency-Key otherwise). */
 bool pmsd_need_idempotency_key(pmsd_response *resp, const char *idem_key);

@@ -140,12 +140,17 @@ json_t *pmsd_json_body(pmsd_request *req, pmsd_response *resp)
                            "send the body as JSON (Content-Type: application/json)");
         return NULL;
     }
-    if (req->body == NULL || req->body_len == 0) {
+    return pmsd_json_parse(req->body, req->body_len, resp);
+}
+
+json_t *pmsd_json_parse(const char *text, size_t len, pmsd_response *resp)
+{
+    if (text == NULL || len == 0) {
         pmsd_respond_error(resp, 400, "invalid_request", NULL, "a JSON object is required");
         return NULL;
     }
     json_error_t jerr;
-    json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *body = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (body == NULL) {
         pmsd_respond_error(resp, 400, "invalid_json", NULL,
                            "the body is not valid JSON (line %d, column %d: %.80s)", jerr.line,

@@ -57,28 +57,104 @@ static void tell_slots(const json_t *slots, char *buf, size_t len)
     }
 }
 
-/* resp turned into a sentence: an error's message, or what the success says. */
-static void tell(const char *tool, const pmsd_response *resp, char **result, char **error)
+/* t at the practice's offset, without milliseconds: "2026-06-10T09:15:00-06:00". */
+static void local_text(pms_instant t, const pms_tz *tz, char out[PMS_TIME_BUFLEN])
+{
+    pms_format_offset(t, tz ? pms_tz_offset_at(tz, t, NULL) : 0, out);
+    char *dot = strchr(out, '.');
+    if (dot && strlen(dot) >= 4)
+        memmove(dot, dot + 4, strlen(dot + 4) + 1);
+}
+
+static pms_instant slot_instant(const json_t *slot)
+{
+    pms_instant t = PMS_INSTANT_NONE;
+    int offset = 0;
+    if (pms_iso8601_parse(arg(slot, "startTime"), &t, &offset, NULL) != PMS_OK)
+        return PMS_INSTANT_NONE;
+    return t;
+}
+
+/* 409 slot_taken as one sentence naming the (up to) two free times nearest to asked, in the
+ * practice's zone, as times bookAppointment takes. */
+static void tell_taken(const json_t *alts, pms_instant asked, const pms_tz *tz, char *line,
+                       size_t len)
+{
+    const json_t *near[2] = {NULL, NULL};
+    size_t i;
+    json_t *s;
+    json_array_foreach(alts, i, s)
+    {
+        pms_instant t = slot_instant(s);
+        if (t == PMS_INSTANT_NONE)
+            continue;
+        pms_instant d = t > asked ? t - asked : asked - t;
+        for (int k = 0; k < 2; k++) {
+            pms_instant dk = near[k] ? slot_instant(near[k]) : 0;
+            dk = dk > asked ? dk - asked : asked - dk;
+            if (near[k] == NULL || d < dk) {
+                if (k == 0)
+                    near[1] = near[0];
+                near[k] = s;
+                break;
+            }
+        }
+    }
+    if (near[1] && slot_instant(near[1]) < slot_instant(near[0])) {
+        const json_t *first = near[1];
+        near[1] = near[0];
+        near[0] = first;
+    }
+    if (near[0] == NULL) {
+        snprintf(line, len,
+                 "That time has just been taken and there are no other free times "
+                 "nearby; ask the caller for another time.");
+        return;
+    }
+    char a[PMS_TIME_BUFLEN], b[PMS_TIME_BUFLEN];
+    local_text(slot_instant(near[0]), tz, a);
+    if (near[1] == NULL) {
+        snprintf(line, len,
+                 "That time has just been taken; the nearest free time with this practitioner "
+                 "is %s.",
+                 a);
+        return;
+    }
+    local_text(slot_instant(near[1]), tz, b);
+    snprintf(line, len,
+             "That time has just been taken; the nearest free times with this practitioner are "
+             "%s and %s.",
+             a, b);
+}
+
+static const char *pending_line(const char *tool)
+{
+    if (strcmp(tool, "cancelAppointment") == 0)
+        return "The cancellation has been sent to the practice's system and is being confirmed; "
+               "tell the caller the clinic will confirm it shortly.";
+    if (strcmp(tool, "rescheduleAppointment") == 0)
+        return "The change has been sent to the practice's system and is being confirmed; tell "
+               "the caller the clinic will confirm it shortly.";
+    return "The booking has been sent to the practice's system and is being confirmed; tell the "
+           "caller the clinic will confirm it shortly.";
+}
+
+/* resp turned into a sentence: an error's message, or what the success says. asked: the time
+ * asked for (409 names the free times nearest to it); tz: the practice's zone (may be NULL). */
+static void tell(const char *tool, const pmsd_response *resp, pms_instant asked, const pms_tz *tz,
+                 char **result, char **error)
 {
     const json_t *body = resp->json;
     const char *state = arg(body, "state");
     char line[2048] = "";
     if (resp->status == 409 && json_object_get(body, "alternatives")) {
-        snprintf(line, sizeof line, "That time has just been taken. ");
-        const json_t *alts = json_object_get(body, "alternatives");
-        if (json_array_size(alts) == 0)
-            append(line, sizeof line, "%s%s", "There are no other free times nearby.", NULL);
-        else {
-            append(line, sizeof line, "%s%s", "The nearest free times are: ", NULL);
-            tell_slots(alts, line, sizeof line);
-            append(line, sizeof line, "%s%s", ".", NULL);
-        }
+        tell_taken(json_object_get(body, "alternatives"), asked, tz, line, sizeof line);
         *error = one_line(line);
         return;
     }
     if (resp->status >= 400) {
         const char *msg = arg(json_object_get(body, "error"), "message");
-        if (state && strcmp(state, "failed") == 0 && arg(body, "reason"))
+        if (arg(body, "reason")) /* a refusal, or why the PMS could not be asked, in words */
             msg = arg(body, "reason");
         if (resp->status == 409 && state && strcmp(state, "pending") == 0)
             msg = "That request is already being processed by the practice system.";
@@ -117,14 +193,19 @@ static void tell(const char *tool, const pmsd_response *resp, char **result, cha
         append(line, sizeof line, "The patient was added with patient id %s.%s", arg(body, "id"),
                NULL);
     } else if (state && strcmp(state, "pending") == 0) {
-        snprintf(line, sizeof line,
-                 "The request has been sent to the practice system and is waiting for it to "
-                 "confirm. Tell the caller the clinic will confirm shortly.");
+        snprintf(line, sizeof line, "%s", pending_line(tool));
     } else if (strcmp(tool, "cancelAppointment") == 0) {
         append(line, sizeof line, "The appointment is cancelled (appointment id %s).%s",
                arg(body, "appointmentId"), NULL);
     } else {
-        append(line, sizeof line, "Confirmed for %s (appointment id %s).", arg(body, "startTime"),
+        /* the time at the practice's offset, as the caller's clock shows it */
+        char when[PMS_TIME_BUFLEN];
+        pms_instant t = slot_instant(body);
+        if (t != PMS_INSTANT_NONE && tz)
+            local_text(t, tz, when);
+        else
+            snprintf(when, sizeof when, "%s", arg(body, "startTime") ? arg(body, "startTime") : "");
+        append(line, sizeof line, "Confirmed for %s (appointment id %s).", when,
                arg(body, "appointmentId") ? arg(body, "appointmentId")
                                           : arg(body, "pmsAppointmentId"));
     }
@@ -223,11 +304,23 @@ void pmsd_voice_run_tool(pmsd_request *req, const pms_voice_settings *v, const c
     pmsd_response resp = {0};
     *result = *error = NULL;
     run(req, &resp, connection_id, name, args, idem_key, error);
-    if (*error == NULL && resp.status == 0)
-        *error = strdup("The practice system could not do that just now.");
-    else if (*error == NULL)
-        tell(name, &resp, result, error);
     pms_store *st = pmsd_req_store(req, &resp);
+    if (*error == NULL && resp.status == 0) {
+        *error = strdup("The practice system could not do that just now.");
+    } else if (*error == NULL) {
+        pms_instant asked = PMS_INSTANT_NONE;
+        int offset = 0;
+        const char *start = arg(args, "startTime");
+        if (start == NULL || pms_iso8601_parse(start, &asked, &offset, NULL) != PMS_OK)
+            asked = PMS_INSTANT_NONE;
+        const pms_tz *tz = NULL;
+        pms_connection c = {0};
+        if (st && connection_id && st->ops->connection_get(st, connection_id, &c, NULL) == PMS_OK &&
+            strcmp(c.account_id, req->principal.account_id) == 0 && c.timezone)
+            pms_tz_get(c.timezone, &tz, NULL);
+        pms_connection_clear(&c);
+        tell(name, &resp, asked, tz, result, error);
+    }
     if (st) {
         pmsd_response ignored = {0};
         pmsd_audit(req, &ignored, st, false, "voice.tool_call", name, NULL,

@@ -79,8 +79,16 @@ int pms_date_weekday(pms_date d)
 pms_instant pms_civil_to_utc_instant(const pms_civil *c)
 {
     pms_date d = {c->year, c->month, c->day};
-    return pms_days_from_date(d) * MS_PER_DAY +
-           ((int64_t)c->hour * 3600 + c->minute * 60 + c->second) * 1000 + c->millis;
+    int64_t days = pms_days_from_date(d), day_ms, t;
+    int64_t time_ms =
+        ((int64_t)c->hour * 3600 + (int64_t)c->minute * 60 + c->second) * 1000 + c->millis;
+    /* A civil time beyond the range of an instant (about 292 million years either side of
+     * 1970, as the zone conversions of extreme instants give) saturates; never
+     * PMS_INSTANT_NONE. */
+    if (__builtin_mul_overflow(days, (int64_t)MS_PER_DAY, &day_ms) ||
+        __builtin_add_overflow(day_ms, time_ms, &t) || t == INT64_MIN)
+        return days < 0 ? INT64_MIN + 1 : INT64_MAX;
+    return t;
 }
 
 void pms_civil_from_utc_instant(pms_instant t, pms_civil *out)

@@ -616,6 +616,29 @@ out:
     return rc;
 }
 
+int pms_tz_parse(const char *name, const unsigned char *data, size_t len, pms_tz **out,
+                 pms_error *err)
+{
+    *out = NULL;
+    pms_tz *tz = calloc(1, sizeof *tz);
+    if (tz == NULL || (tz->name = strdup(name ? name : "")) == NULL) {
+        zone_free(tz);
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory loading a time zone");
+    }
+    int rc = parse_tzif(tz, data, len, err);
+    if (rc != PMS_OK) {
+        zone_free(tz);
+        return rc;
+    }
+    *out = tz;
+    return PMS_OK;
+}
+
+void pms_tz_free(pms_tz *tz)
+{
+    zone_free(tz);
+}
+
 /* ---- the registry ---- */
 
 bool pms_tz_name_valid(const char *name)

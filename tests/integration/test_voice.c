@@ -8,7 +8,11 @@
  * the clinic's credentials (bearer, X-Vapi-Secret, HMAC with its window and a replay cache that
  * every worker shares); the message shapes; the write API's rules (Idempotency-Key, 501, a PMS
  * failure that can be tried again); every call audited; and no transcript, caller number or
- * patient detail in pmsd's log. */
+ * patient detail in pmsd's log. Against the sandbox's Sikka (writebacks answer pending): a
+ * booking slower than the write budget answers pending and resolves in the background (the key's
+ * answer, appointment.write, the run sheet), a failed writeback and the SPU offline are said in
+ * words, and appointments move; against a paired Gentu: a time taken between availability and
+ * booking is 409 with the nearest free times, and moving is 501 with Gentu's reason. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +38,16 @@
 #define HMAC_KEY "vapi-hmac-0c4d8e2f6a1b5937"
 #define PHONE_ID "pn_5a2e9c" /* the fixtures' call.phoneNumberId */
 
+/* A connection to a PMS that lists free times, with what to book with. */
+typedef struct pms_of {
+    char name[16];      /* the sandbox's name: "sikka", "gentu" */
+    char truth_key[16]; /* the truth's query key: "practice", "tenantId" */
+    char practice[128]; /* the truth's practice */
+    char conn[64];
+    char practitioner[128], type[128], patient[128];
+    char timezone[64];
+} pms_of;
+
 typedef struct world {
     tu_sandbox box;
     tu_pmsd d;
@@ -44,6 +58,7 @@ typedef struct world {
     char conn[64], halaxy[64];
     char practitioner[128], type[128], patient[128], family[128];
     char timezone[64];
+    pms_of sikka, gentu; /* PMSs with free times (Sikka's writebacks are asynchronous) */
 } world;
 
 static world W;
@@ -373,7 +388,9 @@ static void make_key(const char *role, char *key, size_t len)
     snprintf(key, len, "%s", out);
 }
 
-static const char *const pmsd_args[] = {"--set", "write_budget_seconds=3", "--set",
+#define BUDGET_SECONDS 2
+
+static const char *const pmsd_args[] = {"--set", "write_budget_seconds=2", "--set",
                                         "sse_heartbeat_seconds=1", NULL};
 
 static void connect_pms(const char *pms, char *id, size_t len)
@@ -426,6 +443,127 @@ static void choose_patient(void)
     json_decref(p);
 }
 
+/* ---- PMSs that list free times: Sikka (asynchronous writebacks) and Gentu ------------------- */
+
+static json_t *pms_truth(const pms_of *m)
+{
+    char path[400];
+    snprintf(path, sizeof path, "/_sandbox/%s/truth?%s=%s&from=%s&to=%s", m->name, m->truth_key,
+             m->practice, DAY, DAY);
+    return tu_sandbox_json(&W.box, "GET", path, NULL);
+}
+
+/* A patient with an appointment that day in m's truth. */
+static void pms_patient_of(pms_of *m)
+{
+    json_t *all = pms_truth(m);
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(all, "appointments"), i, a)
+    {
+        if (str(a, "_patientId") && !m->patient[0])
+            snprintf(m->patient, sizeof m->patient, "%s", str(a, "_patientId"));
+    }
+    json_decref(all);
+    assert_true(m->patient[0] != '\0');
+}
+
+static void create_connection(json_t *body, char *id, size_t len)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_t *c = api("POST", W.admin, NULL, text, 201, NULL, "/api/pms/connections");
+    snprintf(id, len, "%s", str(c, "id"));
+    json_decref(c);
+    free(text);
+    json_decref(body);
+}
+
+/* The practitioner's free 15-minute times of DAY, as the API lists them (a new reference). */
+static json_t *free_slots_of(const pms_of *m, const char *practitioner)
+{
+    json_t *a = api("GET", W.agent, NULL, NULL, 200, NULL,
+                    "/api/pms/appointments/availability?connectionId=%s&date=%s&durationMinutes=15"
+                    "&practitionerId=%s",
+                    m->conn, DAY, practitioner);
+    json_t *slots = json_incref(json_object_get(a, "slots"));
+    json_decref(a);
+    return slots;
+}
+
+/* The same for the practitioner booked with: at least least. */
+static json_t *free_slots(const pms_of *m, size_t least)
+{
+    json_t *slots = free_slots_of(m, m->practitioner);
+    if (json_array_size(slots) < least)
+        fail_msg("%s lists only %zu free times", m->name, json_array_size(slots));
+    return slots;
+}
+
+/* Sikka's Boulder office (OrthoTrac: it serves free slots), America/Denver. */
+static void connect_sikka(void)
+{
+    json_t *info = tu_sandbox_json(&W.box, "GET", "/_sandbox/info", NULL);
+    const json_t *vendor = json_object_get(info, "sikka");
+    const json_t *p = json_array_get(json_object_get(vendor, "practices"), 1);
+    assert_true(json_is_true(json_object_get(p, "availableSlots")));
+    pms_of *m = &W.sikka;
+    snprintf(m->name, sizeof m->name, "sikka");
+    snprintf(m->truth_key, sizeof m->truth_key, "practice");
+    snprintf(m->practice, sizeof m->practice, "%s", str(p, "officeId"));
+    snprintf(m->timezone, sizeof m->timezone, "%s", str(p, "timezone"));
+    snprintf(m->type, sizeof m->type, "%s",
+             json_string_value(json_array_get(json_object_get(p, "appointmentTypes"), 0)));
+    create_connection(json_pack("{s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s, s:s, s:s}}", "pmsType",
+                                "sikka", "displayName", "sikka", "baseUrl", str(vendor, "baseUrl"),
+                                "timezone", m->timezone, "syncEnabled", 0, "settings", "app_id",
+                                str(p, "appId"), "app_key", str(p, "appKey"), "practice_id",
+                                str(p, "practiceId"), "retry_base_ms", "20"),
+                      m->conn, sizeof m->conn);
+    /* The provider with the most free times that day. */
+    size_t most = 0, i;
+    json_t *id;
+    json_array_foreach(json_object_get(p, "activeProviderIds"), i, id)
+    {
+        json_t *slots = free_slots_of(m, json_string_value(id));
+        if (json_array_size(slots) > most) {
+            most = json_array_size(slots);
+            snprintf(m->practitioner, sizeof m->practitioner, "%s", json_string_value(id));
+        }
+        json_decref(slots);
+    }
+    json_decref(info);
+    pms_patient_of(m);
+}
+
+/* Gentu's first tenant, paired as a practice pairs it (Australia/Melbourne). */
+static void connect_gentu(void)
+{
+    json_t *info = tu_sandbox_json(&W.box, "GET", "/_sandbox/info", NULL);
+    const json_t *vendor = json_object_get(info, "gentu");
+    const json_t *t = json_array_get(json_object_get(vendor, "tenants"), 0);
+    pms_of *m = &W.gentu;
+    snprintf(m->name, sizeof m->name, "gentu");
+    snprintf(m->truth_key, sizeof m->truth_key, "tenantId");
+    snprintf(m->practice, sizeof m->practice, "%s", str(t, "tenantId"));
+    snprintf(m->timezone, sizeof m->timezone, "%s", str(t, "timezone"));
+    snprintf(m->practitioner, sizeof m->practitioner, "%s",
+             json_string_value(json_array_get(json_object_get(t, "bookPractitionerIds"), 0)));
+    snprintf(m->type, sizeof m->type, "%s",
+             json_string_value(json_array_get(json_object_get(t, "appointmentTypeIds"), 0)));
+    create_connection(json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:s, s:s, s:s}}", "pmsType", "gentu",
+                                "displayName", "gentu", "baseUrl", str(vendor, "baseUrl"),
+                                "syncEnabled", 0, "settings", "client_id", str(vendor, "clientId"),
+                                "client_secret", str(vendor, "clientSecret"), "app_id",
+                                str(vendor, "appId"), "retry_base_ms", "20"),
+                      m->conn, sizeof m->conn);
+    char body[128];
+    snprintf(body, sizeof body, "{\"code\":\"%s\"}", str(t, "pairingCode"));
+    json_decref(
+        api("POST", W.admin, NULL, body, 200, NULL, "/api/pms/connections/%s/pair", m->conn));
+    json_decref(info);
+    pms_patient_of(m);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -457,6 +595,8 @@ static int setup(void **state)
     free(shown);
     json_decref(v);
     choose_patient();
+    connect_sikka();
+    connect_gentu();
     return 0;
 }
 
@@ -473,14 +613,20 @@ static int teardown(void **state)
     return rc;
 }
 
+/* The run sheet's event stream, as staff see it, once connected. */
+static void open_live(tu_sse_reader *live)
+{
+    assert_int_equal(tu_sse_open(live, W.d.base, W.staff, NULL), 0);
+    assert_true(tu_sse_wait_for(live, ": connected", 5000));
+}
+
 /* ---- a call books an appointment ---------------------------------------------------------- */
 
 static void a_call_books_an_appointment(void **state)
 {
     (void)state;
     tu_sse_reader live;
-    assert_int_equal(tu_sse_open(&live, W.d.base, W.staff, NULL), 0);
-    assert_true(tu_sse_wait_for(&live, ": connected", 5000));
+    open_live(&live);
 
     /* findPatient: the caller's record by family name. */
     char *body = fixture("find_patient.json", "call-book-1", NULL);
@@ -849,6 +995,500 @@ static void write_api_rules(void **state)
     json_decref(audit);
 }
 
+/* ---- PMSs that list free times: helpers ------------------------------------------------------ */
+
+/* A tool call as Vapi sends it for this clinic, with the connection as a static parameter;
+ * args is stolen. The answer (200). */
+static json_t *voice_call(const char *call_id, const char *tool_call_id, const char *tool,
+                          const char *connection_id, json_t *args)
+{
+    json_object_set_new(args, "clinic_id", json_string(W.account));
+    json_object_set_new(args, "connection_id", json_string(connection_id));
+    json_t *msg = json_pack("{s:{s:s, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:{s:s, s:o}}]}}", "message",
+                            "type", "tool-calls", "call", "id", call_id, "orgId", "org-test",
+                            "phoneNumberId", PHONE_ID, "toolCallList", "id", tool_call_id, "type",
+                            "function", "function", "name", tool, "arguments", args);
+    char *text = json_dumps(msg, JSON_COMPACT);
+    json_t *answer = vapi(text);
+    free(text);
+    json_decref(msg);
+    return answer;
+}
+
+static json_t *booking_args(const pms_of *m, const char *start)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:i}", "patientId", m->patient, "practitionerId",
+                     m->practitioner, "appointmentTypeId", m->type, "startTime", start,
+                     "durationMinutes", 15);
+}
+
+static void booking_body(const pms_of *m, const char *start, char *out, size_t len)
+{
+    snprintf(out, len,
+             "{\"connectionId\":\"%s\",\"patientId\":\"%s\",\"practitionerId\":\"%s\","
+             "\"appointmentTypeId\":\"%s\",\"startTime\":\"%s\",\"durationMinutes\":15}",
+             m->conn, m->patient, m->practitioner, m->type, start);
+}
+
+static const char *slot_start(const json_t *slots, size_t i)
+{
+    return str(json_array_get(slots, i), "startTime");
+}
+
+static pms_instant instant(const char *text)
+{
+    pms_instant t = 0;
+    int offset = 0;
+    if (text == NULL || pms_iso8601_parse(text, &t, &offset, NULL) != PMS_OK)
+        fail_msg("not a time: %s", text ? text : "(null)");
+    return t;
+}
+
+/* No appointment of the practitioner (not cancelled) overlaps [start, start + minutes) in the
+ * PMS's own data. */
+static bool free_in_pms(const pms_of *m, pms_instant start, int minutes)
+{
+    json_t *all = pms_truth(m);
+    bool is_free = true;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(all, "appointments"), i, a)
+    {
+        const char *status = str(a, "_status");
+        if (strcmp(str(a, "_practitionerId"), m->practitioner) != 0 ||
+            (status && strcmp(status, "cancelled") == 0))
+            continue;
+        pms_instant a_start = instant(str(a, "_startUtc"));
+        pms_instant a_end = a_start + json_integer_value(json_object_get(a, "_minutes")) * 60000;
+        if (a_start < start + (pms_instant)minutes * 60000 && start < a_end)
+            is_free = false;
+    }
+    json_decref(all);
+    return is_free;
+}
+
+/* The PMS's appointment with this id (a new reference), or NULL. */
+static json_t *pms_appt_of(const pms_of *m, const char *id)
+{
+    json_t *all = pms_truth(m), *found = NULL;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(all, "appointments"), i, a)
+    {
+        if (strcmp(str(a, "_id"), id) == 0)
+            found = json_incref(a);
+    }
+    json_decref(all);
+    return found;
+}
+
+/* Takes start from under a booking in the PMS, as the practice's front desk would. */
+static void take_slot(const pms_of *m, const char *start)
+{
+    char path[300], body[400];
+    bool gentu = strcmp(m->name, "gentu") == 0;
+    snprintf(path, sizeof path, "/_sandbox/%s/%s/%s/appointments", m->name,
+             gentu ? "tenants" : "practices", m->practice);
+    if (gentu)
+        snprintf(body, sizeof body,
+                 "{\"practitionerId\":\"%s\",\"startAt\":\"%s\",\"minutesDuration\":15}",
+                 m->practitioner, start);
+    else {
+        const pms_tz *tz = NULL;
+        assert_int_equal(pms_tz_get(m->timezone, &tz, NULL), PMS_OK);
+        pms_civil c;
+        pms_tz_to_local(tz, instant(start), &c);
+        char local[PMS_TIME_BUFLEN];
+        pms_format_civil_minutes(&c, local);
+        snprintf(body, sizeof body, "{\"practitionerId\":\"%s\",\"start\":\"%s\",\"minutes\":15}",
+                 m->practitioner, local);
+    }
+    json_decref(tu_sandbox_json(&W.box, "POST", path, body));
+    assert_false(free_in_pms(m, instant(start), 15));
+}
+
+static void sikka_settings(const char *body)
+{
+    json_decref(tu_sandbox_json(&W.box, "PUT", "/_sandbox/sikka/settings", body));
+}
+
+/* The run sheet's appointment of m with this PMS id (a new reference), or NULL. */
+static json_t *sheet_appointment(const pms_of *m, const char *pms_id)
+{
+    json_t *sheet = api("GET", W.staff, NULL, NULL, 200, NULL,
+                        "/api/run-sheet/appointments?date=%s&pms_connection_id=%s", DAY, m->conn);
+    json_t *found = NULL;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(sheet, "appointments"), i, a)
+    {
+        if (pms_id && str(a, "pms_appointment_id") &&
+            strcmp(str(a, "pms_appointment_id"), pms_id) == 0)
+            found = json_incref(a);
+    }
+    json_decref(sheet);
+    return found;
+}
+
+/* m's run-sheet appointments starting at start. */
+static int sheet_count_at(const pms_of *m, const char *start)
+{
+    json_t *sheet = api("GET", W.staff, NULL, NULL, 200, NULL,
+                        "/api/run-sheet/appointments?date=%s&pms_connection_id=%s", DAY, m->conn);
+    int n = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(sheet, "appointments"), i, a)
+    {
+        n += instant(str(a, "startTime")) == instant(start);
+    }
+    json_decref(sheet);
+    return n;
+}
+
+/* The same write again with its key until it is no longer pending (bounded): the answer, its
+ * status in *status. */
+static json_t *repeat_until_resolved(const char *method, const char *idem, const char *body,
+                                     const char *path, long *status)
+{
+    char url[1024], auth[160], idem_h[300];
+    snprintf(url, sizeof url, "%s%s", W.d.base, path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", W.agent);
+    snprintf(idem_h, sizeof idem_h, "Idempotency-Key: %s", idem);
+    for (int i = 0; i < 120; i++) {
+        tu_http_result r;
+        tu_http(method, url,
+                (const char *const[]){auth, idem_h, "Content-Type: application/json", NULL}, body,
+                &r);
+        char replayed[16] = "";
+        bool was_replayed = tu_http_header(&r, "Idempotent-Replayed", replayed, sizeof replayed);
+        if (r.status != 202) {
+            *status = r.status;
+            json_t *j = r.json;
+            r.json = NULL;
+            tu_http_free(&r);
+            assert_true(was_replayed); /* never written again */
+            return j;
+        }
+        assert_true(was_replayed);
+        assert_string_equal(str(r.json, "state"), "pending");
+        tu_http_free(&r);
+        tu_sleep_ms(250);
+    }
+    fail_msg("the write did not resolve within 30 s");
+    return NULL;
+}
+
+/* The voice tool call again until its answer is no longer pending (bounded). */
+static char *voice_until_resolved(const char *call_id, const char *tool_call_id, const char *tool,
+                                  const pms_of *m, const json_t *args, bool *is_error)
+{
+    for (int i = 0; i < 120; i++) {
+        json_t *answer = voice_call(call_id, tool_call_id, tool, m->conn, json_deep_copy(args));
+        const char *text = result_at(answer, 0, is_error);
+        if (*is_error || strstr(text, "being confirmed") == NULL) {
+            char *copy = strdup(text);
+            json_decref(answer);
+            return copy;
+        }
+        json_decref(answer);
+        tu_sleep_ms(250);
+    }
+    fail_msg("the tool call did not resolve within 30 s");
+    return NULL;
+}
+
+static long elapsed_ms(pms_instant since)
+{
+    return (long)(pms_now() - since);
+}
+
+/* ---- Sikka: a writeback pending past the budget -------------------------------------------- */
+
+static void sikka_booking_pending_past_the_budget_resolves(void **state)
+{
+    (void)state;
+    const pms_of *m = &W.sikka;
+    tu_sse_reader live;
+    open_live(&live);
+    json_t *slots = free_slots(m, 3);
+    /* Sikka applies writebacks 5 s after they are sent: longer than pmsd's budget. */
+    sikka_settings("{\"writeback_delay_ms\":5000,\"writeback_failure_rate\":0}");
+
+    /* The voice tool: pending, said so, within the budget. */
+    const char *voice_start = slot_start(slots, 0);
+    json_t *args = booking_args(m, voice_start);
+    pms_instant t0 = pms_now();
+    json_t *answer =
+        voice_call("call-sikka-1", "call_sk_book_1", "bookAppointment", m->conn, json_incref(args));
+    long took = elapsed_ms(t0);
+    const char *said = expect_result(answer, 0);
+    assert_non_null(strstr(said, "The booking has been sent to the practice's system and is "
+                                 "being confirmed"));
+    json_decref(answer);
+    if (took > (BUDGET_SECONDS + 2) * 1000)
+        fail_msg("the voice tool answered after %ld ms", took);
+
+    /* The API: 202 pending within the budget; the same key again while it waits: pending. */
+    const char *api_start = slot_start(slots, 2);
+    char body[700];
+    booking_body(m, api_start, body, sizeof body);
+    t0 = pms_now();
+    json_t *p = api("POST", W.agent, "sikka-pending-1", body, 202, NULL, "/api/pms/appointments");
+    took = elapsed_ms(t0);
+    if (took > (BUDGET_SECONDS + 2) * 1000)
+        fail_msg("the API answered after %ld ms", took);
+    assert_string_equal(str(p, "state"), "pending");
+    assert_null(json_object_get(p, "appointmentId"));
+    json_decref(p);
+    assert_true(tu_sse_wait_for(&live, "\"state\":\"pending\"", 3000));
+
+    /* It resolves: the key's answer is now confirmed with the new appointment ... */
+    long status = 0;
+    json_t *done =
+        repeat_until_resolved("POST", "sikka-pending-1", body, "/api/pms/appointments", &status);
+    assert_int_equal(status, 201);
+    assert_string_equal(str(done, "state"), "confirmed");
+    const char *pms_id = str(done, "pmsAppointmentId");
+    const char *entry = str(done, "appointmentId");
+    assert_non_null(pms_id);
+    assert_non_null(entry);
+    /* ... in the PMS's own data, at the time asked for, for the patient ... */
+    json_t *in_pms = pms_appt_of(m, pms_id);
+    assert_non_null(in_pms);
+    assert_true(instant(str(in_pms, "_startUtc")) == instant(api_start));
+    assert_string_equal(str(in_pms, "_patientId"), m->patient);
+    json_decref(in_pms);
+    /* ... on the run sheet, and told on the event stream. */
+    json_t *on_sheet = sheet_appointment(m, pms_id);
+    assert_non_null(on_sheet);
+    assert_string_equal(str(on_sheet, "id"), entry);
+    json_decref(on_sheet);
+    char needle[160];
+    snprintf(needle, sizeof needle, "\"state\":\"confirmed\",\"appointmentId\":\"%s\"", entry);
+    assert_true(tu_sse_wait_for(&live, needle, 5000));
+    assert_true(tu_sse_wait_for(&live, "event: appointment.write", 1000));
+    json_decref(done);
+
+    /* The voice call's booking resolves too: the same tool call now says it is confirmed. */
+    bool is_error = true;
+    char *now_said = voice_until_resolved("call-sikka-1", "call_sk_book_1", "bookAppointment", m,
+                                          args, &is_error);
+    assert_false(is_error);
+    assert_non_null(strstr(now_said, "Confirmed"));
+    char local[PMS_TIME_BUFLEN]; /* the time as the practice's clock shows it */
+    const pms_tz *tz = NULL;
+    assert_int_equal(pms_tz_get(m->timezone, &tz, NULL), PMS_OK);
+    pms_format_offset(instant(voice_start), pms_tz_offset_at(tz, instant(voice_start), NULL),
+                      local);
+    assert_non_null(strstr(now_said, "-06:00")); /* Denver in June */
+    assert_non_null(strstr(now_said, strtok(local, ".")));
+    assert_int_equal(sheet_count_at(m, voice_start), 1);
+    free(now_said);
+    json_decref(args);
+    json_decref(slots);
+    tu_sse_close(&live);
+    sikka_settings("{\"writeback_delay_ms\":300}");
+}
+
+/* A writeback Sikka fails resolves to failed with a reason a person can hear, and nothing on
+ * the run sheet; the practice's server (SPU) offline is a failure said in words. */
+static void sikka_failed_writeback_and_offline_server(void **state)
+{
+    (void)state;
+    const pms_of *m = &W.sikka;
+    tu_sse_reader live;
+    open_live(&live);
+    json_t *slots = free_slots(m, 1);
+    sikka_settings("{\"writeback_delay_ms\":4000,\"writeback_failure_rate\":1}");
+    const char *start = slot_start(slots, 0);
+    char body[700];
+    booking_body(m, start, body, sizeof body);
+    json_decref(api("POST", W.agent, "sikka-fails-1", body, 202, NULL, "/api/pms/appointments"));
+    long status = 0;
+    json_t *done =
+        repeat_until_resolved("POST", "sikka-fails-1", body, "/api/pms/appointments", &status);
+    assert_int_equal(status, 422);
+    assert_string_equal(str(done, "state"), "failed");
+    assert_string_equal(error_field(done, "code"), "write_failed");
+    const char *reason = str(done, "reason");
+    assert_non_null(reason);
+    assert_non_null(strstr(reason, "did not accept"));
+    assert_null(strchr(reason, '\n'));
+    json_decref(done);
+    assert_true(tu_sse_wait_for(&live, "\"state\":\"failed\"", 5000));
+    assert_int_equal(sheet_count_at(m, start), 0);
+    assert_true(free_in_pms(m, instant(start), 15));
+
+    /* Through the voice tool, failing within the budget: the reason, in one line. */
+    sikka_settings("{\"writeback_delay_ms\":200}");
+    json_t *answer = voice_call("call-sikka-2", "call_sk_fail_1", "bookAppointment", m->conn,
+                                booking_args(m, start));
+    assert_non_null(strstr(expect_tool_error(answer, 0), "did not accept"));
+    json_decref(answer);
+    assert_int_equal(sheet_count_at(m, start), 0);
+
+    /* The SPU offline: nothing is sent to the practice, said in words. */
+    sikka_settings("{\"spu_offline\":true,\"writeback_failure_rate\":0}");
+    answer = voice_call("call-sikka-2", "call_sk_spu_1", "bookAppointment", m->conn,
+                        booking_args(m, start));
+    const char *said = expect_tool_error(answer, 0);
+    assert_string_equal(said,
+                        "The practice's Sikka server (SPU) is offline; try again when it is back.");
+    json_decref(answer);
+    /* Through the API: the PMS could not be asked (502, not kept), with the sentence. */
+    json_t *e = api("POST", W.agent, "sikka-spu-1", body, 502, NULL, "/api/pms/appointments");
+    assert_string_equal(error_field(e, "code"), "pms_error");
+    assert_non_null(strstr(str(e, "reason"), "offline"));
+    json_decref(e);
+    /* ... and once it is back, the same tool call books. */
+    sikka_settings("{\"spu_offline\":false}");
+    answer = voice_call("call-sikka-2", "call_sk_spu_1", "bookAppointment", m->conn,
+                        booking_args(m, start));
+    assert_non_null(strstr(expect_result(answer, 0), "Confirmed"));
+    json_decref(answer);
+    assert_int_equal(sheet_count_at(m, start), 1);
+    sikka_settings("{\"writeback_delay_ms\":300}");
+    json_decref(slots);
+    tu_sse_close(&live);
+}
+
+/* ---- a slot taken between availability and booking: the nearest free times --------------- */
+
+static bool listed(const json_t *slots, pms_instant t)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(slots, i, s)
+    {
+        if (instant(str(s, "startTime")) == t)
+            return true;
+    }
+    return false;
+}
+
+static void a_taken_slot_offers_free_alternatives(void **state)
+{
+    (void)state;
+    const pms_of *m = &W.gentu;
+    json_t *slots = free_slots(m, 8);
+    size_t mid = json_array_size(slots) / 2;
+    const char *asked = slot_start(slots, mid);
+    take_slot(m, asked);
+    char body[700];
+    booking_body(m, asked, body, sizeof body);
+    json_t *e = api("POST", W.agent, "gentu-taken-1", body, 409, NULL, "/api/pms/appointments");
+    assert_string_equal(error_field(e, "code"), "slot_taken");
+    assert_string_equal(error_field(e, "field"), "startTime");
+    const json_t *alts = json_object_get(e, "alternatives");
+    assert_true(json_array_size(alts) >= 2);
+    size_t i;
+    json_t *alt;
+    bool before = false, after = false;
+    json_array_foreach(alts, i, alt)
+    {
+        pms_instant t = instant(str(alt, "startTime"));
+        assert_string_equal(str(alt, "practitionerId"), m->practitioner);
+        assert_true(instant(str(alt, "endTime")) - t == 15 * 60000);
+        assert_true(t != instant(asked));
+        /* near: within three hours of the time asked for, and free in the PMS */
+        assert_true(t > instant(asked) - 3 * 3600000LL && t < instant(asked) + 3 * 3600000LL);
+        assert_true(listed(slots, t));
+        assert_true(free_in_pms(m, t, 15));
+        before = before || t < instant(asked);
+        after = after || t > instant(asked);
+    }
+    /* the free times next to it, either side */
+    assert_true(before && after);
+    assert_true(listed(alts, instant(slot_start(slots, mid - 1))));
+    assert_true(listed(alts, instant(slot_start(slots, mid + 1))));
+    json_decref(e);
+
+    /* The voice tool: one line naming one or two of the nearest free times. */
+    const char *voice_asked = slot_start(slots, mid + 4);
+    take_slot(m, voice_asked);
+    json_t *answer = voice_call("call-gentu-1", "call_gt_book_1", "bookAppointment", m->conn,
+                                booking_args(m, voice_asked));
+    const char *said = expect_tool_error(answer, 0);
+    assert_non_null(strstr(said, "taken"));
+    int named = 0;
+    for (const char *at = strstr(said, DAY "T"); at; at = strstr(at + 1, DAY "T")) {
+        char text[40];
+        snprintf(text, sizeof text, "%.25s", at); /* 2026-06-10T11:15:00+10:00 */
+        pms_instant t = instant(text);
+        assert_true(t != instant(voice_asked));
+        assert_true(listed(slots, t));
+        assert_true(free_in_pms(m, t, 15));
+        named++;
+    }
+    if (named < 1 || named > 2)
+        fail_msg("%d times named: %s", named, said);
+    json_decref(answer);
+    json_decref(slots);
+}
+
+/* ---- moving an appointment where the PMS can, and why not where it cannot ----------------- */
+
+static void reschedule_where_the_pms_can(void **state)
+{
+    (void)state;
+    /* Sikka: a writeback that Sikka applies within the budget. */
+    const pms_of *m = &W.sikka;
+    sikka_settings("{\"writeback_delay_ms\":300,\"writeback_failure_rate\":0}");
+    json_t *slots = free_slots(m, 3);
+    char body[700];
+    booking_body(m, slot_start(slots, 0), body, sizeof body);
+    json_t *booked =
+        api("POST", W.agent, "sikka-move-book-1", body, 201, NULL, "/api/pms/appointments");
+    char entry[64], pms_id[64];
+    snprintf(entry, sizeof entry, "%s", str(booked, "appointmentId"));
+    snprintf(pms_id, sizeof pms_id, "%s", str(booked, "pmsAppointmentId"));
+    json_decref(booked);
+    const char *to = slot_start(slots, 1);
+    snprintf(body, sizeof body, "{\"startTime\":\"%s\"}", to);
+    json_t *moved =
+        api("PATCH", W.agent, "sikka-move-1", body, 200, NULL, "/api/pms/appointments/%s", entry);
+    assert_string_equal(str(moved, "state"), "confirmed");
+    json_decref(moved);
+    json_t *in_pms = pms_appt_of(m, pms_id);
+    assert_true(instant(str(in_pms, "_startUtc")) == instant(to));
+    json_decref(in_pms);
+    json_t *on_sheet = sheet_appointment(m, pms_id);
+    assert_true(instant(str(on_sheet, "startTime")) == instant(to));
+    json_decref(on_sheet);
+    /* ... and by the voice tool. */
+    const char *again = slot_start(slots, 2);
+    json_t *answer =
+        voice_call("call-move-1", "call_mv_1", "rescheduleAppointment", m->conn,
+                   json_pack("{s:s, s:s}", "appointmentId", entry, "startTime", again));
+    assert_non_null(strstr(expect_result(answer, 0), "Confirmed"));
+    json_decref(answer);
+    in_pms = pms_appt_of(m, pms_id);
+    assert_true(instant(str(in_pms, "_startUtc")) == instant(again));
+    json_decref(in_pms);
+    json_decref(slots);
+
+    /* Gentu: its Bookings API cannot move an appointment: 501 with the reason. */
+    const pms_of *g = &W.gentu;
+    slots = free_slots(g, 2);
+    booking_body(g, slot_start(slots, 0), body, sizeof body);
+    booked = api("POST", W.agent, "gentu-move-book-1", body, 201, NULL, "/api/pms/appointments");
+    snprintf(entry, sizeof entry, "%s", str(booked, "appointmentId"));
+    json_decref(booked);
+    snprintf(body, sizeof body, "{\"startTime\":\"%s\"}", slot_start(slots, 1));
+    json_t *e =
+        api("PATCH", W.agent, "gentu-move-1", body, 501, NULL, "/api/pms/appointments/%s", entry);
+    assert_string_equal(error_field(e, "code"), "not_implemented");
+    assert_non_null(strstr(error_field(e, "message"), "cannot move an appointment"));
+    json_decref(e);
+    answer = voice_call(
+        "call-move-2", "call_mv_2", "rescheduleAppointment", g->conn,
+        json_pack("{s:s, s:s}", "appointmentId", entry, "startTime", slot_start(slots, 1)));
+    assert_non_null(strstr(expect_tool_error(answer, 0), "cannot move an appointment"));
+    json_decref(answer);
+    json_decref(slots);
+}
+
 /* ---- key rotation --------------------------------------------------------------------------- */
 
 static void rotating_the_key_reseals_voice_credentials(void **state)
@@ -931,6 +1571,10 @@ int main(void)
         cmocka_unit_test(a_signature_is_used_once_across_workers),
         cmocka_unit_test(messages_vapi_sends),
         cmocka_unit_test(write_api_rules),
+        cmocka_unit_test(sikka_booking_pending_past_the_budget_resolves),
+        cmocka_unit_test(sikka_failed_writeback_and_offline_server),
+        cmocka_unit_test(a_taken_slot_offers_free_alternatives),
+        cmocka_unit_test(reschedule_where_the_pms_can),
         cmocka_unit_test(rotating_the_key_reseals_voice_credentials),
         cmocka_unit_test(no_transcript_or_caller_in_the_log),
     };

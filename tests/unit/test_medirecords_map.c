@@ -331,6 +331,7 @@ static void durations_written_as_text(void **state)
         {"4 hrs", 240},  {"90 minutes", 90}, {"45", 45},     {"1 hour 30 minutes", 90},
         {"01:30", 90},   {"2 Hours", 120},   {"1h30m", 90},  {"", -1},
         {"soon", -1},    {"15 parsecs", -1}, {"-5 min", -1}, {"48 hrs", -1},
+        {"24:00", 1440}, {"24:01", -1},      {"48:00", -1},  {"2052271274:00", -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (pms_medirecords_duration_text(cases[i].text) != cases[i].minutes)

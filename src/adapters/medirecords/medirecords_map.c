@@ -78,7 +78,7 @@ int pms_medirecords_duration_text(const char *text)
     int hh, mm;
     char tail;
     if (sscanf(p, "%d:%d%c", &hh, &mm, &tail) == 2 && hh >= 0 && mm >= 0 && mm < 60)
-        return hh * 60 + mm;
+        return hh <= 24 && hh * 60 + mm <= 24 * 60 ? hh * 60 + mm : -1; /* as below: a day */
     double total = 0;
     bool any = false;
     while (*p) {
