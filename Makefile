@@ -23,10 +23,10 @@ run: build
 $(CHECKBUILD)/build.ninja:
 	$(MESON) setup $(CHECKBUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 
-# Every test, under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Every test (scripts/check.sh): the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then the fuzzers for a bounded time.
 check: deps $(CHECKBUILD)/build.ninja
-	$(MESON) compile -C $(CHECKBUILD)
-	$(MESON) test -C $(CHECKBUILD) --print-errorlogs --num-processes 2
+	@CHECKBUILD=$(CHECKBUILD) scripts/check.sh
 
 bench: build
 	@scripts/bench.sh $(BUILD)

@@ -282,6 +282,8 @@ static bool apply(sk_world *w, sk_writeback *wb)
 
 void sk_writebacks_settle(sk_world *w, const sk_settings *s)
 {
+    if (s->spu_offline) /* the SPU does the writing: queued writebacks wait for it */
+        return;
     pms_instant now = pms_now();
     for (size_t i = 0; i < w->writeback_count; i++) {
         sk_writeback *wb = &w->writebacks[i];

@@ -38,6 +38,7 @@ typedef enum pms_capability {
     PMS_CAP_PRACTITIONER_FILTER = 1u << 11, /* appointments are fetched per practitioner */
     PMS_CAP_WRITE_STATUS = 1u << 12,        /* writes may answer pending and be followed */
     PMS_CAP_APPOINTMENT_FETCH = 1u << 13,   /* reads one appointment */
+    PMS_CAP_INCREMENTAL = 1u << 14,         /* a trait: fetches honour changed_since */
 } pms_capability;
 
 /* A setting an adapter needs on its connections (one generic form sets any PMS). */
@@ -85,6 +86,11 @@ typedef struct pms_fetch_options {
      * in the PMS's answer need not be read; appointments then carry the patient's id alone */
     bool without_patients;
     int page_size; /* 0: the adapter's default */
+    /* Only appointments the PMS changed at or after this instant (and that start in the
+     * window): an incremental read. PMS_INSTANT_NONE, or 0 as a zeroed struct leaves it, means
+     * a full sweep of the window. Honoured by adapters with PMS_CAP_INCREMENTAL; the engine sets
+     * it for no other. */
+    pms_instant changed_since;
 } pms_fetch_options;
 
 /* Where fetched appointments go. Calls are serialised by the session, even when the adapter
@@ -171,7 +177,7 @@ typedef struct pms_adapter_ops {
     const char *name;         /* "gentu" */
     const char *display_name; /* "Gentu (Magentus)" */
     const char *default_base_url;
-    unsigned traits;                 /* PMS_CAP_TELEHEALTH_* and PMS_CAP_PRACTITIONER_FILTER */
+    unsigned traits; /* PMS_CAP_TELEHEALTH_*, PMS_CAP_PRACTITIONER_FILTER, PMS_CAP_INCREMENTAL */
     const pms_setting_def *settings; /* terminated by an entry with key == NULL */
     int default_per_minute;          /* client-side rate limit defaults */
     int default_per_hour;

@@ -77,13 +77,19 @@ typedef struct pms_sync_context {
 
 typedef struct pms_sync_request {
     const char *connection_id;
-    bool today;            /* the practice's today; else from..to */
-    pms_date from, to;     /* local dates, inclusive */
-    const char *sync_type; /* "manual" (default), "full", "incremental" */
+    bool today;        /* the practice's today; else from..to */
+    pms_date from, to; /* local dates, inclusive */
+    /* "manual" (default) and "full" sweep the window. "incremental" reads only what the PMS
+     * changed since the previous sync that read a window covering this one (less a margin) and
+     * removes nothing; it runs, and is logged, as "full" unless the adapter has
+     * PMS_CAP_INCREMENTAL and a full sweep of such a window started within the connection's
+     * full_sweep_minutes (default 60). */
+    const char *sync_type;
 } pms_sync_request;
 
 typedef struct pms_sync_result {
-    char status[16]; /* success | partial | failed */
+    char status[16];    /* success | partial | failed */
+    char sync_type[16]; /* what ran: manual | full | incremental */
     pms_sync_counts counts;
     char sync_log_id[PMS_UUID_LEN];
     pms_date from, to;

@@ -103,6 +103,7 @@ json_t *pms_capabilities_to_json(unsigned caps)
         {PMS_CAP_PRACTITIONER_FILTER, "per_practitioner_fetch"},
         {PMS_CAP_WRITE_STATUS, "write_status"},
         {PMS_CAP_APPOINTMENT_FETCH, "appointment_fetch"},
+        {PMS_CAP_INCREMENTAL, "incremental"},
     };
     json_t *list = json_array();
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -1,4 +1,4 @@
-/* pmsctl sync CONNECTION_ID [--date D | --from D --to D] */
+/* pmsctl sync CONNECTION_ID [--date D | --from D --to D] [--incremental] */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,14 +9,20 @@
 
 static const char help_text[] =
     "Usage: pmsctl sync CONNECTION_ID [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]\n"
-    "                   [--json]\n"
+    "                   [--incremental] [--json]\n"
     "\n"
     "Reads the connection's appointments for the practice's today (or the given days, in the\n"
     "practice's time zone) into the run sheet. Shows progress on a terminal and a summary at\n"
     "the end. Safe to run again at any time; Ctrl-C stops cleanly.\n"
     "\n"
-    "Exit status: 0 when the whole window was read (records the PMS sent malformed are\n"
-    "skipped and reported); 1 when the sync failed or could not read everything.\n";
+    "--incremental reads only what the PMS changed since the previous sync of the window, and\n"
+    "removes nothing, where the adapter can (capability incremental) and a full sweep of the\n"
+    "window is recent (the connection's full_sweep_minutes, default 60); otherwise the whole\n"
+    "window is swept.\n"
+    "\n"
+    "Exit status: 0 when the whole window (or everything changed) was read (records the PMS\n"
+    "sent malformed are skipped and reported); 1 when the sync failed or could not read\n"
+    "everything.\n";
 
 static atomic_bool stop_requested;
 
@@ -49,6 +55,10 @@ int cmd_sync(cli *c, int argc, char **argv)
         pms_date *target = NULL;
         if (strcmp(arg, "--json") == 0) {
             json = true;
+            continue;
+        }
+        if (strcmp(arg, "--incremental") == 0) {
+            req.sync_type = "incremental";
             continue;
         }
         if (strcmp(arg, "--date") == 0) {
@@ -124,15 +134,18 @@ int cmd_sync(cli *c, int argc, char **argv)
         char from[PMS_TIME_BUFLEN], to[PMS_TIME_BUFLEN];
         pms_date_format(result.from, from);
         pms_date_format(result.to, to);
-        printf("Sync %s for %s%s%s: %ld fetched, %ld created, %ld updated, %ld unchanged, "
+        printf("Sync %s (%s) for %s%s%s: %ld fetched, %ld created, %ld updated, %ld unchanged, "
                "%ld skipped (%ld malformed), %ld removed; %ld requests in %.1f s.\n",
-               result.status, from, strcmp(from, to) ? " to " : "", strcmp(from, to) ? to : "",
-               result.counts.fetched, result.counts.created, result.counts.updated,
-               result.counts.unchanged, result.counts.skipped, result.counts.invalid,
-               result.counts.removed, result.http.requests, (double)result.duration_ms / 1000.0);
+               result.status, result.sync_type, from, strcmp(from, to) ? " to " : "",
+               strcmp(from, to) ? to : "", result.counts.fetched, result.counts.created,
+               result.counts.updated, result.counts.unchanged, result.counts.skipped,
+               result.counts.invalid, result.counts.removed, result.http.requests,
+               (double)result.duration_ms / 1000.0);
         if (result.error[0])
             printf("  %s\n", result.error);
     }
-    (void)rc;
-    return result.complete_sweep ? EXIT_OK : EXIT_FAIL;
+    /* An incremental sync is never a complete sweep: it succeeds when it read everything. */
+    bool read_all =
+        result.complete_sweep || (strcmp(result.sync_type, "incremental") == 0 && rc == PMS_OK);
+    return read_all ? EXIT_OK : EXIT_FAIL;
 }

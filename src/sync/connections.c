@@ -37,6 +37,7 @@ static const struct {
     {"connect_timeout_seconds", 1, 600},
     {"page_size", 1, 1000},
     {"concurrency", 1, 64},
+    {"full_sweep_minutes", 1, 10080},
 };
 
 const pms_setting_def *pms_generic_settings(void)

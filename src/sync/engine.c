@@ -9,6 +9,15 @@
 #include "pmsync/names.h"
 #include "pmsync/sync.h"
 
+/* An incremental sync asks for what changed since the previous sync's start less this margin:
+ * it covers a PMS clock somewhat behind ours and records changed while that sync was reading. */
+#define INCREMENTAL_MARGIN_MS (10L * 60 * 1000)
+/* How old the last full sweep of a window may be for an incremental sync of it; a connection
+ * setting (full_sweep_minutes) overrides it. */
+#define DEFAULT_FULL_SWEEP_MINUTES 60
+/* How many recent sync log rows are searched for the previous syncs of a window. */
+#define INCREMENTAL_LOG_SCAN 50
+
 typedef struct sync_run {
     const pms_sync_context *ctx;
     pms_store *st;
@@ -473,7 +482,8 @@ static bool swept_per_practitioner(pms_session *s)
  * searched so, else everyone's appointments. *opts_out (may be NULL) receives the window as
  * fetched. */
 static int sweep(pms_session *s, const pms_read_window *w, const char **ids, size_t count,
-                 const pms_batch_sink *sink, pms_fetch_options *opts_out, pms_error *err)
+                 pms_instant changed_since, const pms_batch_sink *sink, pms_fetch_options *opts_out,
+                 pms_error *err)
 {
     const pms_tz *tz = pms_session_tz(s);
     bool per_practitioner = swept_per_practitioner(s);
@@ -488,6 +498,7 @@ static int sweep(pms_session *s, const pms_read_window *w, const char **ids, siz
         .practitioner_count = per_practitioner ? count : 0,
         .telehealth_only = w->telehealth_only,
         .without_patients = w->without_patients,
+        .changed_since = changed_since,
     };
     if (opts_out)
         *opts_out = opts;
@@ -513,7 +524,7 @@ int pms_sync_read(pms_store *st, const pms_keyring *ring, const pms_connection *
     if (rc == PMS_OK)
         rc = load_mappings(st, c->id, clinician_for, known, &ids, &count, err);
     if (rc == PMS_OK)
-        rc = sweep(s, window, ids, count, sink, NULL, err);
+        rc = sweep(s, window, ids, count, PMS_INSTANT_NONE, sink, NULL, err);
     if (s)
         pms_token_box_save(box, st, ring, c->id, NULL);
     pms_session_close(s);
@@ -543,6 +554,57 @@ static void worker_name(char *buf, size_t len)
     gethostname(host, sizeof host - 1);
     host[sizeof host - 1] = '\0';
     snprintf(buf, len, "%ld@%s", (long)getpid(), host);
+}
+
+/* A sync log row of a sync that read its whole window: a success, or partial only because of
+ * malformed records (a failed read leaves error details). */
+static bool read_whole_window(const pms_sync_log_entry *e)
+{
+    if (e->status == NULL || e->started_at == PMS_INSTANT_NONE)
+        return false;
+    return strcmp(e->status, "success") == 0 ||
+           (strcmp(e->status, "partial") == 0 && e->error_details == NULL);
+}
+
+static long full_sweep_minutes(const pms_connection *c)
+{
+    const char *v = json_string_value(json_object_get(c->settings, "full_sweep_minutes"));
+    char *end = NULL;
+    long minutes = v ? strtol(v, &end, 10) : 0;
+    return v && *v && *end == '\0' && minutes > 0 ? minutes : DEFAULT_FULL_SWEEP_MINUTES;
+}
+
+/* Where an incremental sync of [from, to] reads from: the start (less the margin) of the latest
+ * sync that read a window covering this one, provided the adapter reads changes
+ * (PMS_CAP_INCREMENTAL) and the latest full sweep of such a window started less than
+ * full_sweep_minutes ago. PMS_INSTANT_NONE: the sync sweeps the whole window. */
+static pms_instant incremental_since(const sync_run *run, pms_date from, pms_date to)
+{
+    const pms_adapter_ops *ops = pms_adapter_find(run->conn.pms_type);
+    if (ops == NULL || !(pms_adapter_capabilities(ops) & PMS_CAP_INCREMENTAL))
+        return PMS_INSTANT_NONE;
+    pms_sync_log_list list = {0};
+    if (run->st->ops->sync_log_list(run->st, run->conn.id, INCREMENTAL_LOG_SCAN, &list, NULL) !=
+        PMS_OK)
+        return PMS_INSTANT_NONE;
+    pms_instant cursor = PMS_INSTANT_NONE, last_full = PMS_INSTANT_NONE;
+    for (size_t i = 0; i < list.count; i++) { /* newest first */
+        const pms_sync_log_entry *e = &list.items[i];
+        if (!read_whole_window(e) || pms_date_compare(e->window_from, from) > 0 ||
+            pms_date_compare(e->window_to, to) < 0)
+            continue;
+        if (cursor == PMS_INSTANT_NONE)
+            cursor = e->started_at;
+        if (e->sync_type && strcmp(e->sync_type, "incremental") != 0) {
+            last_full = e->started_at;
+            break;
+        }
+    }
+    pms_sync_log_list_clear(&list);
+    if (last_full == PMS_INSTANT_NONE ||
+        run->started - last_full >= full_sweep_minutes(&run->conn) * 60000L)
+        return PMS_INSTANT_NONE;
+    return cursor - INCREMENTAL_MARGIN_MS;
 }
 
 static const char *final_status(const sync_run *run, int fetch_rc)
@@ -630,13 +692,24 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     out->from = from;
     out->to = to;
 
+    /* An incremental request reads what changed when it can, else sweeps the window as a full
+     * sync (and is logged as one); manual and full requests sweep the window. */
+    const char *sync_type = req->sync_type ? req->sync_type : "manual";
+    pms_instant changed_since = PMS_INSTANT_NONE;
+    if (strcmp(sync_type, "incremental") == 0) {
+        changed_since = incremental_since(&run, from, to);
+        if (changed_since == PMS_INSTANT_NONE)
+            sync_type = "full";
+    }
+    snprintf(out->sync_type, sizeof out->sync_type, "%s", sync_type);
+
     char worker[96];
     if (ctx->worker)
         snprintf(worker, sizeof worker, "%s", ctx->worker);
     else
         worker_name(worker, sizeof worker);
     log.pms_connection_id = run.conn.id;
-    log.sync_type = (char *)(req->sync_type ? req->sync_type : "manual");
+    log.sync_type = (char *)sync_type;
     log.window_from = from;
     log.window_to = to;
     log.started_at = run.started;
@@ -649,7 +722,8 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
         goto done;
     snprintf(out->sync_log_id, sizeof out->sync_log_id, "%s", log.id);
     emit_event(&run, PMS_EVENT_SYNC_STARTED, NULL, from, NULL, NULL);
-    pms_log(PMS_LOG_INFO, "sync.started", "connection", run.conn.id, "sync_log", log.id, NULL);
+    pms_log(PMS_LOG_INFO, "sync.started", "connection", run.conn.id, "sync_log", log.id, "type",
+            sync_type, NULL);
 
     /* Everything from here on ends in the sync log, success or not. */
     /* The PMS (and its support desk) can tell the requests of one sync apart. */
@@ -684,10 +758,12 @@ int pms_sync_run(const pms_sync_context *ctx, const pms_sync_request *req, pms_s
     };
     pms_fetch_options opts;
     pms_read_window window = {from, to, run.conn.sync_telehealth_only, false};
-    fetch_rc =
-        sweep(run.session, &window, practitioner_ids, practitioner_count, &sink, &opts, &sync_err);
-    bool complete =
-        fetch_rc == PMS_OK && !run.unidentified_invalid && !pms_session_cancelled(run.session);
+    fetch_rc = sweep(run.session, &window, practitioner_ids, practitioner_count, changed_since,
+                     &sink, &opts, &sync_err);
+    /* An incremental read is never a complete sweep: what it did not return may be unchanged,
+     * so it removes nothing (the next full sweep does). */
+    bool complete = fetch_rc == PMS_OK && !run.unidentified_invalid &&
+                    !pms_session_cancelled(run.session) && changed_since == PMS_INSTANT_NONE;
     out->complete_sweep = complete;
     if (complete) {
         pms_error removal_err = {0};

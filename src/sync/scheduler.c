@@ -271,10 +271,13 @@ static int job_before_commit(void *arg, pms_store *st, const pms_sync_batch *bat
 static void run_job(pms_scheduler *sch, job *j, pms_store *st)
 {
     const pms_lease *l = &j->lease;
+    /* A scheduled sync reads only what changed where the PMS allows it and a full sweep is
+     * recent (the engine decides, and runs a full sweep otherwise); a requested one runs as
+     * asked (manual: a full sweep). */
     pms_sync_request req = {
         .connection_id = l->connection_id,
         .today = true,
-        .sync_type = l->requested ? l->window.sync_type : "full",
+        .sync_type = l->requested ? l->window.sync_type : "incremental",
     };
     if (l->requested && !l->window.today) {
         req.today = false;

@@ -28,14 +28,14 @@ json_t *pms_sync_result_to_json(const char *connection_id, const pms_sync_result
     pms_date_format(r->from, from);
     pms_date_format(r->to, to);
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
         "s:I, s:I, s:I, s:s?}",
-        "connectionId", connection_id, "syncLogId", r->sync_log_id, "from", from, "to", to,
-        "status", r->status, "completeSweep", r->complete_sweep, "counts", "fetched",
-        (json_int_t)r->counts.fetched, "created", (json_int_t)r->counts.created, "updated",
-        (json_int_t)r->counts.updated, "unchanged", (json_int_t)r->counts.unchanged, "skipped",
-        (json_int_t)r->counts.skipped, "invalid", (json_int_t)r->counts.invalid, "removed",
-        (json_int_t)r->counts.removed, "requests", (json_int_t)r->http.requests, "retries",
-        (json_int_t)r->http.retries, "durationMs", (json_int_t)r->duration_ms, "error",
-        r->error[0] ? r->error : NULL);
+        "connectionId", connection_id, "syncLogId", r->sync_log_id, "syncType",
+        r->sync_type[0] ? r->sync_type : "manual", "from", from, "to", to, "status", r->status,
+        "completeSweep", r->complete_sweep, "counts", "fetched", (json_int_t)r->counts.fetched,
+        "created", (json_int_t)r->counts.created, "updated", (json_int_t)r->counts.updated,
+        "unchanged", (json_int_t)r->counts.unchanged, "skipped", (json_int_t)r->counts.skipped,
+        "invalid", (json_int_t)r->counts.invalid, "removed", (json_int_t)r->counts.removed,
+        "requests", (json_int_t)r->http.requests, "retries", (json_int_t)r->http.retries,
+        "durationMs", (json_int_t)r->duration_ms, "error", r->error[0] ? r->error : NULL);
 }

@@ -1,8 +1,9 @@
 /* The scheduler against pms-sandbox (PMS_SANDBOX_BIN) and a real SQLite file: connections are
  * synced when due, manual requests run at once and are never queued twice, no more syncs run
  * at a time than allowed, a failing connection backs off (1, 2, 4 ... intervals), its status is
- * kept on the connection, stopping cancels a running sync at a batch boundary, and progress
- * reports are limited per sync with the last one passed on before the sync finishes. */
+ * kept on the connection, stopping cancels a running sync at a batch boundary, progress
+ * reports are limited per sync with the last one passed on before the sync finishes, and
+ * scheduled syncs of a PMS that reads changes are incremental between full sweeps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -424,6 +425,62 @@ static void progress_is_limited_and_the_last_report_comes_before_the_end(void **
     assert_true(f->final_counts.fetched > 10);
 }
 
+/* A Sikka connection, whose adapter reads what changed: a scheduled sync is incremental while a
+ * full sweep of the day is recent and sweeps the day when there is none or it is older than
+ * full_sweep_minutes (60); a requested sync is manual, a full sweep. */
+static void scheduled_syncs_are_incremental_between_full_sweeps(void **state)
+{
+    fixture *f = *state;
+    fresh(f);
+    const json_t *sk = json_object_get(f->info, "sikka");
+    const json_t *p = json_array_get(json_object_get(sk, "practices"), 0);
+    pms_connection_fields fields = {
+        .display_name = "Scheduled dental practice",
+        .base_url = json_string_value(json_object_get(sk, "baseUrl")),
+        .timezone = json_string_value(json_object_get(p, "timezone")),
+        .sync_enabled = 1,
+        .sync_frequency_minutes = 1440,
+        .sync_telehealth_only = -1,
+        .skip_unmapped = -1,
+    };
+    pms_setting_value settings[] = {
+        {"app_id", json_string_value(json_object_get(p, "appId"))},
+        {"app_key", json_string_value(json_object_get(p, "appKey"))},
+        {"practice_id", json_string_value(json_object_get(p, "practiceId"))},
+        {"retry_attempts", "1"},
+    };
+    char id[PMS_UUID_LEN];
+    pms_error err = {0};
+    if (pms_connection_create(f->st, f->ring, NULL, "sikka", &fields, settings, 4, id, &err) !=
+        PMS_OK)
+        fail_msg("cannot add a connection: %s", err.message);
+    int before = finished(f);
+    start(f, 1, true);
+    /* Never synced: due at once, and with no sweep to start from it is full. */
+    assert_true(wait_finished(f, before + 1, 20000));
+    assert_int_equal(log_rows(f, id, " AND status = 'success' AND sync_type = 'full'"), 1);
+    /* Due again: incremental. */
+    assert_int_equal(f->st->ops->schedule_set(f->st, id, pms_now(), NULL), PMS_OK);
+    pms_scheduler_wake(f->sch);
+    assert_true(wait_finished(f, before + 2, 20000));
+    assert_int_equal(log_rows(f, id, " AND status = 'success' AND sync_type = 'incremental'"), 1);
+    /* Requested: manual, a full sweep. */
+    assert_int_equal(pms_scheduler_request(f->sch, f->st, id, NULL, &err), PMS_OK);
+    assert_true(wait_finished(f, before + 3, 20000));
+    assert_int_equal(log_rows(f, id, " AND status = 'success' AND sync_type = 'manual'"), 1);
+    /* The last full sweep two hours old: the scheduled sync sweeps the day. */
+    assert_int_equal(tu_sqlite_exec(f->db, "UPDATE pms_sync_log SET started_at = started_at - "
+                                           "7200000"),
+                     0);
+    assert_int_equal(f->st->ops->schedule_set(f->st, id, pms_now(), NULL), PMS_OK);
+    pms_scheduler_wake(f->sch);
+    assert_true(wait_finished(f, before + 4, 20000));
+    assert_int_equal(log_rows(f, id, " AND status = 'success' AND sync_type = 'full'"), 2);
+    assert_int_equal(log_rows(f, id, ""), 4);
+    pms_scheduler_stop(f->sch, 5000);
+    f->sch = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +490,7 @@ int main(void)
         cmocka_unit_test(stopping_cancels_a_running_sync_and_hands_it_back),
         cmocka_unit_test(two_workers_share_the_work),
         cmocka_unit_test(progress_is_limited_and_the_last_report_comes_before_the_end),
+        cmocka_unit_test(scheduled_syncs_are_incremental_between_full_sweeps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

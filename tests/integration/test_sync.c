@@ -1322,6 +1322,138 @@ static void sikka_data_insert_in_progress_is_not_read(void **state)
     free(err);
 }
 
+/* The Sikka sandbox's reads of one endpoint so far. */
+static json_int_t endpoint_reads(fixture *f, const char *endpoint)
+{
+    json_t *stats = tu_sandbox_json(&f->box, "GET", "/_sandbox/stats", NULL);
+    json_int_t n =
+        json_integer_value(json_object_get(json_object_get(stats, "byEndpoint"), endpoint));
+    json_decref(stats);
+    return n;
+}
+
+static const char *sync_type_of(const json_t *sync)
+{
+    const char *type = json_string_value(json_object_get(sync, "syncType"));
+    assert_non_null(type);
+    return type;
+}
+
+/* Incremental syncs by last_changed_date: the first runs as a full sweep (nothing to start
+ * from); after it, one reads only what changed — a moved and completed appointment and a new
+ * one — and removes nothing (an appointment deleted in the PMS stays until the next full
+ * sweep, which removes it); once the last full sweep is older than full_sweep_minutes, an
+ * incremental request sweeps the window again. */
+static void sikka_incremental_sync_reads_what_changed(void **state)
+{
+    fixture *f = *state;
+    connect_pms(f, NULL);
+    const char *incremental[] = {"--date", TODAY, "--incremental", NULL};
+    const char *manual[] = {"--date", TODAY, NULL};
+    json_int_t patients_before = endpoint_reads(f, "sikka.patient");
+    json_t *full = sync_json(f, 0, incremental);
+    json_int_t full_patient_reads = endpoint_reads(f, "sikka.patient") - patients_before;
+    assert_string_equal(sync_type_of(full), "full");
+    assert_true(json_is_true(json_object_get(full, "completeSweep")));
+    assert_true(count(full, "created") >= 3);
+    assert_matches_truth(f, TODAY, TODAY);
+
+    json_t *want = expected(f, TODAY, TODAY, NULL, NULL);
+    void *iter = json_object_iter(want);
+    char changed[128], deleted[128], base[256], path[400], body[1024];
+    snprintf(changed, sizeof changed, "%s", json_object_iter_key(iter));
+    snprintf(deleted, sizeof deleted, "%s",
+             json_object_iter_key(json_object_iter_next(want, iter)));
+    const json_t *template = json_object_iter_value(iter);
+    snprintf(base, sizeof base, "/_sandbox/sikka/practices/%s/appointments", f->practice);
+    snprintf(path, sizeof path, "%s/%s", base, changed);
+    json_decref(tu_sandbox_json(&f->box, "PATCH", path,
+                                "{\"status\":\"Complete\",\"start\":\"" TODAY "T20:15\"}"));
+    snprintf(path, sizeof path, "%s/%s", base, deleted);
+    json_decref(tu_sandbox_json(&f->box, "DELETE", path, NULL));
+    snprintf(body, sizeof body,
+             "{\"practitionerId\":\"%s\",\"patientId\":\"%s\",\"appointmentTypeId\":\"%s\","
+             "\"start\":\"" TODAY "T19:45\",\"minutes\":15,\"status\":\"Open\"}",
+             json_string_value(json_object_get(template, "_practitionerId")),
+             json_string_value(json_object_get(template, "_patientId")),
+             json_string_value(json_object_get(template, "_appointmentTypeId")));
+    json_t *created = tu_sandbox_json(&f->box, "POST", base, body);
+    char new_id[128];
+    snprintf(new_id, sizeof new_id, "%s", json_string_value(json_object_get(created, "_id")));
+    json_decref(created);
+
+    patients_before = endpoint_reads(f, "sikka.patient");
+    json_t *inc = sync_json(f, 0, incremental);
+    json_int_t inc_patient_reads = endpoint_reads(f, "sikka.patient") - patients_before;
+    assert_string_equal(sync_type_of(inc), "incremental");
+    assert_string_equal(json_string_value(json_object_get(inc, "status")), "success");
+    assert_false(json_is_true(json_object_get(inc, "completeSweep")));
+    assert_int_equal(count(inc, "created"), 1);
+    assert_int_equal(count(inc, "updated"), 1);
+    assert_int_equal(count(inc, "removed"), 0);
+    assert_true(count(inc, "fetched") >= 2);
+    assert_true(count(inc, "fetched") < count(full, "fetched"));
+    assert_true(inc_patient_reads <= 2 && inc_patient_reads < full_patient_reads);
+    json_t *have = run_sheet(f, TODAY, TODAY);
+    const json_t *moved = json_object_get(have, changed);
+    assert_non_null(moved);
+    assert_string_equal(json_string_value(json_object_get(moved, "status")), "completed");
+    json_t *truth_now = expected(f, TODAY, TODAY, NULL, NULL);
+    assert_string_equal(
+        json_string_value(json_object_get(moved, "startTime")),
+        json_string_value(json_object_get(json_object_get(truth_now, changed), "_startUtc")));
+    assert_non_null(json_object_get(have, new_id));
+    assert_non_null(json_object_get(have, deleted)); /* not a complete sweep: nothing removed */
+    json_decref(truth_now);
+    json_decref(have);
+
+    /* The next full sweep removes it; the run sheet is the PMS's again. */
+    json_t *sweep = sync_json(f, 0, manual);
+    assert_string_equal(sync_type_of(sweep), "manual");
+    assert_int_equal(count(sweep, "removed"), 1);
+    assert_int_equal(count(sweep, "created"), 0);
+    assert_int_equal(count(sweep, "updated"), 0);
+    assert_matches_truth(f, TODAY, TODAY);
+
+    /* The log says which ran, newest first, with truthful counts. */
+    const char *largs[] = {"log", f->conn, "--json", NULL};
+    json_t *log = pmsctl_json(f, largs);
+    assert_int_equal(json_array_size(log), 3);
+    const char *types[] = {"manual", "incremental", "full"};
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *row = json_array_get(log, i);
+        assert_string_equal(json_string_value(json_object_get(row, "syncType")), types[i]);
+    }
+    const json_t *logged = json_object_get(json_array_get(log, 1), "counts");
+    assert_int_equal(json_integer_value(json_object_get(logged, "fetched")), count(inc, "fetched"));
+    assert_int_equal(json_integer_value(json_object_get(logged, "removed")), 0);
+    json_decref(log);
+
+    /* While the full sweep is recent, incremental requests stay incremental; once it is older
+     * than full_sweep_minutes (60 by default), they sweep the window. */
+    json_t *again = sync_json(f, 0, incremental);
+    assert_string_equal(sync_type_of(again), "incremental");
+    assert_true(count(again, "fetched") <= 2); /* within the margin of the last sync's start */
+    assert_int_equal(count(again, "created") + count(again, "updated") + count(again, "removed"),
+                     0);
+    assert_int_equal(tu_db_exec(f->dir, strncmp(f->db, "postgres", 8) == 0
+                                            ? "UPDATE pms_sync_log SET started_at = started_at - "
+                                              "interval '2 hours'"
+                                            : "UPDATE pms_sync_log SET started_at = started_at - "
+                                              "7200000"),
+                     0);
+    json_t *stale = sync_json(f, 0, incremental);
+    assert_string_equal(sync_type_of(stale), "full");
+    assert_true(json_is_true(json_object_get(stale, "completeSweep")));
+    assert_int_equal(count(stale, "unchanged"), count(sweep, "unchanged"));
+    json_decref(again);
+    json_decref(stale);
+    json_decref(sweep);
+    json_decref(inc);
+    json_decref(full);
+    json_decref(want);
+}
+
 int main(void)
 {
     pms = getenv("PMSYNC_TEST_PMS");
@@ -1372,6 +1504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sikka_expired_request_key_is_refreshed, setup, teardown),
         cmocka_unit_test_setup_teardown(sikka_rate_limit_headers_are_respected, setup, teardown),
         cmocka_unit_test_setup_teardown(sikka_data_insert_in_progress_is_not_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(sikka_incremental_sync_reads_what_changed, setup, teardown),
     };
     int failed =
         _cmocka_run_group_tests("common", common, sizeof common / sizeof common[0], NULL, NULL);

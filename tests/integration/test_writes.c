@@ -1,11 +1,13 @@
-/* Write-back through the adapters for one PMS — PMSYNC_TEST_PMS = gentu, medirecords or
- * halaxy — against pms-sandbox (PMS_SANDBOX_BIN) over real HTTP. A connection is made with
+/* Write-back through the adapters for one PMS — PMSYNC_TEST_PMS = gentu, medirecords, halaxy
+ * or sikka — against pms-sandbox (PMS_SANDBOX_BIN) over real HTTP. A connection is made with
  * pmsctl (PMSCTL_BIN) in a private SQLite store and opened as a session the way pmsctl and pmsd
  * open one. Each case checks what the PMS itself then holds (the sandbox's ground truth) and,
  * for a booking, what a sync brings to the run sheet: free times → book (at the right instant
  * on the day the clocks change, in the hour that happens twice) → move → cancel; a taken time
  * refused with a sentence a person can hear; patients found and created; operations the PMS
- * lacks refused as not supported, with the reason. */
+ * lacks refused as not supported, with the reason. Sikka's writes are asynchronous: each answers
+ * pending with a writeback id that write_status follows (bounded polling) until the practice's
+ * SPU has applied it (confirmed) or refused it (failed, in words). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +50,7 @@ typedef struct fixture {
     char env_db[600], env_key[600], key_file[600];
     char conn[64];
     char practice[128]; /* the truth's key */
+    char day[16];       /* the sandbox's today: the day the cases book on */
     char timezone[64];
     json_t *info; /* this PMS's practice entry from /_sandbox/info */
     pms_store *store;
@@ -106,8 +109,8 @@ static const char *info_string(const fixture *f, const char *key)
 
 static void connect_pms(fixture *f)
 {
-    char base[128], s1[300], s2[300], s3[300];
-    snprintf(base, sizeof base, "%s/%s", f->box.base, pms);
+    char base[128], set[4][300];
+    snprintf(base, sizeof base, "%s/%s%s", f->box.base, pms, is("sikka") ? "/v4" : "");
     const char *args[40] = {"connection",
                             "add",
                             "--pms",
@@ -119,27 +122,27 @@ static void connect_pms(fixture *f)
                             "--all-appointments",
                             "--set",
                             "retry_base_ms=20"};
-    int n = 11;
+    int n = 11, sets = 0;
     if (is("gentu")) {
-        snprintf(s1, sizeof s1, "client_id=sandbox-client");
-        snprintf(s2, sizeof s2, "client_secret=sandbox-secret");
-        snprintf(s3, sizeof s3, "app_id=sandbox-app");
+        snprintf(set[sets++], sizeof set[0], "client_id=sandbox-client");
+        snprintf(set[sets++], sizeof set[0], "client_secret=sandbox-secret");
+        snprintf(set[sets++], sizeof set[0], "app_id=sandbox-app");
     } else if (is("medirecords")) {
-        snprintf(s1, sizeof s1, "practice_id=%s", info_string(f, "practiceId"));
-        snprintf(s2, sizeof s2, "token=%s", info_string(f, "token"));
-        s3[0] = '\0';
+        snprintf(set[sets++], sizeof set[0], "practice_id=%s", info_string(f, "practiceId"));
+        snprintf(set[sets++], sizeof set[0], "token=%s", info_string(f, "token"));
+    } else if (is("sikka")) {
+        snprintf(set[sets++], sizeof set[0], "app_id=%s", info_string(f, "appId"));
+        snprintf(set[sets++], sizeof set[0], "app_key=%s", info_string(f, "appKey"));
+        snprintf(set[sets++], sizeof set[0], "practice_id=%s", info_string(f, "practiceId"));
+        /* writes are followed by polling: more than Sikka's 200 a minute */
+        snprintf(set[sets++], sizeof set[0], "rate_per_minute=100000");
     } else {
-        snprintf(s1, sizeof s1, "client_id=%s", info_string(f, "clientId"));
-        snprintf(s2, sizeof s2, "client_secret=%s", info_string(f, "clientSecret"));
-        s3[0] = '\0';
+        snprintf(set[sets++], sizeof set[0], "client_id=%s", info_string(f, "clientId"));
+        snprintf(set[sets++], sizeof set[0], "client_secret=%s", info_string(f, "clientSecret"));
     }
-    args[n++] = "--set";
-    args[n++] = s1;
-    args[n++] = "--set";
-    args[n++] = s2;
-    if (s3[0]) {
+    for (int i = 0; i < sets; i++) {
         args[n++] = "--set";
-        args[n++] = s3;
+        args[n++] = set[i];
     }
     if (!is("gentu")) {
         args[n++] = "--timezone";
@@ -178,7 +181,9 @@ static void open_session(fixture *f)
     pms_appt_type_list_clear(&types);
 }
 
-static int setup(void **state)
+/* A sandbox whose today is `today`, connected to practice `index` of this PMS. Sikka's
+ * writebacks complete after 100 ms. */
+static int setup_at(void **state, const char *today, size_t index)
 {
     fixture *f = calloc(1, sizeof *f);
     f->dir = tu_tempdir();
@@ -186,21 +191,34 @@ static int setup(void **state)
     snprintf(f->env_db, sizeof f->env_db, "PMSYNC_DB=%s", f->db);
     snprintf(f->key_file, sizeof f->key_file, "%s/pmsync.key", f->dir);
     snprintf(f->env_key, sizeof f->env_key, "PMSYNC_SECRET_KEY_FILE=%s", f->key_file);
-    const char *args[] = {"--seed", "11", "--today", TODAY, NULL};
+    snprintf(f->day, sizeof f->day, "%s", today);
+    const char *args[] = {"--seed", "11", "--today", today, NULL};
     if (tu_sandbox_start(&f->box, args) != 0)
         return -1;
     json_t *info = tu_sandbox_json(&f->box, "GET", "/_sandbox/info", NULL);
     const json_t *list =
         json_object_get(json_object_get(info, pms), is("gentu") ? "tenants" : "practices");
-    f->info = json_incref(json_array_get(list, 0));
+    f->info = json_incref(json_array_get(list, index));
     json_decref(info);
-    const char *key = is("gentu") ? "tenantId" : is("medirecords") ? "practiceId" : "clientId";
+    assert_non_null(f->info);
+    const char *key = is("gentu")         ? "tenantId"
+                      : is("medirecords") ? "practiceId"
+                      : is("sikka")       ? "officeId"
+                                          : "clientId";
     snprintf(f->practice, sizeof f->practice, "%s", info_string(f, key));
     snprintf(f->timezone, sizeof f->timezone, "%s", info_string(f, "timezone"));
+    if (is("sikka"))
+        json_decref(tu_sandbox_json(&f->box, "PUT", "/_sandbox/sikka/settings",
+                                    "{\"writeback_delay_ms\":100}"));
     connect_pms(f);
     open_session(f);
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_at(state, TODAY, 0);
 }
 
 static int teardown(void **state)
@@ -246,7 +264,7 @@ static json_t *truth_of(fixture *f, const char *day, const char *id)
 /* A patient appointment of the day (from the truth): its patient's id (copied into out). */
 static void some_patient(fixture *f, char *out, size_t len)
 {
-    json_t *all = truth_day(f, DAY);
+    json_t *all = truth_day(f, f->day);
     size_t i;
     json_t *a;
     out[0] = '\0';
@@ -274,6 +292,17 @@ static pms_instant local_instant(const fixture *f, const char *local_iso)
     return pms_tz_from_local(tz, &c, NULL);
 }
 
+/* The fixture's day (plus `days`) at the local wall time hhmm. */
+static pms_instant day_at(const fixture *f, int days, const char *hhmm)
+{
+    pms_date d;
+    assert_int_equal(pms_date_parse(f->day, &d, NULL), PMS_OK);
+    char date[PMS_TIME_BUFLEN], iso[64];
+    pms_date_format(pms_date_add_days(d, days), date);
+    snprintf(iso, sizeof iso, "%sT%s", date, hhmm);
+    return local_instant(f, iso);
+}
+
 static void assert_start(json_t *truth, pms_instant expected)
 {
     char want[PMS_TIME_BUFLEN];
@@ -293,7 +322,7 @@ static long rows_of(fixture *f, const char *id)
 
 static void sync_day(fixture *f)
 {
-    const char *args[] = {"sync", f->conn, "--from", DAY, "--to", DAY, NULL};
+    const char *args[] = {"sync", f->conn, "--from", f->day, "--to", f->day, NULL};
     assert_int_equal(run_pmsctl(f, NULL, args), 0);
 }
 
@@ -317,8 +346,8 @@ static void free_times(fixture *f, const booking_plan *b, pms_slot_list *slots)
 {
     pms_slot_query q = {.practitioner_id = b->practitioner,
                         .appointment_type_id = b->type,
-                        .from = local_instant(f, DAY "T00:00"),
-                        .to = local_instant(f, "2026-04-06T00:00"),
+                        .from = day_at(f, 0, "00:00"),
+                        .to = day_at(f, 1, "00:00"),
                         .duration_minutes = b->minutes};
     pms_error err = {0};
     if (pms_adapter_find_slots(f->session, &q, slots, &err) != PMS_OK)
@@ -354,6 +383,19 @@ static void plan_booking(fixture *f, booking_plan *b)
     }
 }
 
+/* The truth holds the booking as planned, on the fixture's day. */
+static void assert_booked(fixture *f, const char *id, const booking_plan *b)
+{
+    json_t *t = truth_of(f, f->day, id);
+    assert_non_null(t);
+    assert_start(t, b->start);
+    assert_string_equal(json_string_value(json_object_get(t, "_practitionerId")), b->practitioner);
+    assert_string_equal(json_string_value(json_object_get(t, "_patientId")), b->patient);
+    assert_int_equal(json_integer_value(json_object_get(t, "_minutes")), b->minutes);
+    assert_string_equal(json_string_value(json_object_get(t, "_appointmentTypeId")), b->type);
+    json_decref(t);
+}
+
 static void test_book_move_cancel(void **state)
 {
     fixture *f = *state;
@@ -380,13 +422,8 @@ static void test_book_move_cancel(void **state)
     snprintf(id, sizeof id, "%s", r.pms_appointment_id);
     pms_write_result_clear(&r);
 
-    json_t *t = truth_of(f, DAY, id);
-    assert_non_null(t);
-    assert_start(t, b.start);
-    assert_string_equal(json_string_value(json_object_get(t, "_practitionerId")), b.practitioner);
-    assert_string_equal(json_string_value(json_object_get(t, "_patientId")), b.patient);
-    assert_int_equal(json_integer_value(json_object_get(t, "_minutes")), b.minutes);
-    json_decref(t);
+    assert_booked(f, id, &b);
+    json_t *t;
 
     /* read back from the PMS, and through a sync onto the run sheet */
     pms_appointment got;
@@ -503,7 +540,8 @@ static void test_unknown_appointment(void **state)
     fixture *f = *state;
     pms_write_result r = {0};
     pms_error err = {0};
-    const char *missing = is("halaxy") ? "999999999" : "00000000-0000-4000-8000-000000000000";
+    const char *missing =
+        is("halaxy") || is("sikka") ? "999999999" : "00000000-0000-4000-8000-000000000000";
     assert_int_equal(pms_adapter_cancel(f->session, missing, NULL, &r, &err), PMS_OK);
     assert_int_equal(r.state, PMS_WRITE_FAILED);
     assert_non_null(strstr(r.reason, "could not be found"));
@@ -525,6 +563,19 @@ static void test_unknown_appointment(void **state)
     json_decref(before);
 }
 
+/* Whether a search with q finds the patient id. */
+static bool finds(fixture *f, const pms_patient_query *q, const char *id)
+{
+    pms_patient_list found = {0};
+    pms_error err = {0};
+    assert_int_equal(pms_adapter_search_patients(f->session, q, &found, &err), PMS_OK);
+    bool seen = false;
+    for (size_t i = 0; i < found.count; i++)
+        seen = seen || strcmp(found.items[i].pms_patient_id, id) == 0;
+    pms_patient_list_clear(&found);
+    return seen;
+}
+
 static void test_patients(void **state)
 {
     fixture *f = *state;
@@ -538,13 +589,12 @@ static void test_patients(void **state)
     pms_patient_query q = {.family_name = known.last_name,
                            .has_date_of_birth = known.has_date_of_birth,
                            .date_of_birth = known.date_of_birth};
-    pms_patient_list found = {0};
-    assert_int_equal(pms_adapter_search_patients(f->session, &q, &found, &err), PMS_OK);
-    bool seen = false;
-    for (size_t i = 0; i < found.count; i++)
-        seen = seen || strcmp(found.items[i].pms_patient_id, patient_id) == 0;
-    assert_true(seen);
-    pms_patient_list_clear(&found);
+    assert_true(finds(f, &q, patient_id));
+    if (is("sikka")) { /* by the cell number, written as a caller would say it */
+        assert_non_null(known.phone);
+        pms_patient_query by_phone = {.phone = known.phone};
+        assert_true(finds(f, &by_phone, patient_id));
+    }
     pms_patient_clear(&known);
 
     pms_patient fresh = {.first_name = "Wren",
@@ -557,11 +607,15 @@ static void test_patients(void **state)
     char *new_id = NULL;
     int rc = pms_adapter_create_patient(f->session, &fresh, &new_id, &err);
     if (rc == PMS_ERR_NOT_SUPPORTED) {
-        assert_true(is("halaxy"));
+        assert_true(is("halaxy") || is("sikka"));
+        assert_non_null(strstr(err.message, is("sikka") ? "only together with a booking"
+                                                        : "not to create them"));
+        assert_null(new_id);
         return;
     }
     assert_int_equal(rc, PMS_OK);
     assert_non_null(new_id);
+    pms_patient_list found = {0};
     pms_patient_query again = {.family_name = "Quillfeather"};
     assert_int_equal(pms_adapter_search_patients(f->session, &again, &found, &err), PMS_OK);
     assert_int_equal(found.count, 1);
@@ -605,6 +659,418 @@ static void test_not_supported(void **state)
     assert_int_equal(pms_adapter_write_status(f->session, "1", &r, &err), PMS_ERR_NOT_SUPPORTED);
 }
 
+/* ---- Sikka: writebacks that the practice's SPU applies later -------------------------- */
+
+static void sikka_settings(fixture *f, const char *json)
+{
+    json_decref(tu_sandbox_json(&f->box, "PUT", "/_sandbox/sikka/settings", json));
+}
+
+static long endpoint_count(fixture *f, const char *endpoint)
+{
+    json_t *stats = tu_sandbox_json(&f->box, "GET", "/_sandbox/stats", NULL);
+    long n =
+        (long)json_integer_value(json_object_get(json_object_get(stats, "byEndpoint"), endpoint));
+    json_decref(stats);
+    return n;
+}
+
+/* The office's writebacks as the sandbox holds them (a new reference). */
+static json_t *writebacks(fixture *f)
+{
+    json_t *all = truth_day(f, f->day);
+    json_t *list = json_incref(json_object_get(all, "writebacks"));
+    json_decref(all);
+    assert_true(json_is_array(list));
+    return list;
+}
+
+/* The writeback `id` (borrowed from list), checked: every value of the body it sent a string. */
+static const json_t *writeback_sent(const json_t *list, const char *id)
+{
+    size_t i;
+    const json_t *wb;
+    json_array_foreach(list, i, wb)
+    {
+        if (strcmp(json_string_value(json_object_get(wb, "id")), id) != 0)
+            continue;
+        json_t *body = json_loads(json_string_value(json_object_get(wb, "payload_body")), 0, NULL);
+        assert_true(json_is_object(body));
+        const char *key;
+        json_t *v;
+        json_object_foreach(body, key, v)
+        {
+            if (!json_is_string(v))
+                fail_msg("writeback %s sent %s as a non-string", id, key);
+        }
+        json_decref(body);
+        return wb;
+    }
+    fail_msg("no writeback %s in the sandbox", id);
+    return NULL;
+}
+
+/* The value `key` of the body writeback `id` sent (copied into out). */
+static void sent_value(const json_t *list, const char *id, const char *key, char *out, size_t len)
+{
+    const json_t *wb = writeback_sent(list, id);
+    json_t *body = json_loads(json_string_value(json_object_get(wb, "payload_body")), 0, NULL);
+    const char *v = json_string_value(json_object_get(body, key));
+    snprintf(out, len, "%s", v ? v : "");
+    json_decref(body);
+}
+
+/* A write that answered pending, followed with write_status (every 20 ms, at most 10 s) until
+ * it settles; *r becomes the settled answer. The tracking id is copied to tracking. */
+static void follow(fixture *f, pms_write_result *r, char *tracking, size_t len)
+{
+    if (r->state != PMS_WRITE_PENDING)
+        fail_msg("expected a pending writeback, got state %d: %s", (int)r->state, r->reason);
+    assert_non_null(r->tracking_id);
+    snprintf(tracking, len, "%s", r->tracking_id);
+    for (int i = 0; i < 500; i++) {
+        pms_write_result next = {0};
+        pms_error err = {0};
+        if (pms_adapter_write_status(f->session, tracking, &next, &err) != PMS_OK)
+            fail_msg("write status: %s", err.message);
+        assert_string_equal(next.tracking_id, tracking);
+        if (next.state != PMS_WRITE_PENDING) {
+            pms_write_result_clear(r);
+            *r = next;
+            return;
+        }
+        pms_write_result_clear(&next);
+        tu_sleep_ms(20);
+    }
+    fail_msg("writeback %s still pending after 10 s", tracking);
+}
+
+/* A 15-minute General visit with the practice's first provider. */
+static pms_booking_request sikka_visit(const fixture *f, const char *patient, pms_instant start)
+{
+    return (pms_booking_request){.patient_id = patient,
+                                 .practitioner_id = first_of(f, "activeProviderIds"),
+                                 .appointment_type_id = "General",
+                                 .start = start,
+                                 .duration_minutes = 15};
+}
+
+/* Books req and follows its writeback until it settles (*r: the settled answer). */
+static void book_followed(fixture *f, const pms_booking_request *req, pms_write_result *r,
+                          char *tracking, size_t len)
+{
+    pms_error err = {0};
+    if (pms_adapter_book(f->session, req, r, &err) != PMS_OK)
+        fail_msg("book: %s", err.message);
+    follow(f, r, tracking, len);
+}
+
+static void local_wall(const fixture *f, pms_instant t, char date[16], char time[8])
+{
+    const pms_tz *tz = NULL;
+    assert_int_equal(pms_tz_get(f->timezone, &tz, NULL), PMS_OK);
+    pms_civil c;
+    pms_tz_to_local(tz, t, &c);
+    snprintf(date, 16, "%04d-%02d-%02d", c.year, c.month, c.day);
+    snprintf(time, 8, "%02d:%02d", c.hour, c.minute);
+}
+
+/* Free times (from `endpoint`) → book → pending → confirmed with the new appointment_sr_no →
+ * read back, in the truth and on the run sheet → moved → cancelled, each pending first. */
+static void sikka_book_move_cancel(fixture *f, const char *endpoint)
+{
+    booking_plan b;
+    memset(&b, 0, sizeof b);
+    some_patient(f, b.patient, sizeof b.patient);
+    snprintf(b.type, sizeof b.type, "General");
+    b.minutes = 15;
+    /* the sandbox's days are full: the first provider with two free times or more */
+    long asked = endpoint_count(f, endpoint);
+    size_t i;
+    const json_t *provider;
+    json_array_foreach(json_object_get(f->info, "activeProviderIds"), i, provider)
+    {
+        pms_slot_query q = {.practitioner_id = json_string_value(provider),
+                            .from = day_at(f, 0, "00:00"),
+                            .to = day_at(f, 1, "00:00"),
+                            .duration_minutes = b.minutes};
+        pms_slot_list some = {0};
+        pms_error err = {0};
+        if (pms_adapter_find_slots(f->session, &q, &some, &err) != PMS_OK)
+            fail_msg("free times: %s", err.message);
+        if (some.count >= 2 && !b.practitioner[0])
+            snprintf(b.practitioner, sizeof b.practitioner, "%s", q.practitioner_id);
+        pms_slot_list_clear(&some);
+    }
+    assert_true(b.practitioner[0] != '\0');
+    pms_slot_list slots = {0};
+    free_times(f, &b, &slots);
+    assert_true(endpoint_count(f, endpoint) > asked);
+    b.start = slots.items[0].start;
+    b.moved_to = slots.items[slots.count - 1].start;
+    pms_slot_list_clear(&slots);
+
+    pms_booking_request req = {.patient_id = b.patient,
+                               .practitioner_id = b.practitioner,
+                               .appointment_type_id = b.type,
+                               .start = b.start,
+                               .duration_minutes = b.minutes,
+                               .notes = "Booked by phone"};
+    pms_write_result r = {0};
+    pms_error err = {0};
+    assert_int_equal(pms_adapter_book(f->session, &req, &r, &err), PMS_OK);
+    assert_null(r.pms_appointment_id);
+    char booked_wb[64], moved_wb[64], cancelled_wb[64];
+    follow(f, &r, booked_wb, sizeof booked_wb);
+    if (r.state != PMS_WRITE_CONFIRMED)
+        fail_msg("booking failed: %s", r.reason);
+    assert_non_null(r.pms_appointment_id);
+    char id[64];
+    snprintf(id, sizeof id, "%s", r.pms_appointment_id);
+    pms_write_result_clear(&r);
+
+    assert_booked(f, id, &b);
+    json_t *t;
+    pms_appointment got;
+    assert_int_equal(pms_adapter_get_appointment(f->session, id, &got, &err), PMS_OK);
+    assert_string_equal(got.pms_appointment_id, id);
+    assert_true(got.start_time == b.start);
+    assert_int_equal(got.duration_minutes, b.minutes);
+    pms_appointment_clear(&got);
+    sync_day(f);
+    assert_int_equal(rows_of(f, id), 1);
+    pms_slot_query again = {.practitioner_id = b.practitioner,
+                            .from = day_at(f, 0, "00:00"),
+                            .to = day_at(f, 1, "00:00"),
+                            .duration_minutes = b.minutes};
+    assert_int_equal(pms_adapter_find_slots(f->session, &again, &slots, &err), PMS_OK);
+    for (size_t k = 0; k < slots.count; k++) /* no longer offered */
+        assert_true(slots.items[k].start != b.start);
+    pms_slot_list_clear(&slots);
+
+    assert_int_equal(pms_adapter_reschedule(f->session, id, b.moved_to, b.minutes, &r, &err),
+                     PMS_OK);
+    follow(f, &r, moved_wb, sizeof moved_wb);
+    if (r.state != PMS_WRITE_CONFIRMED)
+        fail_msg("move failed: %s", r.reason);
+    pms_write_result_clear(&r);
+    t = truth_of(f, f->day, id);
+    assert_start(t, b.moved_to);
+    json_decref(t);
+    assert_int_equal(pms_adapter_get_appointment(f->session, id, &got, &err), PMS_OK);
+    assert_true(got.start_time == b.moved_to);
+    pms_appointment_clear(&got);
+
+    assert_int_equal(pms_adapter_cancel(f->session, id, "Patient is unwell", &r, &err), PMS_OK);
+    follow(f, &r, cancelled_wb, sizeof cancelled_wb);
+    if (r.state != PMS_WRITE_CONFIRMED)
+        fail_msg("cancel failed: %s", r.reason);
+    pms_write_result_clear(&r);
+    t = truth_of(f, f->day, id);
+    assert_non_null(t);
+    assert_string_equal(json_string_value(json_object_get(t, "_status")), "cancelled");
+    json_decref(t);
+    sync_day(f);
+    assert_int_equal(rows_of(f, id), 0);
+
+    /* what was sent: strings only, the practice's wall clock, the configured cancel words */
+    json_t *list = writebacks(f);
+    assert_int_equal(json_array_size(list), 3);
+    char date[16], time[8], value[64];
+    local_wall(f, b.start, date, time);
+    sent_value(list, booked_wb, "date", value, sizeof value);
+    assert_string_equal(value, date);
+    sent_value(list, booked_wb, "time", value, sizeof value);
+    assert_string_equal(value, time);
+    sent_value(list, booked_wb, "length", value, sizeof value);
+    assert_string_equal(value, "15");
+    sent_value(list, booked_wb, "check_spu", value, sizeof value);
+    assert_string_equal(value, "true");
+    local_wall(f, b.moved_to, date, time);
+    sent_value(list, moved_wb, "time", value, sizeof value);
+    assert_string_equal(value, time);
+    sent_value(list, cancelled_wb, "path", value, sizeof value);
+    assert_string_equal(value, "/appointment_status");
+    sent_value(list, cancelled_wb, "value", value, sizeof value);
+    assert_string_equal(value, "Cancelled");
+    json_decref(list);
+}
+
+/* New York (Dentrix): free times are the practice schedule minus booked appointments; today
+ * the clocks go back (02:00 EDT -> 01:00 EST). */
+static int setup_sikka_schedule(void **state)
+{
+    return setup_at(state, "2026-11-01", 0);
+}
+
+/* Denver (OrthoTrac): free times from appointments_available_slots; today the clocks go
+ * forward (02:00 MST -> 03:00 MDT). */
+static int setup_sikka_slots(void **state)
+{
+    return setup_at(state, "2026-03-08", 1);
+}
+
+static void sikka_schedule_book_move_cancel(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(info_string(f, "timezone"), "America/New_York");
+    sikka_book_move_cancel(f, "sikka.practice_schedule");
+    assert_int_equal(endpoint_count(f, "sikka.available_slots"), 0);
+}
+
+static void sikka_slots_book_move_cancel(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(info_string(f, "practiceManagementSystem"), "OrthoTrac");
+    sikka_book_move_cancel(f, "sikka.available_slots");
+    assert_int_equal(endpoint_count(f, "sikka.practice_schedule"), 0);
+}
+
+/* Bookings on the days the clocks change land at the instant asked for: 07:00 on 2026-11-01
+ * is EST (12:00Z), 07:00 on 2026-03-08 EDT (11:00Z); the PMS is sent the wall clock. */
+static void sikka_daylight_saving_days(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *local, *utc;
+    } cases[] = {
+        {"2026-11-01T07:00", "2026-11-01T12:00:00.000Z"},
+        {"2026-03-08T07:00", "2026-03-08T11:00:00.000Z"},
+        {"2026-03-08T03:30", "2026-03-08T07:30:00.000Z"}, /* just after the gap */
+    };
+    char patient[64];
+    some_patient(f, patient, sizeof patient);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        pms_instant start = local_instant(f, cases[c].local);
+        char utc[PMS_TIME_BUFLEN];
+        pms_format_utc(start, utc);
+        assert_string_equal(utc, cases[c].utc);
+        pms_booking_request req = sikka_visit(f, patient, start);
+        pms_write_result r = {0};
+        pms_error err = {0};
+        char wb[64];
+        book_followed(f, &req, &r, wb, sizeof wb);
+        if (r.state != PMS_WRITE_CONFIRMED)
+            fail_msg("booking at %s failed: %s", cases[c].local, r.reason);
+        char day[16];
+        snprintf(day, sizeof day, "%.10s", cases[c].local);
+        json_t *t = truth_of(f, day, r.pms_appointment_id);
+        assert_non_null(t);
+        assert_string_equal(json_string_value(json_object_get(t, "_startUtc")), cases[c].utc);
+        assert_string_equal(json_string_value(json_object_get(t, "_localKind")), "unique");
+        json_decref(t);
+        pms_appointment got;
+        assert_int_equal(pms_adapter_get_appointment(f->session, r.pms_appointment_id, &got, &err),
+                         PMS_OK);
+        assert_true(got.start_time == start);
+        pms_appointment_clear(&got);
+        json_t *list = writebacks(f);
+        char value[64];
+        sent_value(list, wb, "date", value, sizeof value);
+        assert_string_equal(value, day);
+        sent_value(list, wb, "time", value, sizeof value);
+        assert_string_equal(value, cases[c].local + 11);
+        json_decref(list);
+        if (c == 0) { /* today's: on the run sheet after a sync */
+            sync_day(f);
+            assert_int_equal(rows_of(f, r.pms_appointment_id), 1);
+        }
+        pms_write_result_clear(&r);
+    }
+}
+
+/* Writebacks the practice's system refuses resolve to failed, with its reason in words: one
+ * the sandbox is told to fail, and a booking over the provider's appointment. */
+static void sikka_failed_writebacks(void **state)
+{
+    fixture *f = *state;
+    char patient[64];
+    some_patient(f, patient, sizeof patient);
+    sikka_settings(f, "{\"writeback_fail_next\":1}");
+    pms_booking_request req = sikka_visit(f, patient, day_at(f, 0, "07:00"));
+    pms_write_result r = {0};
+    char wb[64];
+    book_followed(f, &req, &r, wb, sizeof wb);
+    assert_int_equal(r.state, PMS_WRITE_FAILED);
+    assert_null(r.pms_appointment_id);
+    assert_non_null(strstr(r.reason, "did not accept"));
+    assert_non_null(strstr(r.reason, "rejected the change"));
+    pms_write_result_clear(&r);
+    json_t *day = truth_day(f, f->day);
+    size_t i;
+    json_t *a;
+    const json_t *taken = NULL;
+    char start[PMS_TIME_BUFLEN];
+    pms_format_utc(req.start, start);
+    json_array_foreach(json_object_get(day, "appointments"), i, a)
+    {
+        assert_string_not_equal(json_string_value(json_object_get(a, "_startUtc")), start);
+        if (!taken && strcmp(json_string_value(json_object_get(a, "_status")), "cancelled") != 0 &&
+            strcmp(json_string_value(json_object_get(a, "_localKind")), "unique") == 0)
+            taken = a;
+    }
+    assert_non_null(taken);
+
+    /* the provider's own appointment's time: the SPU refuses it */
+    assert_int_equal(pms_iso8601_parse(json_string_value(json_object_get(taken, "_startUtc")),
+                                       &req.start, NULL, NULL),
+                     PMS_OK);
+    req.practitioner_id = json_string_value(json_object_get(taken, "_practitionerId"));
+    book_followed(f, &req, &r, wb, sizeof wb);
+    assert_int_equal(r.state, PMS_WRITE_FAILED);
+    assert_non_null(strstr(r.reason, "already has an appointment at that time"));
+    pms_write_result_clear(&r);
+    json_decref(day);
+}
+
+/* A write the SPU offline kept from being sent: an error (a retry may get past it) with the
+ * SPU sentence as the reason, and nothing to follow. */
+static void assert_not_sent(int rc, pms_write_result *r, const pms_error *err)
+{
+    assert_int_not_equal(rc, PMS_OK);
+    assert_int_equal(err->http_status, 412);
+    assert_non_null(strstr(err->message, "API2017"));
+    assert_int_equal(r->state, PMS_WRITE_FAILED);
+    assert_null(r->tracking_id);
+    assert_string_equal(r->reason,
+                        "The practice's Sikka server (SPU) is offline; try again when it is back.");
+    pms_write_result_clear(r);
+}
+
+/* While the practice's SPU is offline a write is not sent: an error with the SPU sentence, and
+ * no writeback queued; once it is back the same booking goes through. */
+static void sikka_spu_offline(void **state)
+{
+    fixture *f = *state;
+    char patient[64];
+    some_patient(f, patient, sizeof patient);
+    json_t *day = truth_day(f, f->day);
+    const char *existing = json_string_value(
+        json_object_get(json_array_get(json_object_get(day, "appointments"), 0), "_id"));
+    assert_non_null(existing);
+    sikka_settings(f, "{\"spu_offline\":true}");
+    pms_booking_request req = sikka_visit(f, patient, day_at(f, 0, "07:00"));
+    pms_write_result r = {0};
+    pms_error err = {0};
+    int rc = pms_adapter_book(f->session, &req, &r, &err);
+    assert_not_sent(rc, &r, &err);
+    rc = pms_adapter_cancel(f->session, existing, NULL, &r, &err);
+    assert_not_sent(rc, &r, &err);
+    rc = pms_adapter_reschedule(f->session, existing, day_at(f, 0, "06:00"), 15, &r, &err);
+    assert_not_sent(rc, &r, &err);
+    json_t *list = writebacks(f);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+
+    /* back online: the same booking is queued */
+    sikka_settings(f, "{\"spu_offline\":false}");
+    char wb[64];
+    book_followed(f, &req, &r, wb, sizeof wb);
+    assert_int_equal(r.state, PMS_WRITE_CONFIRMED);
+    pms_write_result_clear(&r);
+    json_decref(day);
+}
+
 int main(void)
 {
     pms = getenv("PMSYNC_TEST_PMS");
@@ -620,7 +1086,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_patients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_supported, setup, teardown),
     };
-    int failed = cmocka_run_group_tests_name(pms, tests, NULL, NULL);
+    const struct CMUnitTest sikka_tests[] = {
+        cmocka_unit_test_setup_teardown(sikka_schedule_book_move_cancel, setup_sikka_schedule,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(sikka_slots_book_move_cancel, setup_sikka_slots, teardown),
+        cmocka_unit_test_setup_teardown(sikka_daylight_saving_days, setup_sikka_schedule, teardown),
+        cmocka_unit_test_setup_teardown(sikka_failed_writebacks, setup_sikka_schedule, teardown),
+        cmocka_unit_test_setup_teardown(sikka_spu_offline, setup_sikka_schedule, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_appointment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_patients, setup, teardown),
+    };
+    int failed = is("sikka") ? cmocka_run_group_tests_name(pms, sikka_tests, NULL, NULL)
+                             : cmocka_run_group_tests_name(pms, tests, NULL, NULL);
     tu_sandbox_stop_all();
     curl_global_cleanup();
     return failed;

@@ -549,9 +549,10 @@ static bool clean_syncs(long long since_ms)
         int done = 0;
         for (int i = 0; i < CONNECTIONS; i++) {
             const connection *c = &S.conns[i];
+            /* An incremental sync removes nothing: only a sweep shows deletions. */
             long long ok = query_num("SELECT COUNT(*) FROM pms_sync_log WHERE pms_connection_id = "
-                                     "'%s' AND status = 'success' AND started_at >= "
-                                     "to_timestamp(%lld / 1000.0)",
+                                     "'%s' AND status = 'success' AND sync_type <> 'incremental' "
+                                     "AND started_at >= to_timestamp(%lld / 1000.0)",
                                      c->id, since_ms);
             if (ok > 0) {
                 done++;

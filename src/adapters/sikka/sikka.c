@@ -38,7 +38,17 @@ static const pms_setting_def sikka_settings[] = {
     {"page_size", "Page size", "Items per page (limit), 1 to 5000", false, false, "500"},
     {"concurrency", "Parallel requests", "Patients read at the same time, 1 to 16", false, false,
      "4"},
+    {"full_sweep_minutes", "Full sweep every (minutes)",
+     "Scheduled syncs read only what changed (last_changed_date) and sweep the whole window "
+     "when the last full sweep is this old (it also finds deleted appointments)",
+     false, false, "60"},
     {NULL, NULL, NULL, false, false, NULL},
+};
+
+static const pms_unsupported_note sikka_unsupported[] = {
+    {PMS_CAP_PATIENT_CREATE, "its API creates a patient only together with a booking "
+                             "(is_new_patient), not on its own"},
+    {0, NULL},
 };
 
 static const char *setting(const json_t *settings, const char *key)
@@ -294,7 +304,7 @@ const pms_adapter_ops pms_sikka_adapter = {
     .name = "sikka",
     .display_name = "Sikka",
     .default_base_url = "https://api.sikkasoft.com/v4",
-    .traits = PMS_CAP_TELEHEALTH_BY_TYPE,
+    .traits = PMS_CAP_TELEHEALTH_BY_TYPE | PMS_CAP_INCREMENTAL,
     .settings = sikka_settings,
     .default_per_minute = 200,
     .default_per_hour = 0,
@@ -320,4 +330,5 @@ const pms_adapter_ops pms_sikka_adapter = {
     .search_patients = pms_sikka_search_patients,
     .write_status = pms_sikka_write_status,
     .get_appointment = pms_sikka_get_appointment,
+    .unsupported = sikka_unsupported,
 };

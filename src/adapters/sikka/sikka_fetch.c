@@ -1,7 +1,8 @@
 /* Sikka reads: appointments for the window (startdate/enddate in the practice's local dates,
- * page by page), providers, patients (/patients?patient_id=, read in parallel and at most once
- * per sync), one appointment (?appointment_sr_no=) and patient search. The engine has no
- * incremental cursor, so each sync sweeps its window (date_filter_on=date). */
+ * page by page; or, for an incremental sync, those changed since an instant, by
+ * date_filter_on=last_changed_date), providers, patients (/patients?patient_id=, read in
+ * parallel and at most once per sync), one appointment (?appointment_sr_no=) and patient
+ * search. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,22 @@ static int read_patient(pms_session *s, pms_http_client *client, size_t index, v
     return PMS_OK;
 }
 
+static bool incremental(const pms_fetch_options *opts)
+{
+    return opts->changed_since != PMS_INSTANT_NONE && opts->changed_since > 0;
+}
+
+/* An appointment the fetch hands on: it starts in the window and, in an incremental read, was
+ * changed at or after changed_since (last_changed_date is in the practice's zone, read as an
+ * instant there; a record without one is kept). */
+static bool kept_by_fetch(const pms_fetch_options *opts, const pms_appointment *a)
+{
+    if (a->start_time < opts->from || a->start_time >= opts->to)
+        return false;
+    return !incremental(opts) || a->pms_updated_at == PMS_INSTANT_NONE ||
+           a->pms_updated_at >= opts->changed_since;
+}
+
 /* Patients of the page's appointments that the sync keeps, read in parallel. */
 static json_t *page_patients(pms_session *s, const pms_fetch_options *opts, const json_t *items,
                              const sikka_map_context *ctx)
@@ -129,8 +146,7 @@ static json_t *page_patients(pms_session *s, const pms_fetch_options *opts, cons
         pms_appointment a;
         if (pms_sikka_map_appointment(item, ctx, &a, NULL, NULL) != PMS_OK)
             continue;
-        if (a.start_time >= opts->from && a.start_time < opts->to &&
-            (!opts->telehealth_only || a.is_telehealth))
+        if (kept_by_fetch(opts, &a) && (!opts->telehealth_only || a.is_telehealth))
             json_object_set_new(wanted, a.patient.pms_patient_id, json_true());
         pms_appointment_clear(&a);
     }
@@ -203,7 +219,7 @@ static int emit_page(pms_session *s, const pms_fetch_options *opts, const pms_ba
         pms_error e = {0};
         if (pms_sikka_map_appointment(item, &ctx, &batch[kept], &id, &e) == PMS_OK) {
             count_unknown_status(s, item);
-            if (batch[kept].start_time >= opts->from && batch[kept].start_time < opts->to)
+            if (kept_by_fetch(opts, &batch[kept]))
                 kept++;
             else
                 pms_appointment_clear(&batch[kept]);
@@ -232,9 +248,21 @@ int pms_sikka_fetch_appointments(pms_session *s, const pms_fetch_options *opts,
         json_decref(providers);
         return rc;
     }
+    /* A full sweep asks for the window's days; an incremental read for the days on which
+     * records changed: from the practice's date of changed_since (a day earlier, for a PMS
+     * clock behind ours) to its today. What changed after today's end is read by the next
+     * sync, whose changed_since is before this one's start. */
     char first[PMS_TIME_BUFLEN], last[PMS_TIME_BUFLEN];
-    pms_date_format(opts->first_day, first);
-    pms_date_format(opts->last_day, last);
+    const char *filter = "date";
+    if (incremental(opts)) {
+        const pms_tz *tz = pms_session_tz(s);
+        pms_date_format(pms_date_add_days(pms_tz_date_of(tz, opts->changed_since), -1), first);
+        pms_date_format(pms_tz_date_of(tz, pms_now()), last);
+        filter = "last_changed_date";
+    } else {
+        pms_date_format(opts->first_day, first);
+        pms_date_format(opts->last_day, last);
+    }
     long limit = opts->page_size > 0 ? opts->page_size
                                      : pms_session_setting_long(s, "page_size", 1, 5000, 500);
     for (int page = 0;; page++) {
@@ -244,9 +272,9 @@ int pms_sikka_fetch_appointments(pms_session *s, const pms_fetch_options *opts,
         }
         char *more = NULL, *q = NULL, *url = NULL;
         if (asprintf(&more,
-                     "startdate=%s&enddate=%s&date_filter_on=date&fields=operatory,"
+                     "startdate=%s&enddate=%s&date_filter_on=%s&fields=operatory,"
                      "last_changed_date&offset=%d&limit=%ld",
-                     first, last, page, limit) >= 0 &&
+                     first, last, filter, page, limit) >= 0 &&
             (q = practice_query(s, more)) != NULL)
             url = pms_sikka_url(s, "/appointments", q);
         free(more);

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "adapters/sikka/sikka.h"
+#include "adapters/write.h"
 
 static const char *practice_id(pms_session *s)
 {
@@ -53,11 +54,16 @@ static int send_write(pms_session *s, const char *method, const char *path, json
     if (rc == PMS_OK)
         rc = pending_from(answer, out, &e);
     json_decref(answer);
+    /* SPU offline: the write was not sent (an error a retry may get past), with the sentence
+     * for a person as the reason. No such appointment: the write was answered, and failed. */
     if (rc != PMS_OK && e.http_status == 412) {
         out->state = PMS_WRITE_FAILED;
         snprintf(out->reason, sizeof out->reason,
                  "The practice's Sikka server (SPU) is offline; try again when it is back.");
     }
+    if (rc != PMS_OK && e.http_status == 404)
+        return pms_write_failed(out, "That appointment could not be found in the practice's "
+                                     "system.");
     if (rc != PMS_OK && err)
         *err = e;
     return rc;
