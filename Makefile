@@ -3,7 +3,7 @@ BUILD      ?= build/release
 CHECKBUILD ?= build/check
 MESON      ?= meson
 
-.PHONY: all deps build run check check-tsan check-valgrind bench fuzz format clean
+.PHONY: all deps build run check check-tsan check-valgrind bench load soak fuzz format clean
 
 all: build
 
@@ -40,6 +40,16 @@ check-valgrind: deps
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# pmsd under sustained API load (wrk) while it syncs: req/s, p99, errors (none), peak RSS.
+LOAD_SECONDS ?= 30
+load: build
+	@scripts/load.sh $(BUILD) $(LOAD_SECONDS)
+
+# The fault soak on the sanitizer build (`meson test soak` is its bounded 90 s run).
+SOAK_SECONDS ?= 1800
+soak: deps $(CHECKBUILD)/build.ninja
+	@BUILD=$(CHECKBUILD) scripts/soak.sh $(SOAK_SECONDS) $(SOAK_SEED)
 
 # libFuzzer targets under ASan + UBSan (clang, build/fuzz): FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60

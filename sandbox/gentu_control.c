@@ -160,11 +160,11 @@ static void answer_access(const sbx_request *req, gentu_tenant *t, sbx_response 
         t->access = GENTU_ACCESS_UNPAIRED;
     else
         access = NULL;
-    json_decref(body);
     if (access == NULL)
         sbx_respond_message(resp, 400, "access must be \"enabled\", \"disabled\" or \"unpaired\"");
     else
         sbx_respond_json(resp, 200, json_pack("{s:s, s:s}", "tenantId", t->id, "access", access));
+    json_decref(body); /* access points into it */
 }
 
 /* What a create or patch body asks for; has_* says which keys were given. */

@@ -13,3 +13,6 @@ echo "== pmsd: run sheet vs nginx, memory, scheduler ($(nproc) cores, $(uname -r
 echo
 echo "== Store: upserts vs COPY / .import, lease claims ($(nproc) cores, $(uname -r))"
 "$build/bench/bench_store" ${BENCH_QUICK:+--quick}
+echo
+echo "== pmsd under API load while it syncs ($(nproc) cores, $(uname -r))"
+"$(dirname "$0")/load.sh" "$build" "${LOAD_SECONDS:-30}"

@@ -71,7 +71,20 @@ void pmsd_op_availability(pmsd_request *req, pmsd_response *resp, const pmsd_slo
     pms_slot_list slots = {0};
     pms_error err = {0};
     if (pms_adapter_find_slots(p.session, &q, &slots, &err) != PMS_OK) {
-        pmsd_respond_pms_error(resp, &err);
+        /* The PMS refusing the query (400, 404, 422) when the caller named a practitioner or
+         * type: the caller's id is one the PMS does not know, not a failure of the PMS. */
+        bool refused = (err.code == PMS_ERR_UPSTREAM || err.code == PMS_ERR_HTTP ||
+                        err.code == PMS_ERR_NOT_FOUND) &&
+                       (err.http_status == 400 || err.http_status == 404 || err.http_status == 422);
+        if (refused && (a->practitioner_id || a->appointment_type_id))
+            pmsd_respond_error(
+                resp, 404, "not_found", a->practitioner_id ? "practitionerId" : "appointmentTypeId",
+                "the practice system does not know this %s",
+                a->practitioner_id && a->appointment_type_id ? "practitioner or appointment type"
+                : a->practitioner_id                         ? "practitioner"
+                                                             : "appointment type");
+        else
+            pmsd_respond_pms_error(resp, &err);
         goto out;
     }
     json_t *list = json_array();

@@ -163,7 +163,9 @@ bool pms_sikka_token_expired(const pms_http_response *resp)
         return false;
     json_t *body = json_loadb(resp->body, resp->body_len, 0, NULL);
     const char *code = json_string_value(json_object_get(body, "error_code"));
-    bool expired = code && strcmp(code, "API1025") == 0;
+    /* Expired (API1025), or no longer known (API1004: Sikka forgot its keys, e.g. after the
+     * practice re-authorized): either way a new key is minted once. */
+    bool expired = code && (strcmp(code, "API1025") == 0 || strcmp(code, "API1004") == 0);
     json_decref(body);
     return expired;
 }
