@@ -63,18 +63,13 @@ static const pms_unsupported_note gentu_unsupported[] = {
 static int gentu_session_init(pms_session *s, pms_error *err)
 {
     gentu_state *st = pms_session_state(s);
-    pthread_mutex_init(&st->lock, NULL);
-    st->patients = json_object();
-    if (st->patients == NULL)
-        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-    return PMS_OK;
+    return pms_read_once_init(&st->patients, err);
 }
 
 static void gentu_session_cleanup(pms_session *s)
 {
     gentu_state *st = pms_session_state(s);
-    json_decref(st->patients);
-    pthread_mutex_destroy(&st->lock);
+    pms_read_once_clear(&st->patients);
 }
 
 static int gentu_authenticate(pms_session *s, pms_auth_result *out, pms_error *err)
@@ -300,44 +295,31 @@ static int gentu_list_appointment_types(pms_session *s, pms_appt_type_list *out,
     return rc;
 }
 
-json_t *pms_gentu_patient_cached(pms_session *s, pms_http_client *client, const char *patient_id,
-                                 pms_error *err)
+static int read_patient_record(pms_session *s, pms_http_client *client, const char *patient_id,
+                               json_t **record, pms_error *err)
 {
-    gentu_state *st = pms_session_state(s);
-    pthread_mutex_lock(&st->lock);
-    json_t *cached = json_object_get(st->patients, patient_id);
-    json_incref(cached);
-    pthread_mutex_unlock(&st->lock);
-    if (cached != NULL) {
-        if (json_is_null(cached)) {
-            json_decref(cached);
-            pms_error_set(err, PMS_ERR_NOT_FOUND, "patient could not be read earlier");
-            return NULL;
-        }
-        return cached;
-    }
     char *encoded = pms_url_encode(patient_id);
     char *suffix = NULL;
     if (encoded == NULL || asprintf(&suffix, "/patients/%s", encoded) < 0) {
         free(encoded);
-        pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
-        return NULL;
+        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     }
     free(encoded);
     char *url = pms_gentu_tenant_url(s, suffix, err);
     free(suffix);
     if (url == NULL)
-        return NULL;
-    json_t *json = NULL;
-    int rc = pms_session_get_json(s, client, url, &json, err);
+        return err ? (int)err->code : PMS_ERR_NOMEM;
+    int rc = pms_session_get_json(s, client, url, record, err);
     free(url);
-    pthread_mutex_lock(&st->lock);
-    /* Remember failures too (as null), so a missing patient costs one request per sync. */
-    json_object_set(st->patients, patient_id, rc == PMS_OK && json ? json : json_null());
-    pthread_mutex_unlock(&st->lock);
-    if (rc != PMS_OK)
-        return NULL;
-    return json;
+    return rc;
+}
+
+/* Failures are remembered too, so a missing patient costs one request per sync. */
+json_t *pms_gentu_patient_cached(pms_session *s, pms_http_client *client, const char *patient_id,
+                                 pms_error *err)
+{
+    gentu_state *st = pms_session_state(s);
+    return pms_read_once_get(&st->patients, s, client, patient_id, read_patient_record, err);
 }
 
 static int gentu_fetch_patient(pms_session *s, const char *patient_id, pms_patient *out,

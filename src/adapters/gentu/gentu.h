@@ -7,6 +7,7 @@
 
 #include "pmsync/adapter.h"
 #include "pmsync/http.h"
+#include "adapters/read_once.h"
 #include "pmsync/phone.h"
 #include "pmsync/session.h"
 
@@ -14,8 +15,7 @@ extern const pms_adapter_ops pms_gentu_adapter;
 
 /* Per-session state: patients seen during this sync, so each is fetched at most once. */
 typedef struct gentu_state {
-    pthread_mutex_t lock;
-    json_t *patients; /* object: patient id -> Patient object, or null when it could not be read */
+    pms_read_once patients;
 } gentu_state;
 
 /* ---- record mapping (pure functions: no I/O) ---------------------------------------- */

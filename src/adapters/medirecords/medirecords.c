@@ -103,10 +103,9 @@ static int medirecords_session_init(pms_session *s, pms_error *err)
 {
     medirecords_state *st = pms_session_state(s);
     pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->resolved, NULL);
-    st->patients = json_object();
-    if (st->patients == NULL)
-        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    int rc = pms_read_once_init(&st->patients, err);
+    if (rc != PMS_OK)
+        return rc;
     const char *scheme = pms_session_setting(s, "auth_scheme");
     if (scheme && strcasecmp(scheme, "none") == 0)
         pms_session_set_auth_scheme(s, "");
@@ -116,9 +115,8 @@ static int medirecords_session_init(pms_session *s, pms_error *err)
 static void medirecords_session_cleanup(pms_session *s)
 {
     medirecords_state *st = pms_session_state(s);
-    json_decref(st->patients);
+    pms_read_once_clear(&st->patients);
     json_decref(st->providers);
-    pthread_cond_destroy(&st->resolved);
     pthread_mutex_destroy(&st->lock);
 }
 

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <pthread.h>
 
+#include "adapters/read_once.h"
 #include "pmsync/adapter.h"
 #include "pmsync/http.h"
 #include "pmsync/phone.h"
@@ -15,9 +16,8 @@ extern const pms_adapter_ops pms_medirecords_adapter;
 
 /* Per-session state: patients and providers read during this sync (each at most once). */
 typedef struct medirecords_state {
-    pthread_mutex_t lock;
-    pthread_cond_t resolved;
-    json_t *patients;  /* id -> Patient, null (could not be read) or "pending" (being read) */
+    pthread_mutex_t lock; /* the providers */
+    pms_read_once patients;
     json_t *providers; /* id -> provider, when the practice has a provider list; else NULL */
     bool providers_loaded;
 } medirecords_state;

@@ -87,31 +87,9 @@ int pms_medirecords_interval_lookup(pms_session *s, long code)
 
 /* ---- patients: each read once per sync ---------------------------------------------- */
 
-json_t *pms_medirecords_patient_cached(pms_session *s, pms_http_client *client, const char *id,
-                                       pms_error *err)
+static int read_patient_record(pms_session *s, pms_http_client *client, const char *id,
+                               json_t **record, pms_error *err)
 {
-    medirecords_state *st = pms_session_state(s);
-    pthread_mutex_lock(&st->lock);
-    for (;;) {
-        json_t *cached = json_object_get(st->patients, id);
-        if (cached == NULL)
-            break;
-        if (json_is_string(cached)) { /* "pending": another thread is reading it */
-            pthread_cond_wait(&st->resolved, &st->lock);
-            continue;
-        }
-        json_incref(cached);
-        pthread_mutex_unlock(&st->lock);
-        if (json_is_null(cached)) {
-            json_decref(cached);
-            pms_error_set(err, PMS_ERR_NOT_FOUND, "patient could not be read earlier");
-            return NULL;
-        }
-        return cached;
-    }
-    json_object_set_new(st->patients, id, json_string("pending"));
-    pthread_mutex_unlock(&st->lock);
-
     char *encoded = pms_url_encode(id);
     char *path = NULL, *url = NULL;
     if (encoded && asprintf(&path, "/v1/patients/%s", encoded) >= 0)
@@ -120,42 +98,17 @@ json_t *pms_medirecords_patient_cached(pms_session *s, pms_http_client *client, 
         path = NULL;
     free(encoded);
     free(path);
-    json_t *json = NULL;
-    int rc = url ? pms_session_get_json(s, client, url, &json, err)
+    int rc = url ? pms_session_get_json(s, client, url, record, err)
                  : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     free(url);
-    pthread_mutex_lock(&st->lock);
-    json_object_set(st->patients, id, rc == PMS_OK && json ? json : json_null());
-    pthread_cond_broadcast(&st->resolved);
-    pthread_mutex_unlock(&st->lock);
-    if (rc == PMS_OK && json == NULL)
-        pms_error_set(err, PMS_ERR_NOT_FOUND, "patient record empty");
-    return rc == PMS_OK ? json : NULL;
+    return rc;
 }
 
-/* ---- the sweep ------------------------------------------------------------------------ */
-
-typedef struct patient_batch {
-    const char **ids;
-    json_t *found; /* id -> Patient */
-    pthread_mutex_t lock;
-} patient_batch;
-
-static int read_patient(pms_session *s, pms_http_client *client, size_t index, void *arg,
-                        pms_error *err)
+json_t *pms_medirecords_patient_cached(pms_session *s, pms_http_client *client, const char *id,
+                                       pms_error *err)
 {
-    patient_batch *b = arg;
-    json_t *patient = pms_medirecords_patient_cached(s, client, b->ids[index], err);
-    if (patient == NULL) {
-        /* The appointment is kept with the patient's id only. */
-        pms_log(PMS_LOG_WARN, "medirecords.patient_unavailable", "connection",
-                pms_session_connection_id(s), "reason", err ? err->message : "", NULL);
-        return PMS_OK;
-    }
-    pthread_mutex_lock(&b->lock);
-    json_object_set_new(b->found, b->ids[index], patient);
-    pthread_mutex_unlock(&b->lock);
-    return PMS_OK;
+    medirecords_state *st = pms_session_state(s);
+    return pms_read_once_get(&st->patients, s, client, id, read_patient_record, err);
 }
 
 static int lookup_interval(void *ctx, long code);
@@ -181,24 +134,11 @@ static json_t *page_patients(pms_session *s, const pms_fetch_options *opts, cons
             json_object_set_new(wanted, a.patient.pms_patient_id, json_true());
         pms_appointment_clear(&a);
     }
-    patient_batch b = {.found = json_object()};
-    pthread_mutex_init(&b.lock, NULL);
-    b.ids = calloc(json_object_size(wanted) + 1, sizeof *b.ids);
-    size_t n = 0;
-    const char *key;
-    json_t *value;
-    json_object_foreach(wanted, key, value)
-    {
-        if (b.ids)
-            b.ids[n++] = key;
-    }
-    int concurrency = (int)pms_session_setting_long(s, "concurrency", 1, 16, 4);
-    pms_error first = {0};
-    pms_session_parallel(s, n, concurrency, read_patient, &b, &first);
-    free(b.ids);
-    pthread_mutex_destroy(&b.lock);
+    medirecords_state *st = pms_session_state(s);
+    json_t *found = pms_read_once_all(&st->patients, s, wanted, read_patient_record,
+                                      "medirecords.patient_unavailable");
     json_decref(wanted);
-    return b.found;
+    return found;
 }
 
 static int lookup_interval(void *ctx, long code)

@@ -79,10 +79,9 @@ static int sikka_session_init(pms_session *s, pms_error *err)
 {
     sikka_state *st = pms_session_state(s);
     pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->resolved, NULL);
-    st->patients = json_object();
-    if (st->patients == NULL)
-        return pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
+    int rc = pms_read_once_init(&st->patients, err);
+    if (rc != PMS_OK)
+        return rc;
     pms_session_set_auth_header(s, "Request-Key");
     return PMS_OK;
 }
@@ -96,9 +95,8 @@ static void sikka_session_cleanup(pms_session *s)
         pms_log(PMS_LOG_INFO, "sikka.unknown_statuses", "connection", pms_session_connection_id(s),
                 "count", count, NULL);
     }
-    json_decref(st->patients);
+    pms_read_once_clear(&st->patients);
     json_decref(st->practice);
-    pthread_cond_destroy(&st->resolved);
     pthread_mutex_destroy(&st->lock);
 }
 

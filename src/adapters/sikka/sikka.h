@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <pthread.h>
 
+#include "adapters/read_once.h"
 #include "pmsync/adapter.h"
 #include "pmsync/http.h"
 #include "pmsync/phone.h"
@@ -16,10 +17,9 @@ extern const pms_adapter_ops pms_sikka_adapter;
 /* Per-session state: the practice as authorized_practices describes it, and patients read
  * during this sync (each at most once). */
 typedef struct sikka_state {
-    pthread_mutex_t lock;
-    pthread_cond_t resolved;
-    json_t *practice; /* the authorized_practices item, once read */
-    json_t *patients; /* id -> patient, null (could not be read) or "pending" */
+    pthread_mutex_t lock; /* practice, unknown_statuses */
+    json_t *practice;     /* the authorized_practices item, once read */
+    pms_read_once patients;
     long unknown_statuses;
 } sikka_state;
 

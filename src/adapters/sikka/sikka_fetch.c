@@ -47,31 +47,10 @@ int pms_sikka_providers(pms_session *s, json_t **by_id, pms_error *err)
 
 /* ---- patients: each read once per sync --------------------------------------------- */
 
-static json_t *patient_cached(pms_session *s, pms_http_client *client, const char *id,
-                              pms_error *err)
+/* There is no /patients/{id}: the list filtered by patient_id. */
+static int read_patient_record(pms_session *s, pms_http_client *client, const char *id,
+                               json_t **record, pms_error *err)
 {
-    sikka_state *st = pms_session_state(s);
-    pthread_mutex_lock(&st->lock);
-    for (;;) {
-        json_t *cached = json_object_get(st->patients, id);
-        if (cached == NULL)
-            break;
-        if (json_is_string(cached)) { /* "pending": another thread is reading it */
-            pthread_cond_wait(&st->resolved, &st->lock);
-            continue;
-        }
-        json_incref(cached);
-        pthread_mutex_unlock(&st->lock);
-        if (json_is_null(cached)) {
-            json_decref(cached);
-            pms_error_set(err, PMS_ERR_NOT_FOUND, "patient could not be read earlier");
-            return NULL;
-        }
-        return cached;
-    }
-    json_object_set_new(st->patients, id, json_string("pending"));
-    pthread_mutex_unlock(&st->lock);
-
     char *encoded = pms_url_encode(id), *more = NULL, *q = NULL, *url = NULL;
     if (encoded && asprintf(&more, "patient_id=%s", encoded) >= 0 &&
         (q = practice_query(s, more)) != NULL)
@@ -79,43 +58,24 @@ static json_t *patient_cached(pms_session *s, pms_http_client *client, const cha
     free(encoded);
     free(more);
     free(q);
-    json_t *page = NULL, *found = NULL;
+    json_t *page = NULL;
     int rc = url ? pms_sikka_get(s, client, url, &page, err)
                  : pms_error_set(err, PMS_ERR_NOMEM, "out of memory");
     free(url);
     if (rc == PMS_OK) {
-        found = json_incref(json_array_get(json_object_get(page, "items"), 0));
-        if (found == NULL)
+        *record = json_incref(json_array_get(json_object_get(page, "items"), 0));
+        if (*record == NULL)
             rc = pms_error_set(err, PMS_ERR_NOT_FOUND, "Sikka has no such patient");
     }
     json_decref(page);
-    pthread_mutex_lock(&st->lock);
-    json_object_set(st->patients, id, found ? found : json_null());
-    pthread_cond_broadcast(&st->resolved);
-    pthread_mutex_unlock(&st->lock);
-    return found;
+    return rc;
 }
 
-typedef struct patient_batch {
-    const char **ids;
-    json_t *found;
-    pthread_mutex_t lock;
-} patient_batch;
-
-static int read_patient(pms_session *s, pms_http_client *client, size_t index, void *arg,
-                        pms_error *err)
+static json_t *patient_cached(pms_session *s, pms_http_client *client, const char *id,
+                              pms_error *err)
 {
-    patient_batch *b = arg;
-    json_t *patient = patient_cached(s, client, b->ids[index], err);
-    if (patient == NULL) {
-        pms_log(PMS_LOG_WARN, "sikka.patient_unavailable", "connection",
-                pms_session_connection_id(s), "reason", err ? err->message : "", NULL);
-        return PMS_OK; /* the appointment is kept with the patient's id only */
-    }
-    pthread_mutex_lock(&b->lock);
-    json_object_set_new(b->found, b->ids[index], patient);
-    pthread_mutex_unlock(&b->lock);
-    return PMS_OK;
+    sikka_state *st = pms_session_state(s);
+    return pms_read_once_get(&st->patients, s, client, id, read_patient_record, err);
 }
 
 static bool incremental(const pms_fetch_options *opts)
@@ -150,24 +110,11 @@ static json_t *page_patients(pms_session *s, const pms_fetch_options *opts, cons
             json_object_set_new(wanted, a.patient.pms_patient_id, json_true());
         pms_appointment_clear(&a);
     }
-    patient_batch b = {.found = json_object()};
-    pthread_mutex_init(&b.lock, NULL);
-    b.ids = calloc(json_object_size(wanted) + 1, sizeof *b.ids);
-    size_t n = 0;
-    const char *key;
-    json_t *value;
-    json_object_foreach(wanted, key, value)
-    {
-        if (b.ids)
-            b.ids[n++] = key;
-    }
-    int concurrency = (int)pms_session_setting_long(s, "concurrency", 1, 16, 4);
-    pms_error first = {0};
-    pms_session_parallel(s, n, concurrency, read_patient, &b, &first);
-    free(b.ids);
-    pthread_mutex_destroy(&b.lock);
+    sikka_state *st = pms_session_state(s);
+    json_t *found = pms_read_once_all(&st->patients, s, wanted, read_patient_record,
+                                      "sikka.patient_unavailable");
     json_decref(wanted);
-    return b.found;
+    return found;
 }
 
 static sikka_map_context map_context(pms_session *s, const json_t *providers)

@@ -64,35 +64,31 @@ static const char pg_columns_sql[] =
     "SELECT column_name::text, udt_name::text FROM information_schema.columns WHERE "
     "table_schema = current_schema() AND table_name = $1::text ORDER BY ordinal_position";
 
-typedef struct table_check {
-    const char *side;
-    char unknown[64];
-} table_check;
-
+/* Keeps the first table the copy does not know in ctx (char[64]). */
 static int check_table(void *ctx, const sql_row *row, pms_error *err)
 {
     (void)err;
-    table_check *t = ctx;
+    char *unknown = ctx;
     const char *name = sql_text(row, 0);
-    if (name == NULL || strcmp(name, "schema_migrations") == 0 || t->unknown[0] != '\0')
+    if (name == NULL || strcmp(name, "schema_migrations") == 0 || unknown[0] != '\0')
         return PMS_OK;
     for (size_t i = 0; i < COPY_TABLE_COUNT; i++)
         if (strcmp(copy_tables[i].name, name) == 0)
             return PMS_OK;
-    snprintf(t->unknown, sizeof t->unknown, "%s", name);
+    snprintf(unknown, 64, "%s", name);
     return PMS_OK;
 }
 
 /* Every table of db is one the copy knows. */
 static int check_tables(sql_db *db, const char *side, pms_error *err)
 {
-    table_check t = {.side = side};
-    int rc = db->db->run(db, SQL_PICK(db, sqlite_tables_sql, pg_tables_sql), NULL, check_table, &t,
-                         NULL, "listing the tables", err);
-    if (rc == PMS_OK && t.unknown[0] != '\0')
+    char unknown[64] = "";
+    int rc = db->db->run(db, SQL_PICK(db, sqlite_tables_sql, pg_tables_sql), NULL, check_table,
+                         unknown, NULL, "listing the tables", err);
+    if (rc == PMS_OK && unknown[0] != '\0')
         rc = pms_error_set(err, PMS_ERR_STORE,
                            "the %s database has a table this program cannot copy (%s)", side,
-                           t.unknown);
+                           unknown);
     return rc;
 }
 
@@ -325,15 +321,16 @@ static int copy_table(sql_db *from, sql_db *to, const struct copy_table *t,
     rc = from->db->run_text(from, select, NULL, copy_row, &copy, NULL, doing, err);
     free(select);
     free(insert);
-    /* The rows arrived whole: the destination counts as many. */
+    /* Every row read from the source's snapshot is in the destination: it counts as many (the
+     * rows its migrations made were written over, not added to). */
     char count_sql[160];
     snprintf(count_sql, sizeof count_sql, "SELECT COUNT(*) FROM %s", t->name);
-    long long have = 0, had = 0;
+    long long have = 0;
     if (rc == PMS_OK && (rc = sql_count_text(to, count_sql, &have, err)) == PMS_OK &&
-        (rc = sql_count_text(from, count_sql, &had, err)) == PMS_OK && have != had)
+        have != copy.rows)
         rc = pms_error_set(err, PMS_ERR_STORE,
                            "table %s has %lld rows in the destination, %lld in the source", t->name,
-                           have, had);
+                           have, copy.rows);
     if (rc == PMS_OK && progress)
         progress(ctx, t->name, copy.rows);
     return rc;
